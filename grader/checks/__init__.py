@@ -1,0 +1,65 @@
+"""The checks of every exercise. `grader/checks/<exercise>.py` holds the public ones (shipped to students),
+`grader/checks/hidden/<exercise>.py` the hidden ones (instructors only). Each module defines
+`checks(rng) -> list[Check]`; `rng` (a `random.Random`) draws the randomised inputs of this run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import random
+from typing import Sequence
+
+from grader.model import Check
+
+EXERCISES: tuple[str, ...] = (
+    "ex01_linear_model",
+    "ex02_derivative",
+    "ex03_quadratic",
+    "ex04_cost_loss_sgd",
+    "ex05_torch_gd",
+    "ex06_matrix_calculus",
+    "ex07_mlp_regression",
+    "ex08_lenet",
+)
+
+
+class UnknownExercise(ValueError):
+    """An exercise name that is not in `EXERCISES`."""
+
+
+def resolve(names: Sequence[str]) -> list[str]:
+    """Exercise names from user input: exact names, or a unique prefix such as `ex01`; all when empty."""
+    if not names:
+        return list(EXERCISES)
+    chosen = []
+    for name in names:
+        stem = name.removesuffix(".py")
+        matches = [e for e in EXERCISES if e == stem or e.startswith(stem + "_")]
+        if len(matches) != 1:
+            raise UnknownExercise(f"unknown exercise {name!r}; choose from: {', '.join(EXERCISES)} (or a prefix such as ex01)")
+        chosen.append(matches[0])
+    return chosen
+
+
+def _module(exercise: str, hidden: bool):
+    package = "grader.checks.hidden" if hidden else "grader.checks"
+    try:
+        return importlib.import_module(f"{package}.{exercise}")
+    except ModuleNotFoundError as error:
+        if error.name == f"{package}.{exercise}" or (hidden and error.name == package):
+            return None
+        raise
+
+
+def load_checks(exercise: str, *, seed: int | None = None, hidden: bool = False) -> list[Check]:
+    """The checks of `exercise` (public, plus hidden ones where asked and installed), inputs drawn from `seed`."""
+    rng = random.Random(seed)
+    found = []
+    for is_hidden in (False, True) if hidden else (False,):
+        module = _module(exercise, is_hidden)
+        if module is not None:
+            found.extend(module.checks(rng))
+    names = [c.name for c in found]
+    if len(set(names)) != len(names):
+        raise RuntimeError(f"duplicate check names in {exercise}: {names}")
+    return found

@@ -1,0 +1,130 @@
+"""Judge builders: the common ways a check decides, each returning a `Judge` for `grader.model.Check`.
+
+The central one is `expect`: for every probe, compute the reference from the probe's own arguments, compare, and
+on failure say what was expected, from which formula, what came back and by how much it missed; if the answer
+matches one of the known `Mistake`s instead, add a `Hint:` line naming it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from grader.compare import NotComparable, as_array, as_real, close, failure_message, fmt, mismatch, tolerance_for
+from grader.model import Check, Outcome, Probe, Raised, Returned, Verdict
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known wrong answer: `answer(*args, **kwargs)` computes what that mistake returns; `hint` names it."""
+
+    hint: str
+    answer: Callable[..., Any]
+
+
+Tolerance = tuple[float, float] | Callable[[Probe], tuple[float, float]]
+FLOAT64 = tolerance_for("float64")
+
+
+def where(check: Check, probe: Probe) -> str:
+    """`ex02_derivative.gradient at x=2.0, y=4.0` — the function called and its inputs."""
+    function = probe.function or check.name
+    inputs = probe.describe_inputs()
+    return f"{check.exercise}.{function} at {inputs}" if inputs else f"{check.exercise}.{function}"
+
+
+def returned_values(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict | None:
+    """A failing verdict for the first probe that did not return; None when all returned."""
+    for probe, outcome in cases:
+        if not isinstance(outcome, Returned):
+            return Verdict.fail(f"{where(check, probe)}: {outcome.describe()}")
+    return None
+
+
+def received(value: Any, expected: Any) -> Any:
+    """The received value converted to the expected value's kind: a real number or a float array."""
+    if np.ndim(expected) == 0 and not isinstance(expected, (list, tuple)):
+        return as_real(value)
+    return as_array(value, np.shape(np.asarray(expected, dtype=float)))
+
+
+def compare_case(
+    check: Check,
+    probe: Probe,
+    got: Any,
+    expected: Any,
+    formula: str,
+    tolerance: tuple[float, float],
+    mistakes: Sequence[Mistake] = (),
+    label: str | None = None,
+) -> Verdict:
+    """Judge one received value against the reference; recognise known mistakes on failure."""
+    place = label or where(check, probe)
+    try:
+        value = received(got, expected)
+        miss = mismatch(value, expected, *tolerance)
+    except NotComparable as error:
+        return Verdict.fail(f"{place}: {error}")
+    if miss is None:
+        return Verdict.ok()
+    args, kwargs = probe.params.get("args", ()), probe.params.get("kwargs", {})
+    return Verdict.fail(failure_message(place, expected, formula, value, miss), recognise(value, mistakes, args, kwargs, tolerance))
+
+
+def recognise(value: Any, mistakes: Sequence[Mistake], args: Sequence[Any], kwargs: dict, tolerance: tuple[float, float]) -> str | None:
+    """The hint of the first known mistake whose answer equals `value`, if any."""
+    for mistake in mistakes:
+        try:
+            wrong = mistake.answer(*args, **kwargs)
+        except Exception:  # a mistake model that does not apply to these inputs
+            continue
+        if close(value, wrong, *tolerance):
+            return mistake.hint
+    return None
+
+
+def expect(
+    reference: Callable[..., Any],
+    formula: str,
+    mistakes: Sequence[Mistake] = (),
+    tolerance: Tolerance = FLOAT64,
+    extract: Callable[[Any], Any] = lambda value: value,
+) -> Callable[[Check, Sequence[tuple[Probe, Outcome]]], Verdict]:
+    """Each probe's value (after `extract`) must equal `reference(*args, **kwargs)` within `tolerance`."""
+
+    def judge(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
+        failed = returned_values(check, cases)
+        if failed:
+            return failed
+        for probe, outcome in cases:
+            args, kwargs = probe.params.get("args", ()), probe.params.get("kwargs", {})
+            expected = reference(*args, **kwargs)
+            limits = tolerance(probe) if callable(tolerance) else tolerance
+            try:
+                got = extract(outcome.value)
+            except (KeyError, IndexError, TypeError) as error:
+                return Verdict.fail(f"{where(check, probe)}: returned {fmt(outcome.value)} of an unexpected form ({error})")
+            verdict = compare_case(check, probe, got, expected, formula, limits, mistakes)
+            if not verdict.passed:
+                return verdict
+        return Verdict.ok()
+
+    return judge
+
+
+def expect_raise(exception: str, reason: str) -> Callable[[Check, Sequence[tuple[Probe, Outcome]]], Verdict]:
+    """Each probe must raise `exception` (for `Check(expects_errors=True)`); `reason` says why it should."""
+
+    def judge(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
+        for probe, outcome in cases:
+            if isinstance(outcome, Raised) and outcome.type_name == exception:
+                continue
+            if isinstance(outcome, Raised) and outcome.type_name == "NotImplementedError":
+                return Verdict.fail(f"{where(check, probe)}: {outcome.describe()}")
+            got = f"returned {fmt(outcome.value)}" if isinstance(outcome, Returned) else outcome.describe()
+            return Verdict.fail(f"{where(check, probe)}: expected {exception} because {reason}; {got}")
+        return Verdict.ok()
+
+    return judge

@@ -1,0 +1,133 @@
+"""The grading pipeline for one exercise of one submission: load, probe, judge, score.
+
+Probes are run by a `ProbeRunner`: `InProcessRunner` (a student's own `grader check`, fast) or the sandbox's
+worker (a class, where the student's code runs in a confined child process). Both return the same outcomes,
+because the in-process runner sends every value through the wire too; judging is the same code for both.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterable, Protocol, Sequence
+
+from grader import wire
+from grader.model import Check, CheckResult, Lost, Outcome, Probe, Raised, Returned, Verdict
+
+DEFAULT_TIMEOUT = 10.0
+
+
+class ProbeRunner(Protocol):
+    def run(self, exercise: str, path: Path, probes: Sequence[Probe]) -> list[Outcome]:
+        """Run `probes` on the student's file `path` for `exercise`, one outcome per probe, in order."""
+
+
+def outcome_from_wire(answer: dict) -> Outcome:
+    """Decode one probe's answer ({"returned"|"raised"|"lost": ...}) without trusting it."""
+    if not isinstance(answer, dict) or len(answer) != 1:
+        return Lost("the probe sent back malformed data")
+    (kind, body), = answer.items()
+    try:
+        if kind == "returned":
+            return Returned(wire.decode(body))
+        if kind == "raised":
+            return Raised(str(body["type"])[:100], str(body["message"])[:2000], str(body.get("where", ""))[:500])
+        if kind == "lost":
+            return Lost(str(body)[:500])
+    except (wire.WireError, KeyError, TypeError, ValueError, RecursionError) as error:
+        return Lost(f"the probe sent back data the grader cannot read ({error})")
+    return Lost("the probe sent back malformed data")
+
+
+def probe_request(probe: Probe) -> dict:
+    """A probe as wire data."""
+    return {"recipe": probe.recipe, "params": wire.encode(probe.params), "timeout": probe.timeout}
+
+
+class InProcessRunner:
+    """Runs probes in this process: import the file, call, encode, decode. For a student's own machine."""
+
+    def __init__(self, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.timeout = timeout
+
+    def run(self, exercise: str, path: Path, probes: Sequence[Probe]) -> list[Outcome]:
+        from grader.probes import describe_load_failure, execute, load_module
+
+        if not path.is_file():
+            return [Lost(f"file not submitted: {path.name} was not found")] * len(probes)
+        try:
+            module = load_module(str(path), f"submission_{exercise}")
+        except KeyboardInterrupt:
+            raise
+        except BaseException as error:  # noqa: BLE001 - any failure to import is the submission's
+            return [Lost(describe_load_failure(error, str(path)))] * len(probes)
+        return self.run_loaded(module, probes)
+
+    def run_loaded(self, module: Any, probes: Sequence[Probe]) -> list[Outcome]:
+        """Run probes on an already-loaded module or namespace (nbgrader notebooks pass their globals)."""
+        from grader.probes import execute
+
+        outcomes = []
+        for probe in probes:
+            request = json.loads(json.dumps(probe_request(probe)))  # the same bytes a child would receive
+            answer = execute(module, request["recipe"], request["params"], probe.timeout or self.timeout)
+            outcomes.append(outcome_from_wire(json.loads(json.dumps(answer))))
+        return outcomes
+
+
+def capability_available(name: str) -> bool:
+    """Whether this machine can run checks that require `name` (only "cuda" is known)."""
+    if name == "cuda":
+        import torch
+
+        return bool(torch.cuda.is_available())
+    return False
+
+
+def judge_check(check: Check, outcomes: Sequence[Outcome]) -> CheckResult:
+    """Score one check from its probes' outcomes."""
+    cases = list(zip(check.probes, outcomes))
+    failed = None if check.expects_errors else next((o for o in outcomes if isinstance(o, (Raised, Lost))), None)
+    if failed is not None:
+        probe = check.probes[list(outcomes).index(failed)]
+        from grader.judges import where
+
+        verdict = Verdict.fail(f"{where(check, probe)}: {failed.describe()}")
+    else:
+        try:
+            verdict = check.judge(check, cases)
+        except Exception as error:  # a judge bug must not take the batch down; it is reported, not hidden
+            verdict = Verdict.fail(f"{check.qualified_name}: the grader could not judge this answer ({type(error).__name__}: {error}); please report it")
+    return CheckResult(
+        exercise=check.exercise,
+        name=check.name,
+        status="passed" if verdict.passed else "failed",
+        score=check.points if verdict.passed else 0.0,
+        max_score=check.points,
+        visibility=check.visibility,
+        message=verdict.message,
+        hint=verdict.hint,
+    )
+
+
+def skipped(check: Check) -> CheckResult:
+    """A check whose capability is missing here: neither for nor against the student."""
+    return CheckResult(check.exercise, check.name, "skipped", 0.0, 0.0, check.visibility,
+                       message=f"skipped: this machine has no {check.requires}; the check counts neither for nor against you")
+
+
+def grade_exercise(exercise: str, path: Path, checks: Sequence[Check], runner: ProbeRunner) -> list[CheckResult]:
+    """Run every runnable check's probes in one batch, then judge each check."""
+    runnable = [c for c in checks if c.requires is None or capability_available(c.requires)]
+    probes = [p for c in runnable for p in c.probes]
+    outcomes = iter(runner.run(exercise, path, probes) if probes else [])
+    results = {}
+    for check in runnable:
+        results[check.name] = judge_check(check, [next(outcomes) for _ in check.probes])
+    return [results[c.name] if c.name in results else skipped(c) for c in checks]
+
+
+def total(results: Iterable[CheckResult]) -> tuple[float, float]:
+    """(score, max_score) over results; skipped checks count in neither."""
+    results = list(results)
+    return sum(r.score for r in results), sum(r.max_score for r in results)
