@@ -107,14 +107,21 @@ def judge_grid_search(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> V
                 f"on numpy.linspace(lo, hi, {n}) per axis in itertools.product order; it was called {count} times, "
                 f"first with {fmt(calls[:3])}, expected first {fmt(expected_calls[:3])}", hint)
         expected_point, _ = argmin_first(expected_calls, build(cost_ref))
+        first_wins = Mistake("of points with equal cost, keep the first one (compare with <, not <=).",
+                             lambda *a, **k: _last_minimum(expected_calls, build(cost_ref)))
         verdict = compare_case(check, probe, point, expected_point, "the first grid point of smallest cost", FLOAT64,
-                               label=f"{place}: best_point")
+                               [first_wins], label=f"{place}: best_point")
         if not verdict.passed:
             return verdict
         if evaluations != len(expected_calls):
             return Verdict.fail(f"{place}: evaluations should be the number of calls of cost_fn, {len(expected_calls)}; got {fmt(evaluations)}",
                                 "count every call of cost_fn: n**d for d weights." if evaluations in (n, n * len(bounds)) else None)
     return Verdict.ok()
+
+
+def _last_minimum(points: Sequence[tuple[float, ...]], cost_fn: Callable) -> tuple[float, ...]:
+    costs = [cost_fn(p) for p in points]
+    return points[len(costs) - 1 - int(np.argmin(costs[::-1]))]
 
 
 def _grid_hint(calls: list, count: int, bounds: Sequence[Sequence[float]], n: int) -> str | None:
@@ -216,7 +223,13 @@ def checks(rng: random.Random) -> list[Check]:
         Check(EXERCISE, "grid_search_lecture", 2, "public",
               (search_probe("grid_search", lecture_line, [[0.0, 4.0]], n=41),),
               judge_grid_search),
+        Check(EXERCISE, "grid_search_ties", 1, "public",
+              (search_probe("grid_search", FunctionRef("quadratic_bowl", {"center": [1.0, 0.0], "scale": [1.0, 0.0]}), [[0.0, 2.0], [-1.0, 1.0]], n=5),),
+              judge_grid_search, description="the cost ignores the second weight: of the tied points, the first one wins"),
         Check(EXERCISE, "refine_search_lecture", 2, "public",
               (search_probe("refine_search", FunctionRef("mse_of_line", {"xs": XS, "ys": YS}), [[0.0, 4.0], [-2.0, 2.0]], n=4, rounds=2),),
               judge_refine_search),
+        Check(EXERCISE, "refine_search_boundary", 1, "public",
+              (search_probe("refine_search", FunctionRef("quadratic_bowl", {"center": [5.0, -3.0], "scale": [1.0, 2.0]}), [[0.0, 4.0], [-2.0, 2.0]], n=4, rounds=3),),
+              judge_refine_search, description="the minimum lies outside the bounds: the search must stay inside them"),
     ]

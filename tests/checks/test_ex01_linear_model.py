@@ -1,0 +1,97 @@
+"""ex01: each check catches a wrong submission of its own, names the known mistakes, and accepts other styles."""
+
+from __future__ import annotations
+
+from conftest import failed, mutate, solution_source
+
+EX = "ex01_linear_model"
+
+
+def test_message_shows_input_expected_formula_received_and_tolerance(grade_mutant):
+    results = grade_mutant(EX, ("    return x * w\n", "    return x * w + 1\n"))
+    message = results["forward"].message
+    assert message.startswith("ex01_linear_model.forward at x=1.0, w=0.0: expected 0.0 from x*w, got 1.0; difference 1.0 (allowed 1e-09)")
+
+
+def test_sum_instead_of_mean_is_named(grade_mutant):
+    results = grade_mutant(EX, ("return sum(loss(x, y, w) for x, y in zip(xs, ys)) / len(xs)", "return sum(loss(x, y, w) for x, y in zip(xs, ys))"))
+    assert {"cost", "loss_curve_lecture", "loss_curve_random"} <= failed(results)
+    assert results["cost"].hint == "the cost is the mean of the losses; this looks like their sum (divide by N)."
+    assert "loss_curve_lecture" in failed(results) and "not their sum" in results["loss_curve_lecture"].hint
+
+
+def test_missing_square_is_named(grade_mutant):
+    results = grade_mutant(EX, ("return (forward(x, w) - y) ** 2", "return forward(x, w) - y"))
+    assert results["loss"].hint.startswith("the loss squares the error")
+
+
+def test_absolute_error_is_named(grade_mutant):
+    results = grade_mutant(EX, ("return (forward(x, w) - y) ** 2", "return abs(forward(x, w) - y)"))
+    assert "absolute error" in results["loss"].hint
+
+
+def test_grid_without_upper_bound_is_named(grade_mutant):
+    results = grade_mutant(EX, ("    axes = [np.linspace(lo, hi, n) for lo, hi in bounds]\n    best_point, best_cost, evaluations = None, None, 0\n    for point",
+                                "    axes = [np.arange(lo, hi, (hi - lo) / n) for lo, hi in bounds]\n    best_point, best_cost, evaluations = None, None, 0\n    for point"))
+    assert {"grid_search_lecture", "grid_search_random"} <= failed(results)
+    assert "upper bound" in results["grid_search_lecture"].hint
+
+
+def test_grid_with_n_plus_one_points_is_named(grade_mutant):
+    results = grade_mutant(EX, ("    axes = [np.linspace(lo, hi, n) for lo, hi in bounds]\n    best_point, best_cost, evaluations = None, None, 0\n    for point",
+                                "    axes = [np.linspace(lo, hi, n + 1) for lo, hi in bounds]\n    best_point, best_cost, evaluations = None, None, 0\n    for point"))
+    assert "n points per axis" in results["grid_search_lecture"].hint
+
+
+def test_wrong_evaluation_count_fails(grade_mutant):
+    results = grade_mutant(EX, ("    return best_point, evaluations\n    ### END SOLUTION\n\n\ndef refine_search",
+                                "    return best_point, n\n    ### END SOLUTION\n\n\ndef refine_search"))
+    assert "grid_search_random" in failed(results)
+    assert "evaluations should be the number of calls" in results["grid_search_random"].message
+
+
+def test_last_tie_instead_of_first_fails(grade_mutant):
+    results = grade_mutant(EX, ("        if best_cost is None or value < best_cost:\n            best_point, best_cost = point, value\n    return",
+                                "        if best_cost is None or value <= best_cost:\n            best_point, best_cost = point, value\n    return"))
+    assert failed(results) == {"grid_search_ties"}
+    assert "keep the first one" in results["grid_search_ties"].hint
+
+
+def test_unclamped_refinement_is_named(grade_mutant):
+    results = grade_mutant(EX, ("bounds = [(max(lo, b - s), min(hi, b + s))", "bounds = [(b - s, b + s)"))
+    assert "refine_search_boundary" in failed(results)
+    assert "stay inside the old ones" in results["refine_search_boundary"].hint
+
+
+def test_last_round_best_is_named(grade_mutant):
+    results = grade_mutant(EX, ("        if best_cost is None or round_cost < best_cost:\n", "        if True:\n"))
+    bad = failed(results) & {"refine_search_lecture", "refine_search_random"}
+    assert bad and any("over all rounds" in (results[n].hint or "") for n in bad)
+
+
+def test_hard_coded_lecture_table_fails(grade_mutant):
+    results = grade_mutant(EX, ("    return [cost(xs, ys, w) for w in ws]", "    return [56 / 3, 14 / 3, 0.0, 14 / 3, 56 / 3]"))
+    assert "loss_curve_lecture" not in failed(results)  # the table is right for the lecture's data ...
+    assert "loss_curve_random" in failed(results)  # ... and wrong anywhere else
+
+
+def test_numpy_style_answers_pass(grade_source):
+    source = mutate(
+        solution_source(EX),
+        ("return sum(loss(x, y, w) for x, y in zip(xs, ys)) / len(xs)", "return float(np.mean((np.asarray(xs) * w - np.asarray(ys)) ** 2))"),
+        ("return (forward(x, w) - y) ** 2", "return np.square(np.float64(x) * w - y)"),
+    )
+    assert failed(grade_source(EX, source)) == set()
+
+
+def test_returning_none_or_nan_gets_a_clear_message(grade_mutant):
+    results = grade_mutant(EX, ("    return x * w\n", "    x * w\n"))
+    assert "returned None; expected a real number (is a `return` statement missing?)" in results["forward"].message
+    results = grade_mutant(EX, ("    return x * w\n", "    return float('nan')\n"))
+    assert "returned nan; expected a finite real number" in results["forward"].message
+
+
+def test_syntax_error_fails_every_check_with_the_line(grade_mutant):
+    results = grade_mutant(EX, ("    return x * w\n", "    return x * * w\n"))
+    assert all(r.status == "failed" for r in results.values())
+    assert "does not compile: SyntaxError at line" in results["forward"].message

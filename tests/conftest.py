@@ -1,0 +1,59 @@
+"""Shared helpers: grade a solution, a stub, or a mutant of a solution, in-process, and look at the results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.checks import load_checks
+from grader.model import CheckResult
+from grader.runner import InProcessRunner, grade_exercise
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = ROOT / "solutions"
+EXERCISES_DIR = ROOT / "exercises"
+
+
+def solution_source(exercise: str) -> str:
+    return (SOLUTIONS / f"{exercise}.py").read_text()
+
+
+def mutate(source: str, *replacements: tuple[str, str]) -> str:
+    """Apply text replacements, each of which must match exactly once (so a test cannot silently go stale)."""
+    for old, new in replacements:
+        count = source.count(old)
+        assert count == 1, f"expected exactly one occurrence of {old!r}, found {count}"
+        source = source.replace(old, new)
+    return source
+
+
+def grade_file(exercise: str, path: Path, *, seed: int = 0, hidden: bool = True) -> dict[str, CheckResult]:
+    checks = load_checks(exercise, seed=seed, hidden=hidden)
+    return {r.name: r for r in grade_exercise(exercise, path, checks, InProcessRunner(timeout=20))}
+
+
+@pytest.fixture
+def grade_source(tmp_path):
+    """grade_source(exercise, source) -> {check name: CheckResult}, the source written as the student's file."""
+
+    def grade(exercise: str, source: str, *, seed: int = 0, hidden: bool = True) -> dict[str, CheckResult]:
+        path = tmp_path / f"{exercise}.py"
+        path.write_text(source)
+        return grade_file(exercise, path, seed=seed, hidden=hidden)
+
+    return grade
+
+
+@pytest.fixture
+def grade_mutant(grade_source):
+    """grade_mutant(exercise, (old, new), ...) grades the solution with those lines changed."""
+
+    def grade(exercise: str, *replacements: tuple[str, str], seed: int = 0) -> dict[str, CheckResult]:
+        return grade_source(exercise, mutate(solution_source(exercise), *replacements), seed=seed)
+
+    return grade
+
+
+def failed(results: dict[str, CheckResult]) -> set[str]:
+    return {name for name, r in results.items() if r.status == "failed"}
