@@ -82,14 +82,15 @@ class Verdict:
     passed: bool
     message: str = ""
     hint: str | None = None
+    extras: dict = field(default_factory=dict)  # plain data for feedback pages, e.g. {"curves": {...}}
 
     @classmethod
-    def ok(cls) -> "Verdict":
-        return cls(True)
+    def ok(cls, extras: dict | None = None) -> "Verdict":
+        return cls(True, extras=extras or {})
 
     @classmethod
-    def fail(cls, message: str, hint: str | None = None) -> "Verdict":
-        return cls(False, message, hint)
+    def fail(cls, message: str, hint: str | None = None, extras: dict | None = None) -> "Verdict":
+        return cls(False, message, hint, extras or {})
 
 
 Judge = Callable[["Check", Sequence[tuple[Probe, Outcome]]], Verdict]

@@ -107,6 +107,7 @@ def judge_check(check: Check, outcomes: Sequence[Outcome]) -> CheckResult:
         visibility=check.visibility,
         message=verdict.message,
         hint=verdict.hint,
+        extras=verdict.extras,
     )
 
 
