@@ -1,0 +1,164 @@
+"""Checks of ex03_quadratic: ŷ = x²·w2 + x·w1 + b, its loss, its three derivatives (sympy and numbers), SGD training."""
+
+from __future__ import annotations
+
+import random
+from typing import Callable, Sequence
+
+from grader.compare import tolerance_for
+from grader.judges import Mistake, expect
+from grader.model import Check, call
+from grader.references import compiled, numeric
+from grader.symbolic import Derivation, WrongForm, expect_expression_dict
+
+EXERCISE = "ex03_quadratic"
+PREDICTION = "x**2*w2 + x*w1 + b"
+LOSS = f"({PREDICTION} - y)**2"
+ARGS = ("x", "y", "w1", "w2", "b")
+PARAMETERS = ("w1", "w2", "b")
+XS, YS = [1.0, 2.0, 3.0], [2.0, 4.0, 6.0]
+TRAJECTORY = tolerance_for("float64", 1000)  # a hundred epochs of updates accumulate rounding
+
+
+# ------------------------------------------------------------------------------------------------- references
+
+
+def forward(x: float, w1: float, w2: float, b: float) -> float:
+    return numeric(PREDICTION, ("x", "w1", "w2", "b"))(x, w1, w2, b)
+
+
+def loss(x: float, y: float, w1: float, w2: float, b: float) -> float:
+    return numeric(LOSS, ARGS)(x, y, w1, w2, b)
+
+
+def gradients(x: float, y: float, w1: float, w2: float, b: float) -> tuple[float, float, float]:
+    """The grader's own (∂loss/∂w1, ∂loss/∂w2, ∂loss/∂b), derived and compiled by sympy."""
+    return tuple(compiled(LOSS, p, ARGS)(x, y, w1, w2, b) for p in PARAMETERS)
+
+
+def cost(xs: Sequence[float], ys: Sequence[float], w1: float, w2: float, b: float) -> float:
+    return sum(loss(x, y, w1, w2, b) for x, y in zip(xs, ys)) / len(xs)
+
+
+def train(xs: Sequence[float], ys: Sequence[float], w1: float = 0.0, w2: float = 0.0, b: float = 0.0, lr: float = 0.01,
+          epochs: int = 100, *, sequential: bool = False, record: str = "after") -> list[tuple[float, float, float, float]]:
+    """SGD as SPEC.md defines it. `sequential=True` and `record` ("before", "last", "sum") model known mistakes."""
+    history = []
+    for _ in range(epochs):
+        start = (w1, w2, b)
+        for x, y in zip(xs, ys):
+            if sequential:  # each parameter moves before the next one's derivative is taken
+                w1 -= lr * gradients(x, y, w1, w2, b)[0]
+                w2 -= lr * gradients(x, y, w1, w2, b)[1]
+                b -= lr * gradients(x, y, w1, w2, b)[2]
+            else:
+                d_w1, d_w2, d_b = gradients(x, y, w1, w2, b)
+                w1, w2, b = w1 - lr * d_w1, w2 - lr * d_w2, b - lr * d_b
+        recorded = {
+            "after": lambda: cost(xs, ys, w1, w2, b),
+            "before": lambda: cost(xs, ys, *start),
+            "last": lambda: loss(xs[-1], ys[-1], w1, w2, b),
+            "sum": lambda: len(xs) * cost(xs, ys, w1, w2, b),
+        }[record]()
+        history.append((w1, w2, b, recorded))
+    return history
+
+
+# ------------------------------------------------------------------------------------------------- mistakes
+
+ERROR = f"({PREDICTION} - y)"
+MISSING_TWO = "the chain rule gives 2·(ŷ − y)·∂ŷ/∂p: the factor 2 from the square is missing."
+SIGN_FLIP = "the sign is flipped: the derivative of (ŷ − y)² is +2·(ŷ − y)·∂ŷ/∂p (prediction minus target)."
+MISSING_X = "the inner derivative ∂ŷ/∂w1 = x is missing: multiply by x."
+W2_INNER = "the inner derivative of w2 is ∂ŷ/∂w2 = x², not x or 1: multiply by x²."
+B_INNER = "the inner derivative of b is ∂ŷ/∂b = 1: b's derivative has no factor x."
+
+
+def wrong_forms(inner: str, inner_mistakes: Sequence[tuple[str, str]]) -> list[WrongForm]:
+    return [WrongForm(MISSING_TWO, f"{ERROR}*{inner}"), WrongForm(SIGN_FLIP, f"-2*{ERROR}*{inner}")] + [
+        WrongForm(hint, f"2*{ERROR}*{wrong}") for hint, wrong in inner_mistakes]
+
+
+WRONG_FORMS = {
+    "w1": wrong_forms("x", [(MISSING_X, "1")]),
+    "w2": wrong_forms("x**2", [(W2_INNER, "x"), (W2_INNER, "1")]),
+    "b": wrong_forms("1", [(B_INNER, "x"), (B_INNER, "x**2")]),
+}
+
+
+def _scaled(factors: Callable[[float], tuple[float, float, float]]) -> Callable:
+    """A mistake model: 2·(ŷ − y) times `factors(x)` instead of (x, x², 1)."""
+    return lambda x, y, w1, w2, b: tuple(2 * (forward(x, w1, w2, b) - y) * f for f in factors(x))
+
+
+GRADIENT_MISTAKES = [
+    Mistake(MISSING_TWO, lambda *a: tuple(g / 2 for g in gradients(*a))),
+    Mistake(SIGN_FLIP, lambda *a: tuple(-g for g in gradients(*a))),
+    Mistake(MISSING_X, _scaled(lambda x: (1.0, x * x, 1.0))),
+    Mistake(W2_INNER, _scaled(lambda x: (x, x, 1.0))),
+    Mistake(B_INNER, _scaled(lambda x: (x, x * x, x))),
+    Mistake("return the derivatives in the order (d_w1, d_w2, d_b).", lambda *a: (gradients(*a)[1], gradients(*a)[0], gradients(*a)[2])),
+]
+SEQUENTIAL = ("take all three derivatives at the current parameters before updating any of them: "
+              "updating w1 before computing the w2 gradient is a sequential, not a simultaneous, update.")
+TRAIN_MISTAKES = [
+    Mistake(SEQUENTIAL, lambda *a, **k: train(*a, **k, sequential=True)),
+    Mistake("record the cost after the epoch's updates, at the parameters you append; this is the cost before the update.",
+            lambda *a, **k: train(*a, **k, record="before")),
+    Mistake("record the cost, the mean loss over the whole data, not the loss of the last sample.",
+            lambda *a, **k: train(*a, **k, record="last")),
+    Mistake("the cost is the mean of the losses; this looks like their sum (divide by N).", lambda *a, **k: train(*a, **k, record="sum")),
+]
+
+
+# ------------------------------------------------------------------------------------------------- inputs and checks
+
+
+def rand(rng: random.Random, lo: float = -3.0, hi: float = 3.0) -> float:
+    """A random input rounded to 3 decimals, so that messages stay readable."""
+    return round(rng.uniform(lo, hi), 3)
+
+
+def random_point(rng: random.Random) -> tuple[float, ...]:
+    return tuple(rand(rng) for _ in ARGS)
+
+
+def random_training(rng: random.Random, n: int, epochs: int) -> tuple[list, dict]:
+    """Data with |x| <= 1.5 (so that SGD at these rates converges) and random start, rate and length."""
+    xs, ys = [rand(rng, -1.5, 1.5) for _ in range(n)], [rand(rng, -2, 2) for _ in range(n)]
+    kwargs = {"w1": rand(rng, -1, 1), "w2": rand(rng, -1, 1), "b": rand(rng, -1, 1), "lr": round(rng.uniform(0.01, 0.1), 3), "epochs": epochs}
+    return [xs, ys], kwargs
+
+
+def train_probe(args: list, kwargs: dict):
+    return call("train", *args, names=["xs", "ys"], **kwargs)
+
+
+def gradient_formula() -> str:
+    return ", ".join(f"d/d{p} {LOSS}" for p in PARAMETERS) + " (sympy)"
+
+
+def checks(rng: random.Random) -> list[Check]:
+    points = [random_point(rng) for _ in range(4)] + [(x, y, 0.5, 0.25, -1.0) for x, y in zip(XS, YS)]
+    train_args, train_kwargs = random_training(rng, 5, 20)
+    return [
+        Check(EXERCISE, "forward", 1, "public",
+              tuple(call("forward", x, w1, w2, b, names=["x", "w1", "w2", "b"]) for x, _, w1, w2, b in points),
+              expect(forward, PREDICTION, [Mistake("w2 multiplies x², w1 multiplies x: ŷ = x²·w2 + x·w1 + b.",
+                                                   lambda x, w1, w2, b: x * x * w1 + x * w2 + b)])),
+        Check(EXERCISE, "loss", 1, "public",
+              tuple(call("loss", *p, names=list(ARGS)) for p in points),
+              expect(loss, LOSS, [Mistake("the loss squares the error: (ŷ − y)², not ŷ − y.", lambda x, y, w1, w2, b: forward(x, w1, w2, b) - y)])),
+        Check(EXERCISE, "gradient_exprs", 3, "public", (call("gradient_exprs"),),
+              expect_expression_dict({p: Derivation(LOSS, p, ARGS) for p in PARAMETERS}, WRONG_FORMS),
+              description="each derivative compared with the grader's sympy derivation, symbols matched by name"),
+        Check(EXERCISE, "gradients", 2, "public",
+              tuple(call("gradients", *p, names=list(ARGS)) for p in points),
+              expect(gradients, gradient_formula(), GRADIENT_MISTAKES)),
+        Check(EXERCISE, "train_lecture_data", 2, "public",
+              (train_probe([XS, YS], {"epochs": 100}),),
+              expect(train, "SGD over the samples in order, simultaneous updates; (w1, w2, b, cost after the epoch)", TRAIN_MISTAKES, TRAJECTORY)),
+        Check(EXERCISE, "train_random", 2, "public",
+              (train_probe(train_args, train_kwargs),),
+              expect(train, "SGD over the samples in order, simultaneous updates; (w1, w2, b, cost after the epoch)", TRAIN_MISTAKES, TRAJECTORY)),
+    ]

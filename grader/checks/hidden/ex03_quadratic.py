@@ -1,0 +1,24 @@
+"""Hidden checks of ex03_quadratic: more random points, and training on other data, starts, rates and lengths."""
+
+from __future__ import annotations
+
+import random
+
+from grader.checks.ex03_quadratic import (
+    ARGS, EXERCISE, GRADIENT_MISTAKES, TRAIN_MISTAKES, TRAJECTORY, gradient_formula, gradients, random_point,
+    random_training, train, train_probe,
+)
+from grader.judges import expect
+from grader.model import Check, call
+
+
+def checks(rng: random.Random) -> list[Check]:
+    runs = [random_training(rng, n, epochs) for n, epochs in ((1, 15), (4, 40), (7, 25))]
+    return [
+        Check(EXERCISE, "gradients_random", 1, "hidden",
+              tuple(call("gradients", *random_point(rng), names=list(ARGS)) for _ in range(6)),
+              expect(gradients, gradient_formula(), GRADIENT_MISTAKES)),
+        Check(EXERCISE, "train_random_hidden", 2, "hidden",
+              tuple(train_probe(args, kwargs) for args, kwargs in runs),
+              expect(train, "SGD over the samples in order, simultaneous updates; (w1, w2, b, cost after the epoch)", TRAIN_MISTAKES, TRAJECTORY)),
+    ]
