@@ -1,0 +1,233 @@
+"""Checks of ex04_cost_loss_sgd: loss and cost with their gradients, batch GD, SGD, mini-batch GD, and the EMA."""
+
+from __future__ import annotations
+
+import random
+from typing import Sequence
+
+from grader.compare import tolerance_for
+from grader.judges import Mistake, expect
+from grader.model import Check, Probe, call
+from grader.references import compiled, derivative
+
+EXERCISE = "ex04_cost_loss_sgd"
+LOSS = "(x*w - y)**2"
+XS, YS = [1.0, 2.0, 3.0], [2.0, 4.0, 6.0]
+TRAJECTORY = tolerance_for("float64", 100)  # up to a hundred epochs of updates accumulate rounding
+
+
+# ------------------------------------------------------------------------------------------------- references
+
+
+def loss(x: float, y: float, w: float) -> float:
+    return (x * w - y) ** 2
+
+
+def loss_gradient(x: float, y: float, w: float) -> float:
+    """The grader's own d/dw (x·w − y)², derived and compiled by sympy."""
+    return compiled(LOSS, "w", ("x", "y", "w"))(x, y, w)
+
+
+def cost(xs: Sequence[float], ys: Sequence[float], w: float) -> float:
+    return sum(loss(x, y, w) for x, y in zip(xs, ys)) / len(xs)
+
+
+def cost_gradient(xs: Sequence[float], ys: Sequence[float], w: float, *, factor: float = 1.0, divisor: int | None = None) -> float:
+    """The mean of the loss gradients; `factor` and `divisor` (instead of len(xs)) model known mistakes."""
+    return factor * sum(loss_gradient(x, y, w) for x, y in zip(xs, ys)) / (divisor or len(xs))
+
+
+def batch_gd(xs, ys, w=1.0, lr=0.01, epochs=100, *, record="before", factor=1.0, divisor=None, old_w=False):
+    """Batch GD as SPEC.md defines it; the keywords model known mistakes."""
+    history = []
+    for _ in range(epochs):
+        before = cost(xs, ys, w)
+        new_w = w - lr * cost_gradient(xs, ys, w, factor=factor, divisor=divisor)
+        history.append((w if old_w else new_w, before if record == "before" else cost(xs, ys, new_w)))
+        w = new_w
+    return history
+
+
+def sgd(xs, ys, w=1.0, lr=0.01, epochs=100, *, record="after", factor=1.0):
+    """SGD as SPEC.md defines it; `record` ("before", "cost") and `factor` model known mistakes."""
+    history = []
+    for _ in range(epochs):
+        for x, y in zip(xs, ys):
+            before = loss(x, y, w)
+            w = w - lr * factor * loss_gradient(x, y, w)
+        history.append((w, {"after": loss(xs[-1], ys[-1], w), "before": before, "cost": cost(xs, ys, w)}[record]))
+    return history
+
+
+def minibatch_gd(xs, ys, batch_size, w=1.0, lr=0.01, epochs=100, *, reduce="mean", drop_last=False, record="after"):
+    """Mini-batch GD as SPEC.md defines it; `reduce` ("sum", "batch_size"), `drop_last`, `record` model known mistakes."""
+    history = []
+    for _ in range(epochs):
+        start_w = w
+        for start in range(0, len(xs), batch_size):
+            bx, by = xs[start:start + batch_size], ys[start:start + batch_size]
+            if drop_last and len(bx) < batch_size:
+                continue
+            divisor = {"mean": len(bx), "sum": 1, "batch_size": batch_size}[reduce]
+            w = w - lr * cost_gradient(bx, by, w, divisor=divisor)
+        history.append((w, cost(xs, ys, start_w if record == "before" else w)))
+    return history
+
+
+def ema(values: Sequence[float], beta: float, *, variant: str = "smoothed") -> list[float]:
+    """s₀ = v₀, sᵢ = β·vᵢ + (1 − β)·sᵢ₋₁; `variant` ("raw", "swapped", "zero_start") models known mistakes."""
+    smoothed: list[float] = []
+    for i, value in enumerate(values):
+        if variant == "zero_start":
+            smoothed.append(beta * value + (1 - beta) * (smoothed[-1] if smoothed else 0.0))
+        elif not smoothed:
+            smoothed.append(value)
+        elif variant == "raw":
+            smoothed.append(beta * value + (1 - beta) * values[i - 1])
+        elif variant == "swapped":
+            smoothed.append((1 - beta) * value + beta * smoothed[-1])
+        else:
+            smoothed.append(beta * value + (1 - beta) * smoothed[-1])
+    return smoothed
+
+
+def column(index: int):
+    """Extract one column of a trajectory (a list of tuples)."""
+    return lambda value: [row[index] for row in value]
+
+
+# ------------------------------------------------------------------------------------------------- mistakes
+
+SUM_NOT_MEAN = "the cost is the mean of the losses; this looks like their sum (divide by N)."
+GRADIENT_SUM = "the cost gradient is the mean (1/N) Σ 2x(x·w − y); this step used the sum of the sample gradients."
+MISSING_TWO = "the chain rule gives 2·x·(x·w − y): the factor 2 from the square is missing."
+SIGN_FLIP = "the sign is flipped: d/dw (x·w − y)² = +2·x·(x·w − y), and the step goes against the gradient, w − lr·gradient."
+MISSING_X = "the inner derivative d(x·w − y)/dw = x is missing: multiply by x."
+
+LOSS_GRADIENT_MISTAKES = [
+    Mistake(MISSING_TWO, lambda x, y, w: x * (x * w - y)),
+    Mistake(SIGN_FLIP, lambda x, y, w: -2 * x * (x * w - y)),
+    Mistake(MISSING_X, lambda x, y, w: 2 * (x * w - y)),
+]
+COST_GRADIENT_MISTAKES = [
+    Mistake(GRADIENT_SUM, lambda xs, ys, w: cost_gradient(xs, ys, w, divisor=1)),
+    Mistake(MISSING_TWO, lambda xs, ys, w: cost_gradient(xs, ys, w, factor=0.5)),
+    Mistake(SIGN_FLIP, lambda xs, ys, w: cost_gradient(xs, ys, w, factor=-1)),
+    Mistake(MISSING_X, lambda xs, ys, w: sum(2 * (x * w - y) for x, y in zip(xs, ys)) / len(xs)),
+]
+BATCH_MISTAKES = [
+    Mistake("append the cost computed before the step (at the old w) with the new w; this is the cost after the step.",
+            lambda *a, **k: batch_gd(*a, **k, record="after")),
+    Mistake("append the new w, after the update, with the cost computed before it.", lambda *a, **k: batch_gd(*a, **k, old_w=True)),
+    Mistake(GRADIENT_SUM, lambda *a, **k: batch_gd(*a, **k, divisor=1)),
+    Mistake(MISSING_TWO, lambda *a, **k: batch_gd(*a, **k, factor=0.5)),
+    Mistake(SIGN_FLIP, lambda *a, **k: batch_gd(*a, **k, factor=-1)),
+]
+SGD_MISTAKES = [
+    Mistake("record the loss of the last sample computed after its update; this is its loss before the update.",
+            lambda *a, **k: sgd(*a, **k, record="before")),
+    Mistake("SGD records the loss of the last sample, not the cost over all the data.", lambda *a, **k: sgd(*a, **k, record="cost")),
+    Mistake(MISSING_TWO, lambda *a, **k: sgd(*a, **k, factor=0.5)),
+    Mistake(SIGN_FLIP, lambda *a, **k: sgd(*a, **k, factor=-1)),
+]
+MINIBATCH_MISTAKES = [
+    Mistake("each batch steps along the mean of its sample gradients; this used their sum.", lambda *a, **k: minibatch_gd(*a, **k, reduce="sum")),
+    Mistake("the last batch may be smaller: divide its gradient by its own length, not by batch_size.",
+            lambda *a, **k: minibatch_gd(*a, **k, reduce="batch_size")),
+    Mistake("the last, shorter batch was skipped: every sample belongs to a batch, the last one may be smaller.",
+            lambda *a, **k: minibatch_gd(*a, **k, drop_last=True)),
+    Mistake("record the cost over all the data after the epoch's updates, at the w you append; this is the cost before them.",
+            lambda *a, **k: minibatch_gd(*a, **k, record="before")),
+]
+EMA_MISTAKES = [
+    Mistake("smooth with the previous smoothed value, s[i] = beta·v[i] + (1 − beta)·s[i−1]; this used the raw previous value v[i−1] "
+            "(a slip on one lecture slide).", lambda values, beta: ema(values, beta, variant="raw")),
+    Mistake("beta weights the new value: s[i] = beta·v[i] + (1 − beta)·s[i−1]; the two weights are swapped.",
+            lambda values, beta: ema(values, beta, variant="swapped")),
+    Mistake("start from the first value, s[0] = v[0], not from 0.", lambda values, beta: ema(values, beta, variant="zero_start")),
+]
+
+
+# ------------------------------------------------------------------------------------------------- inputs and checks
+
+
+def rand(rng: random.Random, lo: float = -3.0, hi: float = 3.0) -> float:
+    """A random input rounded to 3 decimals, so that messages stay readable."""
+    return round(rng.uniform(lo, hi), 3)
+
+
+def random_data(rng: random.Random, n: int) -> tuple[list[float], list[float]]:
+    """Data near a random line through the origin, |x| <= 2 so that the rates drawn below converge."""
+    slope = rand(rng, -3, 3)
+    xs = [rand(rng, -2, 2) for _ in range(n)]
+    return xs, [round(slope * x + rng.gauss(0, 0.5), 3) for x in xs]
+
+
+def random_run(rng: random.Random, n: int, epochs: int) -> tuple[list, dict]:
+    xs, ys = random_data(rng, n)
+    return [xs, ys], {"w": rand(rng, -2, 2), "lr": round(rng.uniform(0.005, 0.05), 4), "epochs": epochs}
+
+
+def trajectory_probe(function: str, args: list, kwargs: dict, names: Sequence[str] = ("xs", "ys")) -> Probe:
+    return call(function, *args, names=list(names), **kwargs)
+
+
+def minibatch_probe(rng: random.Random, n: int, batch_size: int, epochs: int) -> Probe:
+    args, kwargs = random_run(rng, n, epochs)
+    return trajectory_probe("minibatch_gd", [*args, batch_size], kwargs, ("xs", "ys", "batch_size"))
+
+
+BATCH_FORMULA = "w ← w − lr·(1/N) Σ 2x(x·w − y) once per epoch; (new w, cost before the step)"
+SGD_FORMULA = "w ← w − lr·2x(x·w − y) for each sample in order; (w, loss of the last sample after its step)"
+MINIBATCH_FORMULA = "one step per consecutive batch along its mean gradient; (w, cost over all the data at that w)"
+EMA_FORMULA = "s[0] = v[0], s[i] = beta*v[i] + (1 - beta)*s[i-1]"
+
+
+def full_batch_ws(xs, ys, batch_size, **kwargs):
+    return column(0)(batch_gd(xs, ys, **kwargs))
+
+
+def single_sample_ws(xs, ys, batch_size, **kwargs):
+    return column(0)(sgd(xs, ys, **kwargs))
+
+
+def checks(rng: random.Random) -> list[Check]:
+    points = [(rand(rng), rand(rng), rand(rng)) for _ in range(4)] + [(x, y, w) for x, y in zip(XS, YS) for w in (1.0, 2.5)]
+    datasets = [random_data(rng, n) for n in (2, 5)] + [(XS, YS)]
+    sums = [(xs, ys, w) for xs, ys in datasets for w in (rand(rng), 1.0)]
+    batch_run, sgd_run = random_run(rng, 4, 30), random_run(rng, 5, 30)
+    n, batch_size = rng.choice([(7, 3), (8, 3), (5, 2), (10, 4)])
+    full_args, full_kwargs = random_run(rng, 6, 25)
+    single_args, single_kwargs = random_run(rng, 5, 25)
+    values, beta = [rand(rng, 0, 10) for _ in range(12)], round(rng.uniform(0.1, 0.9), 3)
+    return [
+        Check(EXERCISE, "loss", 1, "public", tuple(call("loss", *p, names=["x", "y", "w"]) for p in points),
+              expect(loss, LOSS, [Mistake("the loss squares the error: (x·w − y)², not x·w − y.", lambda x, y, w: x * w - y)])),
+        Check(EXERCISE, "loss_gradient", 1, "public", tuple(call("loss_gradient", *p, names=["x", "y", "w"]) for p in points),
+              expect(loss_gradient, f"{derivative(LOSS, 'w')} (sympy: d/dw {LOSS})", LOSS_GRADIENT_MISTAKES)),
+        Check(EXERCISE, "cost", 1, "public", tuple(call("cost", *s, names=["xs", "ys", "w"]) for s in sums),
+              expect(cost, "(1/N) * sum((x*w - y)**2)", [Mistake(SUM_NOT_MEAN, lambda xs, ys, w: len(xs) * cost(xs, ys, w))])),
+        Check(EXERCISE, "cost_gradient", 2, "public", tuple(call("cost_gradient", *s, names=["xs", "ys", "w"]) for s in sums),
+              expect(cost_gradient, f"(1/N) * sum({derivative(LOSS, 'w')})", COST_GRADIENT_MISTAKES)),
+        Check(EXERCISE, "batch_gd_lecture", 2, "public", (trajectory_probe("batch_gd", [XS, YS], {}),),
+              expect(batch_gd, BATCH_FORMULA, BATCH_MISTAKES, TRAJECTORY),
+              description="the lecture's run from w = 1: (1.09, 4.67), (1.18, 3.84), … recomputed by the grader"),
+        Check(EXERCISE, "batch_gd_random", 1, "public", (trajectory_probe("batch_gd", *batch_run),),
+              expect(batch_gd, BATCH_FORMULA, BATCH_MISTAKES, TRAJECTORY)),
+        Check(EXERCISE, "sgd_lecture", 2, "public", (trajectory_probe("sgd", [XS, YS], {}),),
+              expect(sgd, SGD_FORMULA, SGD_MISTAKES, TRAJECTORY),
+              description="the lecture's run from w = 1: (1.26, 4.92), (1.45, 2.69), … recomputed by the grader"),
+        Check(EXERCISE, "sgd_random", 1, "public", (trajectory_probe("sgd", *sgd_run),),
+              expect(sgd, SGD_FORMULA, SGD_MISTAKES, TRAJECTORY)),
+        Check(EXERCISE, "minibatch_gd", 2, "public", (minibatch_probe(rng, n, batch_size, 20),),
+              expect(minibatch_gd, MINIBATCH_FORMULA, MINIBATCH_MISTAKES, TRAJECTORY),
+              description="N not divisible by batch_size: the last batch is smaller"),
+        Check(EXERCISE, "minibatch_full_batch", 1, "public",
+              (trajectory_probe("minibatch_gd", [*full_args, len(full_args[0])], full_kwargs, ("xs", "ys", "batch_size")),),
+              expect(full_batch_ws, "the w of batch_gd (batch_size = N is batch gradient descent)", [], TRAJECTORY, extract=column(0))),
+        Check(EXERCISE, "minibatch_single_sample", 1, "public",
+              (trajectory_probe("minibatch_gd", [*single_args, 1], single_kwargs, ("xs", "ys", "batch_size")),),
+              expect(single_sample_ws, "the w of sgd (batch_size = 1 is stochastic gradient descent)", [], TRAJECTORY, extract=column(0))),
+        Check(EXERCISE, "ema", 2, "public", (call("ema", values, beta, names=["values", "beta"]),),
+              expect(ema, EMA_FORMULA, EMA_MISTAKES)),
+    ]
