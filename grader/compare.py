@@ -169,7 +169,7 @@ def fmt(value: Any, digits: int = 10) -> str:
     if isinstance(value, np.ndarray):
         if value.size > 12:
             return f"array of shape {value.shape}"
-        return np.array2string(value, precision=6, separator=", ")
+        return np.array2string(value, precision=6, separator=", ").replace("\n", "")
     if isinstance(value, tuple):
         return "(" + ", ".join(fmt(v, digits) for v in value) + ("," if len(value) == 1 else "") + ")"
     if isinstance(value, list):

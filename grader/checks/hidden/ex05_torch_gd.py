@@ -1,0 +1,36 @@
+"""Hidden checks of ex05_torch_gd: random data in both dtypes and both layouts ((m, 1) columns and (m,) vectors)."""
+
+from __future__ import annotations
+
+import random
+
+from grader.checks.ex05_torch_gd import (
+    EXERCISE, judge_fit, judge_lr, judge_manual, judge_mse, judge_optim, judge_scalar, random_line_problem,
+    random_mse_pair, random_weight_problem, trajectory_probe,
+)
+from grader.model import Check, call
+
+
+def checks(rng: random.Random) -> list[Check]:
+    vector32 = random_weight_problem(rng, "float32", column=False)
+    vector64 = random_weight_problem(rng, "float64", column=False)
+    column32 = random_weight_problem(rng, "float32")
+    lines = [random_line_problem(rng, dtype) for dtype in ("float32", "float64")]
+    scalar_cases = [(round(rng.uniform(-5.0, 10.0), 2), round(rng.uniform(0.05, 0.95), 2), rng.randint(5, 15)) for _ in range(2)]
+    return [
+        Check(EXERCISE, "manual_gd_vectors", 2, "hidden",
+              tuple(trajectory_probe("manual_gd", *case) for case in (vector32, vector64)), judge_manual),
+        Check(EXERCISE, "optim_gd_vectors", 2, "hidden",
+              tuple(trajectory_probe("optim_gd", *case) for case in (vector64, column32)), judge_optim),
+        Check(EXERCISE, "fit_linear_random", 2, "hidden",
+              tuple(trajectory_probe("fit_linear", *case) for case in lines), judge_fit),
+        Check(EXERCISE, "mse_random", 1, "hidden",
+              tuple(call("mse", *random_mse_pair(rng, dtype), names=["y_true", "y_pred"]) for dtype in ("float32", "float64")),
+              judge_mse),
+        Check(EXERCISE, "descend_scalar_random", 2, "hidden",
+              tuple(call("descend_scalar", x0, lr, steps, names=["x0", "lr", "steps"]) for x0, lr, steps in scalar_cases),
+              judge_scalar),
+        Check(EXERCISE, "equivalent_lr_random", 1, "hidden",
+              tuple(call("equivalent_lr", round(rng.uniform(0.001, 0.5), 4), rng.randint(1, 100), names=["lr_sum", "m"]) for _ in range(3)),
+              judge_lr),
+    ]
