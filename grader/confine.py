@@ -1,0 +1,254 @@
+"""Confinement of a sandbox child: namespaces, resource limits, a process-count cgroup and Landlock.
+
+Each function applies one mechanism to the calling process and returns a note (a sentence for the class summary)
+when the mechanism is unavailable here, or None when it is in force. Nothing here raises for a missing mechanism:
+the grader goes on with the others and says what it could not do.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import signal
+import sys
+from pathlib import Path
+from typing import Iterable
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+
+CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x08000000, 0x10000000, 0x20000000, 0x40000000
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_CHILD_SUBREAPER = 1, 38, 36
+GiB = 1 << 30
+
+
+def _error(what: str) -> str:
+    number = ctypes.get_errno()
+    return f"{what} ({os.strerror(number)})"
+
+
+def prctl(option: int, value: int) -> bool:
+    return _libc.prctl(option, ctypes.c_ulong(value), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)) == 0
+
+
+# ----------------------------------------------------------------------------------------------------- namespaces
+
+
+def enter_namespaces() -> str | None:
+    """Move into new user, PID, network and IPC namespaces; the next fork becomes PID 1 of the new PID namespace.
+
+    When PID 1 of a namespace dies, the kernel kills every process left in it: detached daemons included.
+    """
+    uid, gid = os.geteuid(), os.getegid()
+    if _libc.unshare(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC) != 0:
+        return _error("user, PID and network namespaces are unavailable: detached processes are killed by process group only, and the network is open")
+    try:
+        Path("/proc/self/setgroups").write_text("deny")
+        Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
+        Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
+    except OSError as error:
+        return f"could not map the user in the sandbox's user namespace ({error})"
+    return None
+
+
+def die_with_parent() -> None:
+    """Ask the kernel to SIGKILL this process when its parent dies."""
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def become_subreaper() -> str | None:
+    """Orphaned descendants are re-parented to this process instead of leaving the process tree."""
+    return None if prctl(PR_SET_CHILD_SUBREAPER, 1) else _error("PR_SET_CHILD_SUBREAPER failed")
+
+
+# ----------------------------------------------------------------------------------------------------- limits
+
+
+def address_space() -> int:
+    """Bytes of virtual address space this process uses now (VmSize)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmSize:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def set_limits(*, memory: int, file_size: int, processes: int) -> list[str]:
+    """RLIMIT_AS (current use + `memory`), RLIMIT_FSIZE, RLIMIT_CORE = 0 and RLIMIT_NPROC; notes for those not in force."""
+    notes = []
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails with an error instead of killing
+    limits = [
+        (resource.RLIMIT_AS, address_space() + memory, "memory"),
+        (resource.RLIMIT_FSIZE, file_size, "file size"),
+        (resource.RLIMIT_CORE, 0, "core dumps"),
+    ]
+    if os.getuid() != 0:  # the kernel exempts root from RLIMIT_NPROC; the cgroup covers that case
+        limits.append((resource.RLIMIT_NPROC, _processes_of_user() + processes, "processes"))
+    for kind, value, name in limits:
+        try:
+            resource.setrlimit(kind, (value, value))
+        except (ValueError, OSError) as error:
+            notes.append(f"could not limit {name} ({error})")
+    return notes
+
+
+def _processes_of_user() -> int:
+    uid = os.getuid()
+    count = 0
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and entry.stat().st_uid == uid:
+                count += int((entry / "status").read_text().split("Threads:")[1].split()[0])
+        except (OSError, IndexError, ValueError):
+            continue
+    return count
+
+
+def pids_cgroup(name: str) -> Path | None:
+    """Where the process-count cgroup called `name` goes (cgroup v1 or v2), if this machine has a pids controller."""
+    v1 = Path("/sys/fs/cgroup/pids")
+    if (v1 / "cgroup.procs").exists():
+        return v1 / name
+    v2 = Path("/sys/fs/cgroup")
+    try:
+        if "pids" in (v2 / "cgroup.subtree_control").read_text().split():
+            return v2 / name
+    except OSError:
+        pass
+    return None
+
+
+def join_pids_cgroup(name: str, processes: int) -> str | None:
+    """Put this process (and so all its descendants) into a new cgroup allowing at most `processes` tasks."""
+    folder = pids_cgroup(name)
+    if folder is None:
+        return "no writable pids cgroup: the number of processes and threads is limited by RLIMIT_NPROC only (which does not bind root)"
+    try:
+        folder.mkdir(exist_ok=True)
+        (folder / "pids.max").write_text(str(processes))
+        (folder / "cgroup.procs").write_text(str(os.getpid()))
+    except OSError as error:
+        return f"could not create a pids cgroup ({error}): the number of processes is limited by RLIMIT_NPROC only"
+    return None
+
+
+def remove_cgroup(name: str) -> None:
+    """Remove an emptied cgroup (the kernel refuses while tasks remain; they are being killed, so retry briefly)."""
+    import time
+
+    folder = pids_cgroup(name)
+    if folder is None or not folder.exists():
+        return
+    for _ in range(50):
+        try:
+            folder.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.02)
+
+
+# ----------------------------------------------------------------------------------------------------- landlock
+
+_EXECUTE, _WRITE_FILE, _READ_FILE, _READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
+_REFER, _TRUNCATE, _IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
+_FILE_RIGHTS = _EXECUTE | _WRITE_FILE | _READ_FILE | _TRUNCATE | _IOCTL_DEV
+READ = _EXECUTE | _READ_FILE | _READ_DIR
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64), ("scoped", ctypes.c_uint64)]
+
+
+class _PathBeneath(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+def landlock_abi() -> int:
+    """Landlock's ABI version here, or 0 when the kernel has none."""
+    version = _libc.syscall(ctypes.c_long(444), None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    return max(int(version), 0)
+
+
+def all_fs_rights(abi: int) -> int:
+    rights = (1 << 13) - 1
+    if abi >= 2:
+        rights |= _REFER
+    if abi >= 3:
+        rights |= _TRUNCATE
+    if abi >= 5:
+        rights |= _IOCTL_DEV
+    return rights
+
+
+def landlock(readable: Iterable[Path], writable: Iterable[Path], devices: Iterable[Path] = ()) -> list[str]:
+    """Confine this process and its future children: read only `readable`, write only under `writable`.
+
+    With ABI 4 and later TCP bind and connect are denied; with ABI 6 and later signals to processes outside the
+    sandbox and abstract unix sockets are denied too.
+    """
+    abi = landlock_abi()
+    if abi < 1:
+        return ["Landlock is unavailable: a submission can read and write any file this user can (only namespaces and limits apply)"]
+    notes = []
+    everything = all_fs_rights(abi)
+    attr = _RulesetAttr(everything, 3 if abi >= 4 else 0, 3 if abi >= 6 else 0)
+    size = 24 if abi >= 6 else 16 if abi >= 4 else 8
+    if abi < 4:
+        notes.append(f"Landlock ABI {abi} cannot deny TCP (the network namespace still isolates it)")
+    ruleset = _libc.syscall(ctypes.c_long(444), ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
+    if ruleset < 0:
+        return [_error("Landlock ruleset could not be created")]
+    try:
+        for paths, rights in ((readable, READ), (writable, everything), (devices, _READ_FILE | _WRITE_FILE)):
+            for path in paths:
+                _allow(int(ruleset), Path(path), rights)
+        if not prctl(PR_SET_NO_NEW_PRIVS, 1):
+            return [_error("PR_SET_NO_NEW_PRIVS failed, so Landlock could not be applied")]
+        if _libc.syscall(ctypes.c_long(446), ctypes.c_int(ruleset), ctypes.c_uint32(0)) != 0:
+            return [_error("Landlock could not be applied")]
+    finally:
+        os.close(ruleset)
+    return notes
+
+
+def _allow(ruleset: int, path: Path, rights: int) -> None:
+    try:
+        fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    except OSError:
+        return  # a path that does not exist here needs no rule
+    try:
+        if not path.is_dir():
+            rights &= _FILE_RIGHTS
+        rule = _PathBeneath(rights, fd)
+        if _libc.syscall(ctypes.c_long(445), ctypes.c_int(ruleset), ctypes.c_int(1), ctypes.byref(rule), ctypes.c_uint32(0)) != 0:
+            raise OSError(ctypes.get_errno(), f"Landlock rule for {path} failed")
+    finally:
+        os.close(fd)
+
+
+SYSTEM_READABLE = ("/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib", "/etc/ld.so.cache", "/etc/localtime",
+                   "/usr/share/zoneinfo", "/dev/urandom", "/dev/zero")
+
+
+def python_readable(kit_root: Path, forbidden: Iterable[Path]) -> list[Path]:
+    """The interpreter, its standard library and packages, the system libraries, and the kit's public parts.
+
+    A `sys.path` entry that is the kit's root or contains a forbidden path (solutions/, OUT) is left out; the kit
+    contributes only `grader/*.py`, `grader/probes/` and `exercises/`.
+    """
+    forbidden = [Path(p).resolve() for p in forbidden] + [kit_root.resolve()]
+    paths = [Path(sys.executable).resolve().parent.parent, Path(sys.base_prefix), Path(sys.prefix)]
+    paths += [Path(p) for p in sys.path if p and Path(p).is_dir()]
+    kept = []
+    for path in paths:
+        path = path.resolve()
+        if any(path == f or path in f.parents for f in forbidden):
+            continue
+        kept.append(path)
+    grader = kit_root / "grader"
+    kept += [p for p in grader.glob("*.py")] + [grader / "probes", grader / "__pycache__", kit_root / "exercises"]
+    kept += [Path(p) for p in SYSTEM_READABLE]
+    return kept

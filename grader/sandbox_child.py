@@ -1,0 +1,160 @@
+"""The child side of the sandbox: the zygote and what runs in the processes it forks for one exercise of a student.
+
+`python -m grader.sandbox_child` is the zygote: it imports numpy, sympy, torch and the probe recipes once, then
+forks a warm child for each request that arrives on its control socket (with the child's two pipe ends passed as
+file descriptors). `keeper` runs in that child: it moves into fresh namespaces and forks the sandboxed process,
+which confines itself, loads the student's file and answers probe requests. The keeper only waits and reports how
+the sandboxed process ended. Everything crossing to the parent is length-prefixed JSON bytes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import signal
+import socket
+import struct
+import sys
+from pathlib import Path
+
+import numpy  # noqa: F401 - preloaded so children start warm
+import sympy  # noqa: F401
+import torch
+
+import grader.probes
+import grader.probes.functions  # noqa: F401
+from grader import confine
+
+for _name in sorted(grader.probes.RECIPE_MODULES):
+    try:
+        importlib.import_module(f"grader.probes.{_name}")
+    except ImportError:
+        pass
+
+SAFE_ENVIRONMENT = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def send(fd: int, payload: bytes) -> None:
+    """Write one length-prefixed message."""
+    data = struct.pack("!i", len(payload)) + payload
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def receive(fd: int) -> bytes:
+    """Read one length-prefixed message; EOFError when the other end is gone."""
+    def exactly(count: int) -> bytes:
+        chunks = []
+        while count:
+            chunk = os.read(fd, min(count, 1 << 20))
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            count -= len(chunk)
+        return b"".join(chunks)
+
+    size, = struct.unpack("!i", exactly(4))
+    return exactly(size)
+
+
+def zygote(control: socket.socket) -> None:
+    """Fork a keeper for every request: (spec JSON, [channel fd, status fd]) in, the keeper's pid out."""
+    confine.die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGCHLD, lambda *_: _reap())
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 1 << 16, 2)
+        except InterruptedError:
+            continue
+        if not message:
+            return
+        pid = os.fork()
+        if pid == 0:
+            control.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            try:
+                keeper(fds[0], fds[1], message.decode())
+            finally:
+                os._exit(0)
+        for fd in fds:
+            os.close(fd)
+        control.sendall(struct.pack("!i", pid))
+
+
+def _reap() -> None:
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+    except ChildProcessError:
+        pass
+
+
+def keeper(channel: int, status: int, spec_text: str) -> None:
+    """New session, process cgroup, namespaces; fork the sandboxed process; report how it ended on `status`."""
+    spec = json.loads(spec_text)
+    os.setsid()
+    notes = [confine.join_pids_cgroup(spec["cgroup"], spec["processes"]), confine.become_subreaper()]
+    notes.append(confine.enter_namespaces())
+    pid = os.fork()
+    if pid == 0:
+        os.close(status)
+        code = 0
+        try:
+            sandboxed(channel, spec, [n for n in notes if n])
+        except BaseException:  # noqa: BLE001 - the parent sees the broken channel and says so
+            code = 70
+        os._exit(code)
+    os.close(channel)
+    _, state = os.waitpid(pid, 0)
+    report = {"signal": os.WTERMSIG(state)} if os.WIFSIGNALED(state) else {"exit": os.WEXITSTATUS(state)}
+    try:
+        send(status, json.dumps(report).encode())
+    finally:
+        os.killpg(0, signal.SIGKILL)  # without a PID namespace, whatever stayed in the process group goes now
+
+
+def sandboxed(channel: int, spec: dict, notes: list[str]) -> None:
+    """Confine this process, load the student's file, then answer probe requests until told to stop."""
+    confine.die_with_parent()
+    scratch = Path(spec["scratch"])
+    notes += confine.set_limits(memory=spec["memory"], file_size=spec["file_size"], processes=spec["processes"])
+    os.chdir(scratch)
+    os.environ.clear()
+    os.environ.update(SAFE_ENVIRONMENT | {"HOME": str(scratch), "TMPDIR": str(scratch)})
+    null = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    sys.dont_write_bytecode = True
+    torch.set_num_threads(1)
+    student_folder = Path(spec["path"]).parent
+    readable = confine.python_readable(Path(spec["kit_root"]), spec["forbidden"]) + [student_folder]
+    notes += confine.landlock(readable, [scratch], [Path("/dev/null")])
+    send(channel, json.dumps({"ready": notes}).encode())
+
+    sys.path.insert(0, str(student_folder))
+    try:
+        module = grader.probes.load_module(spec["path"], f"submission_{spec['exercise']}")
+    except BaseException as error:  # noqa: BLE001 - any failure to import is the submission's
+        send(channel, json.dumps({"load_failed": grader.probes.describe_load_failure(error, spec["path"])}).encode())
+        return
+    send(channel, b'{"loaded": true}')
+    while True:
+        try:
+            request = json.loads(receive(channel))
+        except EOFError:
+            return
+        if request.get("stop"):
+            return
+        answer = grader.probes.execute(module, request["recipe"], request["params"], None)
+        try:
+            payload = json.dumps({"id": request["id"], "answer": answer}, allow_nan=False).encode()
+        except (TypeError, ValueError) as error:
+            payload = json.dumps({"id": request["id"], "answer": {"lost": f"the answer could not be encoded ({error})"}}).encode()
+        send(channel, payload)
+
+
+if __name__ == "__main__":
+    zygote(socket.socket(fileno=int(sys.argv[1])))
