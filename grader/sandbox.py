@@ -243,6 +243,7 @@ class SandboxRunner:
         self._lock = threading.Lock()
         self._live: set[Child] = set()
         self._counter = 0
+        self._closed = False
 
     @property
     def notes(self) -> list[str]:
@@ -250,6 +251,8 @@ class SandboxRunner:
 
     def run(self, exercise: str, path: Path, probes: Sequence[Probe]) -> list[Outcome]:
         """One outcome per probe; a stuck function costs its timeout once, then its later probes fail at once."""
+        if self._closed:
+            return [Lost("not run: grading was interrupted")] * len(probes)
         if not path.is_file():
             return [Lost(f"file not submitted: {path.name} was not found")] * len(probes)
         outcomes: list[Outcome] = []
@@ -311,6 +314,7 @@ class SandboxRunner:
 
     def close(self) -> None:
         """Kill every child still running and remove the scratch folders."""
+        self._closed = True
         with self._lock:
             live = list(self._live)
         for child in live:

@@ -1,0 +1,241 @@
+"""`grader grade`: grade a class in an ordered pipeline of small steps.
+
+discover the submissions -> load every exercise's checks once (references derived once per batch) -> skip students
+whose files have not changed since the last run -> grade the others in parallel, each in sandboxed children ->
+write each student's results atomically as they finish -> write the class gradebook and summary -> print a table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import Sequence
+
+from grader.checks import EXERCISES, load_checks
+from grader.files import atomic_write_json
+from grader.model import Check, CheckResult
+from grader.runner import grade_exercise
+from grader.sandbox import SandboxRunner
+from grader.submissions import NoSubmissions, Submission, discover
+
+RECORD = "record.json"
+_JUDGING = threading.Lock()  # judges (sympy, torch) run one at a time; children run in parallel
+
+
+def grade(*, submissions: Path, out: Path, workers: int, timeout: float, force: bool, seed: int | None, progress: bool) -> int:
+    """Grade every student in `submissions` into `out`; 0 when the batch ran, 2 for bad input, 130 when interrupted."""
+    problem = bad_input(submissions, out, workers, timeout)
+    if problem:
+        print(f"grader grade: {problem}", file=sys.stderr)
+        return 2
+    staging = Path(tempfile.mkdtemp(prefix="grader-staging-"))
+    try:
+        try:
+            students = discover(submissions, staging)
+        except NoSubmissions as error:
+            print(f"grader grade: {error}", file=sys.stderr)
+            return 2
+        seed = choose_seed(out, students, seed)
+        checks = load_all_checks(seed)
+        signature = checks_signature(checks)
+        graded, pending = reuse_unchanged(out, students, signature, force)
+        runner = SandboxRunner(timeout=timeout, forbidden=[out, submissions, staging])
+        try:
+            interrupted = grade_pending(pending, checks, runner, out, seed, signature, workers, graded, progress)
+            notes = runner.notes
+        finally:
+            runner.close()
+        write_class_outputs(out, graded, notes, skipped=len(students) - len(pending))
+        print(format_summary(graded))
+        print(f"(random inputs drawn with --seed {seed}; gradebook: {out / 'gradebook.csv'})")
+        if interrupted:
+            print(f"grader grade: interrupted; {len(graded)} of {len(students)} students are graded; run the same command again to finish",
+                  file=sys.stderr)
+            return 130
+        return 0
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------------------------- steps
+
+
+def bad_input(submissions: Path, out: Path, workers: int, timeout: float) -> str | None:
+    """What is wrong with the command's arguments, if anything."""
+    if workers < 1:
+        return f"--workers must be at least 1 (got {workers})"
+    if not timeout > 0:
+        return f"--timeout must be a positive number of seconds (got {timeout})"
+    if not submissions.is_dir():
+        return f"no folder {submissions}; give the folder that holds one <student>/ folder or <student>.zip per student"
+    resolved_out, resolved_in = out.resolve(), submissions.resolve()
+    if resolved_out == resolved_in or resolved_in in resolved_out.parents:
+        return f"--out {out} is inside {submissions}; choose a folder outside the submissions"
+    if out.exists() and not out.is_dir():
+        return f"--out {out} is a file; choose a folder"
+    return None
+
+
+def choose_seed(out: Path, students: Sequence[Submission], seed: int | None) -> int:
+    """The given seed; else the seed of an earlier run into `out` (so a resumed class shares inputs); else a fresh one."""
+    if seed is not None:
+        return seed
+    for submission in students:
+        record = read_record(out, submission.student)
+        if record and isinstance(record.get("seed"), int):
+            return record["seed"]
+    return random.SystemRandom().randrange(2**31)
+
+
+def load_all_checks(seed: int) -> dict[str, list[Check]]:
+    """Every exercise's public and hidden checks, with inputs drawn from `seed`."""
+    return {exercise: load_checks(exercise, seed=seed, hidden=True) for exercise in EXERCISES}
+
+
+def checks_signature(checks: dict[str, list[Check]]) -> str:
+    """Changes when the checks change (another kit version, another seed's checks are the same list)."""
+    text = json.dumps([[c.qualified_name, c.points, c.visibility] for cs in checks.values() for c in cs])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def read_record(out: Path, student: str) -> dict | None:
+    try:
+        record = json.loads((out / student / RECORD).read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def reuse_unchanged(out: Path, students: Sequence[Submission], signature: str, force: bool) -> tuple[dict, list[Submission]]:
+    """Results of students whose files and checks are unchanged since the last run, and the students left to grade."""
+    graded: dict[str, list[CheckResult]] = {}
+    pending = []
+    for submission in students:
+        record = None if force else read_record(out, submission.student)
+        if record and record.get("fingerprint") == submission.fingerprint and record.get("checks") == signature:
+            try:
+                graded[submission.student] = [CheckResult.from_dict(r) for r in record["results"]]
+                continue
+            except (KeyError, TypeError):
+                pass
+        pending.append(submission)
+    return graded, pending
+
+
+def grade_student(submission: Submission, checks: dict[str, list[Check]], runner: SandboxRunner) -> list[CheckResult]:
+    """Every check of every exercise for one student (a refused submission fails every check with the reason)."""
+    if submission.problem is not None:
+        return [refused(check, submission.problem) for exercise in EXERCISES for check in checks[exercise]]
+    results = []
+    for exercise in EXERCISES:
+        if checks[exercise]:
+            with _JUDGING:
+                results += grade_exercise(exercise, submission.folder / f"{exercise}.py", checks[exercise], _Unlocked(runner))
+    return results
+
+
+class _Unlocked:
+    """Runs the probes with the judging lock released, so students' children run in parallel."""
+
+    def __init__(self, runner: SandboxRunner) -> None:
+        self.runner = runner
+
+    def run(self, exercise, path, probes):
+        _JUDGING.release()
+        try:
+            return self.runner.run(exercise, path, probes)
+        finally:
+            _JUDGING.acquire()
+
+
+def refused(check: Check, problem: str) -> CheckResult:
+    return CheckResult(check.exercise, check.name, "failed", 0.0, check.points, check.visibility, message=problem)
+
+
+def write_student_outputs(out: Path, submission: Submission, results: list[CheckResult], seed: int, signature: str,
+                          seconds: float) -> None:
+    """results.json and the feedback page (grader.gradebook), then this run's record for resuming, each atomically."""
+    from grader.gradebook import write_student
+
+    write_student(out, submission.student, results, execution_time=seconds)
+    atomic_write_json(out / submission.student / RECORD, {
+        "student": submission.student, "fingerprint": submission.fingerprint, "seed": seed, "checks": signature,
+        "execution_time": round(seconds, 3), "results": [r.to_dict() for r in results]})
+
+
+def grade_pending(pending: Sequence[Submission], checks: dict, runner: SandboxRunner, out: Path, seed: int, signature: str,
+                  workers: int, graded: dict, progress: bool) -> bool:
+    """Grade `pending` with `workers` in parallel, writing each as it finishes; True when Ctrl-C stopped it."""
+    bar = Progress(len(pending), enabled=progress)
+
+    def one(submission: Submission) -> tuple[Submission, list[CheckResult], float]:
+        started = time.monotonic()
+        return submission, grade_student(submission, checks, runner), time.monotonic() - started
+
+    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grader")
+    running: set[Future] = {executor.submit(one, s) for s in pending}
+    try:
+        while running:
+            done, running = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in done:
+                submission, results, seconds = future.result()
+                write_student_outputs(out, submission, results, seed, signature, seconds)
+                graded[submission.student] = results
+                bar.advance(submission.student)
+        bar.finish()
+        executor.shutdown()
+        return False
+    except KeyboardInterrupt:
+        bar.finish()
+        executor.shutdown(wait=False, cancel_futures=True)
+        return True
+
+
+def write_class_outputs(out: Path, graded: dict[str, list[CheckResult]], notes: list[str], skipped: int) -> None:
+    from grader.gradebook import write_class
+
+    if skipped:
+        notes = [*notes, f"{skipped} students were unchanged since the last run and kept their results (--force regrades them)"]
+    write_class(out, dict(sorted(graded.items())), notes=notes)
+
+
+def format_summary(graded: dict[str, list[CheckResult]]) -> str:
+    from grader.gradebook import format_table
+
+    return format_table(graded)
+
+
+class Progress:
+    """A one-line progress bar on stderr."""
+
+    def __init__(self, total: int, enabled: bool, width: int = 30) -> None:
+        self.total, self.enabled, self.width = total, enabled and total > 0, width
+        self.done = 0
+        self.started = time.monotonic()
+        self._draw("")
+
+    def advance(self, student: str) -> None:
+        self.done += 1
+        self._draw(student)
+
+    def _draw(self, student: str) -> None:
+        if not self.enabled:
+            return
+        filled = self.width * self.done // self.total
+        elapsed = time.monotonic() - self.started
+        sys.stderr.write(f"\rgrading [{'#' * filled}{'.' * (self.width - filled)}] {self.done}/{self.total} students, "
+                         f"{elapsed:.0f} s {student[:24]:<24}")
+        sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+            sys.stderr.flush()

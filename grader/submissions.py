@@ -1,0 +1,151 @@
+"""Finding a class's submissions: `SUBMISSIONS/<student>/` folders and `SUBMISSIONS/<student>.zip` archives.
+
+Each student becomes a `Submission`: the folder to grade (a zip is unpacked into a staging folder first, after
+checks that refuse unsafe archives), a fingerprint of the submitted files (to skip unchanged students on a rerun),
+or the reason the submission was refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from grader.checks import EXERCISES
+
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}")
+MAX_UNPACKED = 50 * 1024 * 1024
+MAX_MEMBERS = 2000
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One student's files: `folder` to grade, or `problem` saying why there is nothing to grade."""
+
+    student: str
+    fingerprint: str
+    folder: Path | None = None
+    problem: str | None = None
+
+
+class NoSubmissions(ValueError):
+    """SUBMISSIONS is missing, or holds nothing that looks like a submission."""
+
+
+def expected_layout(submissions: Path) -> str:
+    return (f"expected {submissions / '<student>'}/{EXERCISES[0]}.py (a folder per student) "
+            f"or {submissions / '<student>.zip'} (the exercise files at the archive's root or in one folder)")
+
+
+def discover(submissions: Path, staging: Path) -> list[Submission]:
+    """Every student in `submissions`, sorted by name; zips are unpacked under `staging`."""
+    if not submissions.is_dir():
+        raise NoSubmissions(f"no folder {submissions}; {expected_layout(submissions)}")
+    found: dict[str, Submission] = {}
+    for entry in sorted(submissions.iterdir()):
+        if entry.name.startswith(".") or entry.name == "__MACOSX":
+            continue
+        if entry.is_symlink():
+            student = entry.name.removesuffix(".zip")
+            found[student] = Submission(student, _digest(entry.name.encode()), problem=f"{entry.name} is a link; submit a folder or a zip file")
+            continue
+        if entry.is_dir():
+            student = entry.name
+            submission = _from_folder(student, entry)
+        elif entry.suffix.lower() == ".zip" and entry.is_file():
+            student = entry.name[: -len(".zip")]
+            submission = _from_zip(student, entry, staging / "unpacked")
+        else:
+            continue
+        if not SAFE_NAME.fullmatch(student):
+            student = _quarantined_name(entry.name)
+            submission = Submission(student, submission.fingerprint, problem=f"refused {entry.name!r}: a student's name may hold only letters, digits and . _ @ + - (rename it)")
+        if student in found:
+            submission = Submission(student, submission.fingerprint, problem=f"both a folder and a zip are named {student}; keep one of them")
+        found[student] = submission
+    if not found:
+        raise NoSubmissions(f"no submissions found in {submissions}: {expected_layout(submissions)}")
+    return [found[name] for name in sorted(found)]
+
+
+def _quarantined_name(raw: str) -> str:
+    """A safe, recognisable stand-in for an unsafe name (its results still need a row)."""
+    cleaned = re.sub(r"[^A-Za-z0-9._@+-]", "_", raw).lstrip("._-") or "student"
+    return f"refused_{cleaned[:60]}_{_digest(raw.encode())[:8]}"
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _from_folder(student: str, folder: Path) -> Submission:
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder).as_posix()
+        if "__pycache__" in path.parts:
+            continue
+        if path.is_symlink():
+            return Submission(student, _digest(relative.encode()), problem=f"refused: {relative} is a link; submit the file itself")
+        if path.is_file():
+            digest.update(relative.encode() + b"\0" + _digest(path.read_bytes()).encode())
+    return Submission(student, digest.hexdigest(), folder=folder)
+
+
+def _from_zip(student: str, archive: Path, staging: Path) -> Submission:
+    fingerprint = _digest(archive.read_bytes())
+    try:
+        with zipfile.ZipFile(archive) as zipped:
+            members = zipped.infolist()
+            problem = unsafe_member(members)
+            if problem:
+                return Submission(student, fingerprint, problem=f"refused {archive.name}: {problem}")
+            target = staging / student
+            prefix = _common_folder(members)
+            for member in members:
+                if member.is_dir() or member.filename.startswith("__MACOSX/"):
+                    continue
+                relative = PurePosixPath(member.filename).relative_to(prefix) if prefix else PurePosixPath(member.filename)
+                destination = target.joinpath(*relative.parts)
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                with zipped.open(member) as source:
+                    data = source.read(MAX_UNPACKED + 1)
+                if len(data) > member.file_size:  # the header lied about the size
+                    return Submission(student, fingerprint, problem=f"refused {archive.name}: {member.filename} is larger than its header says")
+                destination.write_bytes(data)
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as error:
+        return Submission(student, fingerprint, problem=f"refused {archive.name}: not a readable zip file ({error})")
+    (staging / student).mkdir(parents=True, exist_ok=True)
+    return Submission(student, fingerprint, folder=staging / student)
+
+
+def unsafe_member(members: list[zipfile.ZipInfo]) -> str | None:
+    """Why an archive may not be unpacked: a path outside it, a link, too many files, or too many bytes; else None."""
+    if len(members) > MAX_MEMBERS:
+        return f"it holds {len(members)} files (at most {MAX_MEMBERS})"
+    total = 0
+    for member in members:
+        name = member.filename
+        path = PurePosixPath(name.replace("\\", "/"))
+        if name.startswith(("/", "\\")) or path.is_absolute() or re.match(r"[A-Za-z]:", name):
+            return f"{name} is an absolute path"
+        if ".." in path.parts:
+            return f"{name} points outside the archive (..)"
+        mode = member.external_attr >> 16
+        if stat.S_ISLNK(mode):
+            return f"{name} is a link"
+        total += member.file_size
+        if total > MAX_UNPACKED:
+            return f"it unpacks to more than {MAX_UNPACKED // 2**20} MiB"
+    return None
+
+
+def _common_folder(members: list[zipfile.ZipInfo]) -> str | None:
+    """The one top-level folder every file is in, when the exercise files are not at the archive's root."""
+    names = [PurePosixPath(m.filename) for m in members if not m.is_dir() and not m.filename.startswith("__MACOSX/")]
+    if not names or any(len(n.parts) < 2 for n in names):
+        return None
+    tops = {n.parts[0] for n in names}
+    return tops.pop() if len(tops) == 1 else None
