@@ -157,9 +157,10 @@ def rand(rng: random.Random, lo: float = -3.0, hi: float = 3.0) -> float:
 
 
 def random_data(rng: random.Random, n: int) -> tuple[list[float], list[float]]:
-    """Data near a random line through the origin, |x| <= 2 so that the rates drawn below converge."""
+    """Data near a random line through the origin, 0.3 <= |x| <= 2: the rates drawn below converge, and every sample's
+    step is large enough to tell the order of steps and records apart."""
     slope = rand(rng, -3, 3)
-    xs = [rand(rng, -2, 2) for _ in range(n)]
+    xs = [rng.choice((-1, 1)) * rand(rng, 0.3, 2) for _ in range(n)]
     return xs, [round(slope * x + rng.gauss(0, 0.5), 3) for x in xs]
 
 
