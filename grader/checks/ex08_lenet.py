@@ -1,0 +1,455 @@
+"""Checks of ex08_lenet: both networks against the grader's functional reference (torch.nn.functional with the same
+weights, in float64), their structure, gradients, any batch size and any device (torch's meta device everywhere,
+CUDA where present), `flat_features`, and the numpy forward pass against torch on random shapes.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Callable, Sequence
+
+import numpy as np
+
+from grader.compare import NotComparable, as_array, fmt, tolerance_for
+from grader.judges import FLOAT64, Mistake, compare_case, expect, expect_raise, returned_values
+from grader.model import Check, Outcome, Probe, Returned, Verdict, call
+from grader.wire import TensorData
+
+EXERCISE = "ex08_lenet"
+LENET_PARAMETERS = 61_706
+LENET_SHAPES = {
+    "conv1.weight": (6, 1, 5, 5), "conv1.bias": (6,), "conv2.weight": (16, 6, 5, 5), "conv2.bias": (16,),
+    "fc1.weight": (120, 400), "fc1.bias": (120,), "fc2.weight": (84, 120), "fc2.bias": (84,),
+    "fc3.weight": (10, 84), "fc3.bias": (10,),
+}
+MODEL_TOLERANCE = tolerance_for("float32", scale=20)  # float32 forward vs float64 reference: rtol 2.6e-5, atol 2e-4
+GRADIENT_TOLERANCE = tolerance_for("float32", scale=100)
+DEVICE_TOLERANCE = tolerance_for("float32", scale=200)
+LECTURE_FLAT = 64 * 32 * 32
+
+HINT_BATCH = ("the batch size is hard-coded: flatten with torch.flatten(x, 1) or x.view(x.size(0), -1), so that any "
+              "batch size works (the last batch of an epoch is often smaller).")
+HINT_LECTURE_FLAT = ("64·32·32 = 65536 is the lecture's slip, the size before any convolution or pooling; the first linear "
+                     "layer takes flat_features(height, width) inputs (576 for 28×28).")
+HINT_DEVICE = ("forward uses a fixed device: something is created on (or moved to) a device other than the input's. Create "
+               "nothing on a fixed device in forward (if you must, use device=x.device); the model must run wherever "
+               "model.to(device) put it.")
+HINT_VALUES = ("forward reads values out of tensors (.item(), .tolist(), .numpy(), or a Python `if` on a tensor); on torch's "
+               "meta device tensors have shapes but no values, so keep the forward pass in tensor operations.")
+HINT_AVERAGE = "this is average pooling; LeNet uses max pooling (F.max_pool2d / nn.MaxPool2d(2)), the largest value of each window."
+HINT_FLIPPED = ("the kernel is flipped (true convolution); Conv2d computes cross-correlation: "
+                "out[i, j] = Σ x[s·i + u, s·j + v] · weight[u, v] with the kernel as it is.")
+
+
+# ------------------------------------------------------------------------------------------------- inputs
+
+
+def numpy_rng(rng: random.Random) -> np.random.Generator:
+    return np.random.default_rng(rng.getrandbits(64))
+
+
+def tensor(array: np.ndarray, device: str = "cpu") -> TensorData:
+    array = np.ascontiguousarray(array, dtype=np.float32)
+    return TensorData(array, "float32", device, tuple(array.shape))
+
+
+def meta_tensor(shape: tuple[int, ...]) -> TensorData:
+    return TensorData(None, "float32", "meta", tuple(shape))
+
+
+def uniform_layer(generator: np.random.Generator, weight_shape: tuple[int, ...], dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
+    """Weights and biases on ±1/sqrt(fan_in), PyTorch's default scale, so activations stay of order 1."""
+    fan_in = int(np.prod(weight_shape[1:]))
+    bound = 1.0 / math.sqrt(fan_in)
+    return (generator.uniform(-bound, bound, weight_shape).astype(dtype),
+            generator.uniform(-bound, bound, weight_shape[:1]).astype(dtype))
+
+
+def lenet_arrays(generator: np.random.Generator, dtype=np.float32) -> dict[str, np.ndarray]:
+    state = {}
+    for name in ("conv1", "conv2", "fc1", "fc2", "fc3"):
+        state[f"{name}.weight"], state[f"{name}.bias"] = uniform_layer(generator, LENET_SHAPES[f"{name}.weight"], dtype)
+    return state
+
+
+def seedcnn_shapes(height: int, width: int) -> dict[str, tuple[int, ...]]:
+    shapes = {"layer.0.weight": (16, 1, 5, 5), "layer.2.weight": (32, 16, 5, 5), "layer.5.weight": (64, 32, 5, 5),
+              "fc_layer.0.weight": (100, flat_features(height, width)), "fc_layer.2.weight": (10, 100)}
+    return {key: shape for name, weight in shapes.items() for key, shape in ((name, weight), (name.replace("weight", "bias"), weight[:1]))}
+
+
+def seedcnn_arrays(generator: np.random.Generator, height: int, width: int) -> dict[str, np.ndarray]:
+    state = {}
+    for name, shape in seedcnn_shapes(height, width).items():
+        if name.endswith("weight"):
+            state[name], state[name.replace("weight", "bias")] = uniform_layer(generator, shape)
+    return state
+
+
+def as_tensors(state: dict[str, np.ndarray]) -> dict[str, TensorData]:
+    return {name: tensor(value) for name, value in state.items()}
+
+
+# ------------------------------------------------------------------------------------------------- references
+
+
+def side_after(n: int, stages: Sequence[str]) -> int:
+    for stage in stages:
+        n = n - 4 if stage == "conv" else n // 2
+        if n < 1:
+            raise ValueError("input too small")
+    return n
+
+
+SEED_STAGES = ("conv", "conv", "pool", "conv", "pool")
+
+
+def flat_features(height: int, width: int) -> int:
+    """64 · h' · w', each side going n → n − 4 → n − 4 → ⌊n/2⌋ → n − 4 → ⌊n/2⌋ (ValueError when it reaches 0)."""
+    return 64 * side_after(height, SEED_STAGES) * side_after(width, SEED_STAGES)
+
+
+def torch_state(state: dict) -> dict:
+    import torch
+
+    return {name: torch.from_numpy(np.asarray(value.array if isinstance(value, TensorData) else value, dtype=np.float64))
+            for name, value in state.items()}
+
+
+def _layers(pool: str, flip: bool):
+    import torch.nn.functional as F
+
+    pool_fn = F.max_pool2d if pool == "max" else F.avg_pool2d
+    conv = lambda h, w, b, **k: F.conv2d(h, w.flip(-1, -2) if flip else w, b, **k)
+    return F, pool_fn, conv
+
+
+def lenet_reference(state: dict, x, *, pool: str = "max", flip: bool = False, requires_grad: bool = False):
+    """LeNet-5 in torch.nn.functional, float64; returns (output, weights) with weights as leaf tensors."""
+    import torch
+
+    F, pool_fn, conv = _layers(pool, flip)
+    w = {k: v.requires_grad_(requires_grad) for k, v in torch_state(state).items()}
+    h = torch.from_numpy(np.asarray(x.array if isinstance(x, TensorData) else x, dtype=np.float64))
+    h = pool_fn(F.relu(conv(h, w["conv1.weight"], w["conv1.bias"])), 2)
+    h = pool_fn(F.relu(conv(h, w["conv2.weight"], w["conv2.bias"])), 2)
+    h = torch.flatten(h, 1)
+    h = F.relu(F.linear(h, w["fc1.weight"], w["fc1.bias"]))
+    h = F.relu(F.linear(h, w["fc2.weight"], w["fc2.bias"]))
+    return F.linear(h, w["fc3.weight"], w["fc3.bias"]), w
+
+
+def seedcnn_reference(state: dict, x, *, pool: str = "max", flip: bool = False, requires_grad: bool = False):
+    """The repaired lecture CNN in torch.nn.functional, float64; returns (output, weights)."""
+    import torch
+
+    F, pool_fn, conv = _layers(pool, flip)
+    w = {k: v.requires_grad_(requires_grad) for k, v in torch_state(state).items()}
+    h = torch.from_numpy(np.asarray(x.array, dtype=np.float64))
+    h = F.relu(conv(h, w["layer.0.weight"], w["layer.0.bias"]))
+    h = pool_fn(F.relu(conv(h, w["layer.2.weight"], w["layer.2.bias"])), 2, 2)
+    h = pool_fn(F.relu(conv(h, w["layer.5.weight"], w["layer.5.bias"])), 2, 2)
+    h = F.relu(F.linear(torch.flatten(h, 1), w["fc_layer.0.weight"], w["fc_layer.0.bias"]))
+    return F.linear(h, w["fc_layer.2.weight"], w["fc_layer.2.bias"]), w
+
+
+REFERENCES = {"LeNet5": lenet_reference, "SeedCNN": seedcnn_reference}
+FORMULAS = {
+    "LeNet5": "torch.nn.functional with the same weights: conv1 → relu → max_pool2d(2) → conv2 → relu → max_pool2d(2) → flatten → fc1 → relu → fc2 → relu → fc3",
+    "SeedCNN": "torch.nn.functional with the same weights: conv → relu → conv → relu → max_pool2d(2) → conv → relu → max_pool2d(2) → flatten → linear → relu → linear",
+}
+
+
+def reference_output(probe: Probe, **variant) -> np.ndarray:
+    output, _ = REFERENCES[probe.params["function"]](probe.params["state_dict"], probe.params["x"], **variant)
+    return output.detach().numpy()
+
+
+def conv2d_reference(x, weight, bias, stride=1, padding=0, *, flip: bool = False) -> np.ndarray:
+    import torch
+    import torch.nn.functional as F
+
+    w = torch.from_numpy(np.asarray(weight, dtype=np.float64))
+    return F.conv2d(torch.from_numpy(np.asarray(x, dtype=np.float64)), w.flip(-1, -2) if flip else w,
+                    torch.from_numpy(np.asarray(bias, dtype=np.float64)), stride=stride, padding=padding).numpy()
+
+
+def maxpool2d_reference(x, k=2, *, average: bool = False) -> np.ndarray:
+    import torch
+    import torch.nn.functional as F
+
+    pool = F.avg_pool2d if average else F.max_pool2d
+    return pool(torch.from_numpy(np.asarray(x, dtype=np.float64)), k).numpy()
+
+
+# ------------------------------------------------------------------------------------------------- model judges
+
+
+def model_label(probe: Probe, exercise: str = EXERCISE) -> str:
+    params = probe.params
+    init = ", ".join(f"{k}={v}" for k, v in (params.get("init") or {}).items())
+    device = params.get("device", "cpu")
+    on = f" on {device}" if device != "cpu" else ""
+    return f"{exercise}.{params['function']}({init}) on an input of shape {tuple(params['x'].shape)}{on}"
+
+
+def raised_hint(text: str) -> str | None:
+    """Name the known mistake behind an exception raised by a model's forward pass, if it is one."""
+    if str(LECTURE_FLAT) in text:
+        return HINT_LECTURE_FLAT
+    if "same device" in text or "device type" in text or ("device" in text and ("cpu" in text or "cuda" in text)):
+        return HINT_DEVICE
+    if "meta" in text and any(word in text for word in ("item", "numpy", "copy out", "data-dependent", "Cannot", "not implemented")):
+        return HINT_VALUES
+    if "invalid for input of size" in text or "cannot be multiplied" in text or "size mismatch" in text or "must match the size" in text:
+        return HINT_BATCH
+    return None
+
+
+def not_returned(probe: Probe, outcome: Outcome) -> Verdict | None:
+    if isinstance(outcome, Returned):
+        return None
+    text = outcome.describe()
+    return Verdict.fail(f"{model_label(probe)}: {text}", raised_hint(text) if not text.startswith("not implemented") else None)
+
+
+def output_of(probe: Probe, value, expected_shape: tuple[int, ...]) -> TensorData | Verdict:
+    place = model_label(probe)
+    if not isinstance(value, TensorData):
+        return Verdict.fail(f"{place}: returned {fmt(value)}; expected a tensor of shape {expected_shape}")
+    if value.shape != expected_shape:
+        hint = HINT_BATCH if value.shape[1:] == expected_shape[1:] or math.prod(value.shape) == math.prod(expected_shape) else None
+        return Verdict.fail(f"{place}: the output has shape {value.shape}; expected {expected_shape}, one row of 10 logits per sample", hint)
+    return value
+
+
+def judge_forward(tolerance: tuple[float, float] = MODEL_TOLERANCE) -> Callable:
+    def judge(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
+        """The model's output equals the functional reference with the same weights, for every batch size."""
+        for probe, outcome in cases:
+            failed = not_returned(probe, outcome)
+            if failed:
+                return failed
+            batch = probe.params["x"].shape[0]
+            output = output_of(probe, outcome.value, (batch, 10))
+            if isinstance(output, Verdict):
+                return output
+            mistakes = [Mistake(HINT_AVERAGE, lambda *a, **k: reference_output(probe, pool="avg")),
+                        Mistake(HINT_FLIPPED, lambda *a, **k: reference_output(probe, flip=True))]
+            verdict = compare_case(check, probe, output, reference_output(probe), FORMULAS[probe.params["function"]], tolerance,
+                                   mistakes, label=model_label(probe))
+            if not verdict.passed:
+                return verdict
+        return Verdict.ok()
+
+    return judge
+
+
+def judge_meta(expected_shape: Callable[[int], tuple[int, ...]]) -> Callable:
+    def judge(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
+        """On the meta device (weights and input there) the output has the right shape and stays on meta."""
+        label = lambda probe: model_label(probe, check.exercise)
+        for probe, outcome in cases:
+            if isinstance(outcome, Returned):
+                value = outcome.value
+            else:
+                text = outcome.describe()
+                hint = None if text.startswith("not implemented") else (raised_hint(text) or HINT_VALUES if "meta" in text else raised_hint(text))
+                return Verdict.fail(f"{label(probe)}: {text}. (Model and input were on torch's meta device, which stands in for "
+                                    "any device without a GPU: shapes and dtypes are real, values are not.)", hint)
+            shape = expected_shape(probe.params["x"].shape[0])
+            if not isinstance(value, TensorData):
+                return Verdict.fail(f"{label(probe)}: returned {fmt(value)}; expected a tensor of shape {shape} on meta")
+            if value.device != "meta":
+                return Verdict.fail(f"{label(probe)}: the output is on {value.device}, though model and input were on meta", HINT_DEVICE)
+            if value.shape != shape:
+                return Verdict.fail(f"{label(probe)}: the output has shape {value.shape}; expected {shape}", HINT_BATCH)
+        return Verdict.ok()
+
+    return judge
+
+
+def judge_summary(expected: dict[str, tuple[int, ...]], parameters: int | None = None) -> Callable:
+    def judge(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
+        """The state_dict has exactly the expected names and shapes (hence the parameter count)."""
+        failed = returned_values(check, cases)
+        if failed:
+            return failed
+        probe, outcome = cases[0]
+        init = ", ".join(f"{k}={v}" for k, v in (probe.params.get("init") or {}).items())
+        place = f"{EXERCISE}.{probe.params['function']}({init})"
+        got = {name: tuple(shape) for name, shape in outcome.value["state"]}
+        missing, extra = sorted(set(expected) - set(got)), sorted(set(got) - set(expected))
+        if missing or extra:
+            return Verdict.fail(f"{place}: state_dict keys {sorted(got)}; expected {sorted(expected)} "
+                                f"(missing {missing}, unexpected {extra})",
+                                "name the layers as the exercise does (they become the state_dict keys the grader loads weights by)." if missing else None)
+        for name, shape in expected.items():
+            if got[name] != shape:
+                hint = HINT_LECTURE_FLAT if LECTURE_FLAT in got[name] else None
+                return Verdict.fail(f"{place}: {name} has shape {got[name]}; expected {shape}", hint)
+        count = outcome.value["parameters"]
+        if parameters is not None and count != parameters:
+            return Verdict.fail(f"{place}: {count} parameters; expected {parameters:,}")
+        return Verdict.ok()
+
+    return judge
+
+
+def judge_gradients(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
+    """Backpropagating sum(output · cotangent) gives every parameter the gradient norm autograd gives the reference."""
+    for probe, outcome in cases:
+        failed = not_returned(probe, outcome)
+        if failed:
+            return failed
+        place = model_label(probe) + ", backward of sum(output · cotangent)"
+        output, weights = REFERENCES[probe.params["function"]](probe.params["state_dict"], probe.params["x"], requires_grad=True)
+        (output * torch_state({"c": probe.params["cotangent"]})["c"]).sum().backward()
+        norms = outcome.value["grad_norms"]
+        if set(norms) != set(weights):
+            return Verdict.fail(f"{place}: the parameters are {sorted(norms)}; expected {sorted(weights)}")
+        empty = [name for name in weights if norms[name] is None]
+        if empty:
+            return Verdict.fail(f"{place}: no gradient reached {', '.join(empty)} (its .grad is None after backward())",
+                                "every parameter must take part in the forward pass through torch operations: no .detach(), "
+                                ".data, numpy round trips or torch.no_grad() inside forward, and no layers created in forward.")
+        names = list(weights)
+        expected = [float(weights[name].grad.norm()) for name in names]
+        try:
+            got = as_array([norms[name] for name in names], (len(names),))
+        except NotComparable as error:
+            return Verdict.fail(f"{place}: gradient norms {error}")
+        verdict = compare_case(check, probe, got, expected, "torch autograd through the functional reference, per parameter in the order "
+                               + ", ".join(names), GRADIENT_TOLERANCE, label=f"{place}: gradient norms")
+        if not verdict.passed:
+            return verdict
+    return Verdict.ok()
+
+
+# ------------------------------------------------------------------------------------------------- numpy judges
+
+
+def judge_lenet_numpy(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
+    """lenet_forward_numpy equals the functional reference in float64."""
+    for probe, outcome in cases:
+        params, x = probe.params["args"]
+        place = f"{EXERCISE}.lenet_forward_numpy(params, x) with random float64 weights and x of shape {x.shape}"
+        if not isinstance(outcome, Returned):
+            return Verdict.fail(f"{place}: {outcome.describe()}")
+        expected = lenet_reference(params, x)[0].detach().numpy()
+        mistakes = [Mistake(HINT_AVERAGE, lambda *a, **k: lenet_reference(params, x, pool="avg")[0].detach().numpy()),
+                    Mistake(HINT_FLIPPED, lambda *a, **k: lenet_reference(params, x, flip=True)[0].detach().numpy())]
+        verdict = compare_case(check, probe, outcome.value, expected, FORMULAS["LeNet5"].replace("torch.nn.functional", "torch.nn.functional in float64"),
+                               FLOAT64, mistakes, label=place)
+        if not verdict.passed:
+            return verdict
+    return Verdict.ok()
+
+
+def conv_probe(generator: np.random.Generator, rng: random.Random, *, stride: int | None = None, padding: int | None = None) -> Probe:
+    """A random conv2d case: 1–3 samples and channels, odd and even sizes, square or oblong kernels."""
+    n, c_in, c_out = rng.randint(1, 3), rng.randint(1, 3), rng.randint(1, 4)
+    kh, kw = rng.randint(1, 4), rng.randint(1, 4)
+    height, width = rng.randint(kh + 1, 9), rng.randint(kw + 1, 9)
+    x = generator.normal(size=(n, c_in, height, width))
+    weight, bias = generator.normal(size=(c_out, c_in, kh, kw)), generator.normal(size=(c_out,))
+    kwargs = {}
+    if stride is not None:
+        kwargs["stride"] = stride
+    if padding is not None:
+        kwargs["padding"] = padding
+    return call("conv2d_forward", x, weight, bias, names=["x", "weight", "bias"], **kwargs)
+
+
+def pool_probe(generator: np.random.Generator, rng: random.Random, k: int | None) -> Probe:
+    shape = (rng.randint(1, 3), rng.randint(1, 3), rng.randint(4, 11), rng.randint(4, 11))
+    x = generator.normal(size=shape)
+    return call("maxpool2d_forward", x, names=["x"]) if k is None else call("maxpool2d_forward", x, names=["x"], k=k)
+
+
+CONV_FORMULA = "torch.nn.functional.conv2d: out[n, o, i, j] = bias[o] + Σ_c,u,v x_pad[n, c, s·i + u, s·j + v] · weight[o, c, u, v]"
+CONV_MISTAKES = [
+    Mistake(HINT_FLIPPED, lambda *a, **k: conv2d_reference(*a, **k, flip=True)),
+    Mistake("the bias is missing: add bias[o] to every output position of filter o.",
+            lambda x, weight, bias, **k: conv2d_reference(x, weight, np.zeros_like(bias), **k)),
+]
+POOL_MISTAKES = [Mistake(HINT_AVERAGE, lambda *a, **k: maxpool2d_reference(*a, **k, average=True))]
+
+
+# ------------------------------------------------------------------------------------------------- the checks
+
+
+def model_probe(recipe: str, function: str, x: TensorData, state: dict | None = None, init: dict | None = None,
+                device: str = "cpu", **extra) -> Probe:
+    params = {"function": function, "x": x, **extra}
+    if state is not None:
+        params["state_dict"] = state
+    if init:
+        params["init"] = init
+    if recipe == "models.forward":
+        params["device"] = device
+    return Probe(recipe, params)
+
+
+def images(generator: np.random.Generator, batch: int, height: int = 32, width: int = 32) -> TensorData:
+    return tensor(generator.normal(size=(batch, 1, height, width)))
+
+
+def checks(rng: random.Random) -> list[Check]:
+    generator = numpy_rng(rng)
+    lenet = as_tensors(lenet_arrays(generator))
+    seed28 = as_tensors(seedcnn_arrays(generator, 28, 28))
+    other_batch = rng.choice([2, 3, 4, 6, 7, 8])
+    meta_size = (rng.randint(20, 40), rng.randint(20, 40))
+    small = (rng.randint(1, 19), rng.randint(1, 40))
+    numpy_params = lenet_arrays(generator, np.float64)
+    return [
+        Check(EXERCISE, "lenet_parameters", 1, "public", (Probe("models.summary", {"function": "LeNet5"}),),
+              judge_summary(LENET_SHAPES, LENET_PARAMETERS), description="the layers' names and shapes; 61,706 parameters"),
+        Check(EXERCISE, "lenet_forward", 3, "public",
+              tuple(model_probe("models.forward", "LeNet5", images(generator, batch), lenet) for batch in (1, 5, other_batch)),
+              judge_forward(), expects_errors=True, description="the output equals torch.nn.functional's with the same weights, batch sizes 1, 5 and another"),
+        Check(EXERCISE, "lenet_gradients", 2, "public",
+              (model_probe("models.gradients", "LeNet5", images(generator, 3), lenet, cotangent=tensor(generator.normal(size=(3, 10)))),),
+              judge_gradients, expects_errors=True, description="gradients reach every parameter and equal autograd's"),
+        Check(EXERCISE, "lenet_any_device", 2, "public",
+              tuple(model_probe("models.forward", "LeNet5", meta_tensor((batch, 1, 32, 32)), device="meta") for batch in (1, other_batch + 3)),
+              judge_meta(lambda batch: (batch, 10)), expects_errors=True,
+              description="on torch's meta device: nothing created on a fixed device, no fixed batch size"),
+        Check(EXERCISE, "seedcnn_parameters", 1, "public", (Probe("models.summary", {"function": "SeedCNN"}),),
+              judge_summary(seedcnn_shapes(28, 28)), description="layer and fc_layer with the sizes of a 28×28 input"),
+        Check(EXERCISE, "seedcnn_forward", 2, "public",
+              tuple(model_probe("models.forward", "SeedCNN", images(generator, batch, 28, 28), seed28) for batch in (1, 5)),
+              judge_forward(), expects_errors=True),
+        Check(EXERCISE, "seedcnn_any_device", 1, "public",
+              (model_probe("models.forward", "SeedCNN", meta_tensor((other_batch, 1, *meta_size)), init={"height": meta_size[0], "width": meta_size[1]}, device="meta"),),
+              judge_meta(lambda batch: (batch, 10)), expects_errors=True,
+              description="SeedCNN(height, width) on torch's meta device, for another image size"),
+        Check(EXERCISE, "flat_features", 1, "public",
+              (call("flat_features", 28, 28, names=["height", "width"]), call("flat_features", 32, 32, names=["height", "width"]),
+               call("flat_features", rng.randint(20, 64), rng.randint(20, 64), names=["height", "width"])),
+              expect(flat_features, "64·h'·w', each side n → n−4 → n−4 → ⌊n/2⌋ → n−4 → ⌊n/2⌋",
+                     [Mistake(HINT_LECTURE_FLAT, lambda *a: LECTURE_FLAT)])),
+        Check(EXERCISE, "flat_features_too_small", 1, "public",
+              (call("flat_features", 19, 28, names=["height", "width"]), call("flat_features", *small, names=["height", "width"]),
+               call("flat_features", 5, 5, names=["height", "width"])),
+              expect_raise("ValueError", "some stage of SeedCNN would have no rows or columns left"), expects_errors=True),
+        Check(EXERCISE, "conv2d_forward", 2, "public",
+              (conv_probe(generator, rng), conv_probe(generator, rng, stride=2, padding=1), conv_probe(generator, rng, stride=3, padding=2),
+               conv_probe(generator, rng, stride=1, padding=rng.randint(1, 2))),
+              expect(conv2d_reference, CONV_FORMULA, CONV_MISTAKES)),
+        Check(EXERCISE, "maxpool2d_forward", 1, "public",
+              (pool_probe(generator, rng, None), pool_probe(generator, rng, 2), pool_probe(generator, rng, 3)),
+              expect(maxpool2d_reference, "torch.nn.functional.max_pool2d(x, k): the largest value of each k×k window, stride k", POOL_MISTAKES)),
+        Check(EXERCISE, "lenet_forward_numpy", 2, "public",
+              (call("lenet_forward_numpy", numpy_params, generator.normal(size=(2, 1, 32, 32)), names=["params", "x"]),),
+              judge_lenet_numpy, expects_errors=True),
+        Check(EXERCISE, "lenet_cuda", 1, "public",
+              (model_probe("models.forward", "LeNet5", images(generator, other_batch), lenet, device="cuda"),),
+              judge_forward(DEVICE_TOLERANCE), requires="cuda", expects_errors=True,
+              description="on CUDA the output equals the CPU reference"),
+        Check(EXERCISE, "seedcnn_cuda", 1, "public",
+              (model_probe("models.forward", "SeedCNN", images(generator, 3, 28, 28), seed28, device="cuda"),),
+              judge_forward(DEVICE_TOLERANCE), requires="cuda", expects_errors=True),
+    ]

@@ -1,0 +1,130 @@
+"""Recipes for the torch model exercises (ex07, ex08): build the student's model, run it, report plain data.
+
+Every recipe returns numbers, lists, dicts and tensors only (the wire encodes tensors as `TensorData`); never a
+module. Models are named by `function`: a class (`LeNet5`) or a factory (`build_mlp`) in the student's file, built
+with the keyword arguments `init`. Weights arrive as a state_dict of tensors the grader drew, so the judge can
+compute its own reference from the very same numbers.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import torch
+from torch import nn
+
+from grader.probes import student_function
+
+
+@contextmanager
+def single_thread() -> Iterator[None]:
+    """Run on one intra-op thread: these models are tiny, and on a shared machine a second thread only thrashes."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _exact_float32(device: str) -> None:
+    """Turn off TF32 on CUDA, so that a GPU run is comparable with the CPU at float32 precision."""
+    if str(device).startswith("cuda"):
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+
+
+def build(module: Any, function: str, init: dict | None = None, state_dict: dict | None = None, device: str = "cpu",
+          seed: int | None = None) -> nn.Module:
+    """The student's model `function(**init)`, initialised from `seed` or loaded with `state_dict`, on `device`."""
+    with torch.random.fork_rng(devices=[]):
+        if seed is not None:
+            torch.manual_seed(seed)
+        model = student_function(module, function)(**(init or {}))
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"{function}(...) returned {type(model).__name__}, not a torch.nn.Module")
+    if state_dict is not None:
+        model.load_state_dict(state_dict)
+    return model.to(device)
+
+
+def forward(module: Any, function: str, x: torch.Tensor, init: dict | None = None, state_dict: dict | None = None,
+            device: str = "cpu") -> torch.Tensor:
+    """The model's output for `x` in eval mode without gradients, model and input on `device` (``meta`` included)."""
+    _exact_float32(device)
+    model = build(module, function, init, state_dict, device).eval()
+    with torch.no_grad(), single_thread():
+        return model(x.to(device))
+
+
+def summary(module: Any, function: str, init: dict | None = None) -> dict:
+    """Structure of a freshly built model: its type, direct children, parameter count and state_dict shapes."""
+    model = build(module, function, init)
+    return {
+        "type": type(model).__name__,
+        "sequential": isinstance(model, nn.Sequential),
+        "children": [(type(child).__name__, getattr(child, "in_features", None), getattr(child, "out_features", None))
+                     for child in model.children()],
+        "parameters": int(sum(p.numel() for p in model.parameters())),
+        "state": [(name, tuple(int(n) for n in value.shape)) for name, value in model.state_dict().items()],
+    }
+
+
+def gradients(module: Any, function: str, x: torch.Tensor, cotangent: torch.Tensor, init: dict | None = None,
+              state_dict: dict | None = None) -> dict:
+    """Backpropagate sum(output · cotangent); the output and every parameter's gradient norm (None: no gradient)."""
+    model = build(module, function, init, state_dict).train()
+    with single_thread():
+        output = model(x)
+        (output * cotangent).sum().backward()
+    norms = {name: None if p.grad is None else float(p.grad.double().norm()) for name, p in model.named_parameters()}
+    return {"output": output.detach(), "grad_norms": norms}
+
+
+# ----------------------------------------------------------------------------------------------------- ex07
+
+
+def grader_mlp() -> nn.Sequential:
+    """The network of ex07 built by the grader: an input to `train` that does not depend on the student's build_mlp."""
+    return nn.Sequential(nn.Linear(1, 10), nn.ReLU(), nn.Linear(10, 30), nn.ReLU(), nn.Linear(30, 10), nn.ReLU(), nn.Linear(10, 1))
+
+
+def make_data(module: Any, kwargs: dict, other_seed: int, global_seed: int, function: str = "make_data") -> dict:
+    """Call make_data twice with `kwargs` and once with another seed; report whether the global RNG state moved."""
+    make = student_function(module, "make_data")
+    saved = torch.get_rng_state()
+    try:
+        torch.manual_seed(global_seed)
+        before = torch.get_rng_state()
+        first = make(**kwargs)
+        untouched = bool(torch.equal(before, torch.get_rng_state()))
+        again = make(**kwargs)
+        other = make(**{**kwargs, "seed": other_seed})
+    finally:
+        torch.set_rng_state(saved)
+    return {"first": first, "again": again, "other": other, "global_rng_untouched": untouched}
+
+
+def train(module: Any, x: torch.Tensor, y: torch.Tensor, kwargs: dict, state_dict: dict | None = None,
+          init_seed: int | None = None, device: str = "cpu", points: list | None = None, function: str = "train") -> dict:
+    """Train a model with the student's `train(model, x, y, **kwargs)`; return its losses and predictions at `points`.
+
+    With `state_dict` the model is the grader's own ex07 network loaded with those weights (so that the judge can
+    replay the training); otherwise it is the student's `build_mlp()` initialised from `init_seed`. `x` and `y` stay
+    where they are: `train` must move them to the model's device itself.
+    """
+    _exact_float32(device)
+    if state_dict is not None:
+        model = grader_mlp()
+        model.load_state_dict(state_dict)
+        model = model.to(device)
+    else:
+        model = build(module, "build_mlp", seed=init_seed, device=device)
+    with single_thread():
+        losses = student_function(module, "train")(model, x, y, **kwargs)
+    result: dict = {"losses": losses}
+    if points is not None:
+        with torch.no_grad():
+            result["predictions"] = model(torch.tensor(points, dtype=torch.float32, device=device).reshape(-1, 1)).cpu()
+    return result
