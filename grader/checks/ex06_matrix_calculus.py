@@ -1,0 +1,376 @@
+"""Checks of ex06_matrix_calculus: the homework's linear system and matrix derivatives in denominator layout.
+
+Every gradient is checked against a sympy derivation made here — the function written out in symbols for the
+probe's shapes and differentiated component by component, symbol by symbol (`derived`, cached per shape) — and,
+in the hidden checks, against `torch.autograd.functional.jacobian` on other random shapes. The symbolic answers are
+compared by simplification; `least_squares_gd` against the grader's own iteration and `numpy.linalg.lstsq`.
+"""
+
+from __future__ import annotations
+
+import random
+from functools import lru_cache
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import sympy
+
+from grader.checks.array_judges import compare_shaped
+from grader.compare import describe_type, fmt, tolerance_for
+from grader.judges import FLOAT64, Mistake, expect_raise, returned_values, where
+from grader.model import Check, Outcome, Probe, Raised, Verdict, call
+from grader.references import equivalent
+
+EXERCISE = "ex06_matrix_calculus"
+GRADIENT_TOLERANCE = tolerance_for("float64", 10.0)  # sums of a few products, in another order than sympy's
+SOLVE_TOLERANCE = tolerance_for("float64", 100.0)  # x = A⁻¹b: the rounding of an inverse, for |a1 − a2| ≥ 0.5
+LSTSQ_TOLERANCE = (1e-7, 1e-7)  # gradient descent stops close to, not exactly at, the minimiser
+
+
+# ------------------------------------------------------------------------------------------------- sympy derivations
+
+
+def symbol_matrix(name: str, rows: int, cols: int) -> sympy.Matrix:
+    """A rows×cols matrix of symbols name11, name12, … (column vectors: name1, name2, …)."""
+    if cols == 1:
+        return sympy.Matrix(rows, 1, lambda i, _: sympy.Symbol(f"{name}{i + 1}"))
+    return sympy.Matrix(rows, cols, lambda i, j: sympy.Symbol(f"{name}{i + 1}{j + 1}"))
+
+
+def denominator_jacobian(y: sympy.Matrix, x: sympy.Matrix) -> sympy.Matrix:
+    """[i, j] = ∂y_j/∂x_i, differentiated entry by entry; a scalar y gives a column shaped like x."""
+    components = list(y)
+    return sympy.Matrix(len(x), len(components), lambda i, j: sympy.diff(components[j], x[i]))
+
+
+@lru_cache(maxsize=None)
+def derived(kind: str, rows: int, cols: int) -> Callable[..., np.ndarray]:
+    """The derivative of `kind` for matrices of shape (rows, cols), derived in sympy and compiled with lambdify.
+
+    The compiled function takes the matrix's entries (row by row), then b's, then x's, and returns the derivative
+    in denominator layout.
+    """
+    A = symbol_matrix("a", rows, cols)
+    if kind == "affine":  # y = A·x + b, A (m, n)
+        x, b = symbol_matrix("x", cols, 1), symbol_matrix("b", rows, 1)
+        result = denominator_jacobian(A * x + b, x)
+    elif kind == "row_affine":  # y = xᵀA + bᵀ, A (n, m)
+        x, b = symbol_matrix("x", rows, 1), symbol_matrix("b", cols, 1)
+        result = denominator_jacobian(x.T * A + b.T, x)
+    elif kind == "quadratic":  # q = xᵀBx, B (n, n)
+        x, b = symbol_matrix("x", cols, 1), sympy.Matrix(0, 1, [])
+        result = denominator_jacobian(x.T * A * x, x)
+    elif kind == "least_squares":  # Q = (Ax − b)ᵀ(Ax − b)
+        x, b = symbol_matrix("x", cols, 1), symbol_matrix("b", rows, 1)
+        residual = A * x - b
+        result = denominator_jacobian(residual.T * residual, x)
+    else:
+        raise KeyError(kind)
+    return sympy.lambdify([*A, *b, *x], result, modules="numpy")
+
+
+def evaluate(kind: str, matrix: np.ndarray, b: np.ndarray | None, x: np.ndarray, vector: bool) -> np.ndarray:
+    """The sympy-derived derivative at these numbers; `vector` flattens a gradient to the shape of x."""
+    matrix = np.asarray(matrix, dtype=float)
+    values = [*matrix.ravel(), *([] if b is None else np.ravel(b)), *np.ravel(x)]
+    result = np.asarray(derived(kind, *matrix.shape)(*values), dtype=float)
+    return result.reshape(-1) if vector else result
+
+
+def sympy_affine(A, b, x):
+    return evaluate("affine", A, b, x, vector=False)
+
+
+def sympy_row_affine(A, b, x):
+    return evaluate("row_affine", A, b, x, vector=False)
+
+
+def sympy_quadratic(B, x):
+    return evaluate("quadratic", B, None, x, vector=True)
+
+
+def sympy_least_squares(A, b, x):
+    return evaluate("least_squares", A, b, x, vector=True)
+
+
+# ------------------------------------------------------------------------------------------------- torch autograd
+
+
+def autograd(function: Callable, x: np.ndarray) -> np.ndarray:
+    """The derivative of `function` (torch tensors in, out) at x in denominator layout, from torch's jacobian."""
+    import torch
+
+    jacobian = torch.autograd.functional.jacobian(function, torch.tensor(np.asarray(x, dtype=float), dtype=torch.float64))
+    return jacobian.T.numpy() if jacobian.dim() == 2 else jacobian.numpy()
+
+
+def torch_affine(A, b, x):
+    return autograd(lambda v: _t(A) @ v + _t(b), x)
+
+
+def torch_row_affine(A, b, x):
+    return autograd(lambda v: v @ _t(A) + _t(b), x)
+
+
+def torch_quadratic(B, x):
+    return autograd(lambda v: v @ _t(B) @ v, x)
+
+
+def torch_least_squares(A, b, x):
+    return autograd(lambda v: (_t(A) @ v - _t(b)) @ (_t(A) @ v - _t(b)), x)
+
+
+def _t(array: np.ndarray):
+    import torch
+
+    return torch.tensor(np.asarray(array, dtype=float), dtype=torch.float64)
+
+
+# ------------------------------------------------------------------------------------------------- other references
+
+
+def intersection(a1, c1, a2, c2):
+    """Where y = a1·x + c1 meets y = a2·x + c2: x = (c2 − c1)/(a1 − a2)."""
+    x = (c2 - c1) / (a1 - a2)
+    return [x, a1 * x + c1]
+
+
+def descent(A, b, lr, steps, factor=2.0, sign=1.0):
+    """x after `steps` updates x ← x − lr·factor·Aᵀ(Ax − b) from 0 (factor 2 is right; 1 and sign −1 are mistakes)."""
+    A, b = np.asarray(A, dtype=float), np.asarray(b, dtype=float)
+    x = np.zeros(A.shape[1])
+    for _ in range(int(steps)):
+        x = x - sign * lr * factor * A.T @ (A @ x - b)
+    return x
+
+
+def lstsq(A, b, lr=None, steps=None):
+    return np.linalg.lstsq(np.asarray(A, dtype=float), np.asarray(b, dtype=float), rcond=None)[0]
+
+
+# ------------------------------------------------------------------------------------------------- mistakes
+
+NUMERATOR = "this is the numerator layout (the transpose); in the denominator layout entry [i, j] is ∂y_j/∂x_i, so d(Ax + b)/dx = Aᵀ and d(xᵀA + bᵀ)/dx = A."
+AFFINE_MISTAKES = [Mistake(NUMERATOR, lambda A, b, x: np.asarray(A, dtype=float))]
+ROW_AFFINE_MISTAKES = [Mistake(NUMERATOR, lambda A, b, x: np.asarray(A, dtype=float).T)]
+QUADRATIC_MISTAKES = [
+    Mistake("2Bx holds only for a symmetric B; in general d(xᵀBx)/dx = (B + Bᵀ)x.", lambda B, x: 2 * np.asarray(B) @ x),
+    Mistake("B + Bᵀ is the second derivative (the Hessian) of xᵀBx; the gradient is (B + Bᵀ)x — a lecture slide dropped the x.",
+            lambda B, x: np.asarray(B) + np.asarray(B).T),
+    Mistake("x appears twice in xᵀBx: the gradient has two terms, Bx + Bᵀx = (B + Bᵀ)x.", lambda B, x: np.asarray(B) @ x),
+    Mistake("x appears twice in xᵀBx: the gradient has two terms, Bx + Bᵀx = (B + Bᵀ)x.", lambda B, x: np.asarray(B).T @ x),
+]
+LEAST_SQUARES_MISTAKES = [
+    Mistake("the factor 2 is missing: d(rᵀr)/dr = 2r, so the gradient is 2Aᵀ(Ax − b).", lambda A, b, x: np.asarray(A).T @ (np.asarray(A) @ x - b)),
+    Mistake("the sign is flipped: the gradient is 2Aᵀ(Ax − b), pointing uphill.", lambda A, b, x: -2 * np.asarray(A).T @ (np.asarray(A) @ x - b)),
+    Mistake("the inner derivative is missing: by the chain rule d(Ax − b)/dx = Aᵀ multiplies 2(Ax − b).", lambda A, b, x: 2 * (np.asarray(A) @ x - b)),
+    Mistake("the gradient of a scalar is shaped like x, (n,), not a row or column matrix.",
+            lambda A, b, x: (2 * np.asarray(A).T @ (np.asarray(A) @ x - b)).reshape(1, -1)),
+]
+SOLVE_MISTAKES = [
+    Mistake("moving c to the right-hand side flips its sign: a·x − y = −c, so b = [−c1, −c2].", lambda a1, c1, a2, c2: intersection(a1, -c1, a2, -c2)),
+    Mistake("return (x, y) in that order.", lambda a1, c1, a2, c2: intersection(a1, c1, a2, c2)[::-1]),
+]
+DESCENT_MISTAKES = [
+    Mistake("the factor 2 is missing from the step: x ← x − lr·2Aᵀ(Ax − b).", lambda A, b, lr, steps: descent(A, b, lr, steps, factor=1.0)),
+    Mistake("the step goes uphill: subtract the gradient, x ← x − lr·2Aᵀ(Ax − b).", lambda A, b, lr, steps: descent(A, b, lr, steps, sign=-1.0)),
+    Mistake("`steps` updates are asked for; this looks like one update fewer.", lambda A, b, lr, steps: descent(A, b, lr, steps - 1)),
+    Mistake("`steps` updates are asked for; this looks like one update more.", lambda A, b, lr, steps: descent(A, b, lr, steps + 1)),
+]
+
+
+def symbolic_quadratic(B, x):
+    """∂(xᵀBx)/∂x_i for each symbol x_i, as a column."""
+    return denominator_jacobian(x.T * B * x, x)
+
+
+def symbolic_least_squares(A, b, x):
+    residual = A * x - b
+    return denominator_jacobian(residual.T * residual, x)
+
+
+SYMBOLIC_QUADRATIC_MISTAKES = [
+    Mistake(QUADRATIC_MISTAKES[0].hint, lambda B, x: 2 * B * x),
+    Mistake(QUADRATIC_MISTAKES[1].hint, lambda B, x: B + B.T),
+    Mistake("return a column matrix (n×1), shaped like x; this is its transpose.", lambda B, x: ((B + B.T) * x).T),
+    Mistake(QUADRATIC_MISTAKES[2].hint, lambda B, x: B * x),
+    Mistake(QUADRATIC_MISTAKES[3].hint, lambda B, x: B.T * x),
+]
+SYMBOLIC_LEAST_SQUARES_MISTAKES = [
+    Mistake(LEAST_SQUARES_MISTAKES[0].hint, lambda A, b, x: A.T * (A * x - b)),
+    Mistake(LEAST_SQUARES_MISTAKES[1].hint, lambda A, b, x: -2 * A.T * (A * x - b)),
+    Mistake("return a column matrix (n×1), shaped like x; this is its transpose, 2(Ax − b)ᵀA.", lambda A, b, x: 2 * (A * x - b).T * A),
+]
+
+
+# ------------------------------------------------------------------------------------------------- judges
+
+
+def expect_array(reference: Callable, formula: str, mistakes: Sequence[Mistake] = (), tolerance=GRADIENT_TOLERANCE) -> Callable:
+    """Like `grader.judges.expect`, recognising mistakes of another shape too (a transposed Jacobian, a Hessian)."""
+
+    def judge(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
+        failed = returned_values(check, cases)
+        if failed:
+            return failed
+        for probe, outcome in cases:
+            args, kwargs = probe.params.get("args", ()), probe.params.get("kwargs", {})
+            expected = reference(*args, **kwargs)
+            verdict = compare_shaped(check, probe, outcome.value, expected, formula, tolerance, mistakes)
+            if not verdict.passed:
+                return verdict
+        return Verdict.ok()
+
+    return judge
+
+
+def expect_symbolic(reference: Callable, formula: str, mistakes: Sequence[Mistake]) -> Callable:
+    """The returned sympy Matrix must simplify to the reference derivation, entry by entry."""
+
+    def judge(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
+        failed = returned_values(check, cases)
+        if failed:
+            return failed
+        for probe, outcome in cases:
+            args = probe.params["args"]
+            expected, got, place = reference(*args), outcome.value, where(check, probe)
+            if not isinstance(got, sympy.MatrixBase):
+                return Verdict.fail(f"{place}: returned {describe_type(got)}; expected a sympy Matrix of shape {expected.shape}")
+            if equivalent(got, expected):
+                continue
+            hint = next((m.hint for m in mistakes if equivalent(got, m.answer(*args))), None)
+            detail = (f"shape {got.shape}, expected shape {expected.shape}" if got.shape != expected.shape
+                      else "the difference does not simplify to 0")
+            return Verdict.fail(f"{place}: expected {fmt(expected)} from {formula}, got {fmt(got)}; {detail}", hint)
+        return Verdict.ok()
+
+    return judge
+
+
+def expect_value_error(reason: str) -> Callable:
+    """`expect_raise("ValueError", ...)`, also accepting numpy's `LinAlgError`, which is a subclass of ValueError."""
+    base = expect_raise("ValueError", reason)
+
+    def judge(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
+        as_value_error = [
+            (probe, Raised("ValueError", outcome.message, outcome.where) if isinstance(outcome, Raised) and outcome.type_name == "LinAlgError" else outcome)
+            for probe, outcome in cases
+        ]
+        return base(check, as_value_error)
+
+    return judge
+
+
+AFFINE_FORMULA = "the sympy Jacobian of A·x + b, [i, j] = ∂y_j/∂x_i (that is Aᵀ)"
+ROW_AFFINE_FORMULA = "the sympy Jacobian of xᵀA + bᵀ, [i, j] = ∂y_j/∂x_i (that is A)"
+QUADRATIC_FORMULA = "∂(xᵀBx)/∂x_i derived in sympy (that is (B + Bᵀ)x)"
+LEAST_SQUARES_FORMULA = "∂((Ax − b)ᵀ(Ax − b))/∂x_i derived in sympy (that is 2Aᵀ(Ax − b))"
+
+judge_affine = expect_array(sympy_affine, AFFINE_FORMULA, AFFINE_MISTAKES)
+judge_row_affine = expect_array(sympy_row_affine, ROW_AFFINE_FORMULA, ROW_AFFINE_MISTAKES)
+judge_quadratic = expect_array(sympy_quadratic, QUADRATIC_FORMULA, QUADRATIC_MISTAKES)
+judge_least_squares = expect_array(sympy_least_squares, LEAST_SQUARES_FORMULA, LEAST_SQUARES_MISTAKES)
+judge_solve = expect_array(intersection, "x = (c2 − c1)/(a1 − a2), y = a1·x + c1", SOLVE_MISTAKES, SOLVE_TOLERANCE)
+judge_parallel = expect_value_error("lines with equal slopes are parallel or identical: no single intersection (det A = 0)")
+judge_descent_steps = expect_array(descent, "x ← x − lr·2Aᵀ(Ax − b), `steps` times from x = 0", DESCENT_MISTAKES, tolerance_for("float64", 100.0))
+judge_descent_lstsq = expect_array(lstsq, "numpy.linalg.lstsq(A, b), which the descent should reach", (), LSTSQ_TOLERANCE)
+
+
+# ------------------------------------------------------------------------------------------------- inputs
+
+
+def matrix(rng: random.Random, rows: int, cols: int | None = None) -> np.ndarray:
+    """Random entries in [-3, 3], two decimals, so that messages stay readable."""
+    shape = (rows,) if cols is None else (rows, cols)
+    return np.round(np.array([rng.uniform(-3.0, 3.0) for _ in range(int(np.prod(shape)))]).reshape(shape), 2)
+
+
+def affine_case(rng: random.Random, m: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return matrix(rng, m, n), matrix(rng, m), matrix(rng, n)
+
+
+def row_affine_case(rng: random.Random, n: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return matrix(rng, n, m), matrix(rng, m), matrix(rng, n)
+
+
+def nonsymmetric(rng: random.Random, n: int) -> np.ndarray:
+    while True:
+        B = matrix(rng, n, n)
+        if np.abs(B - B.T).max() > 0.5:
+            return B
+
+
+def random_lines(rng: random.Random) -> tuple[float, float, float, float]:
+    """Two lines whose slopes differ by at least 0.5."""
+    a1 = round(rng.uniform(-5.0, 5.0), 2)
+    a2 = round(a1 + rng.choice([-1, 1]) * rng.uniform(0.5, 4.0), 2)
+    return a1, round(rng.uniform(-10.0, 10.0), 2), a2, round(rng.uniform(-10.0, 10.0), 2)
+
+
+def least_squares_problem(rng: random.Random) -> tuple[np.ndarray, np.ndarray, float]:
+    """A tall, well-conditioned A (condition number at most 4), b, and a learning rate 0.9/(2σ_max²)."""
+    n = rng.randint(2, 3)
+    m = n + rng.randint(1, 3)
+    while True:
+        A = matrix(rng, m, n)
+        singular = np.linalg.svd(A, compute_uv=False)
+        if singular[-1] > 0 and singular[0] / singular[-1] <= 4.0:
+            return A, matrix(rng, m), round(0.9 / (2 * singular[0] ** 2), 5)
+
+
+def symbolic_case(rng: random.Random, rows: int, cols: int) -> tuple[sympy.Matrix, sympy.Matrix, sympy.Matrix]:
+    return symbol_matrix("a", rows, cols), symbol_matrix("b", rows, 1), symbol_matrix("x", cols, 1)
+
+
+def gradient_probe(function: str, *args: Any) -> Probe:
+    names = ["B", "x"] if function in ("grad_quadratic_form", "quadratic_form_gradient_sym") else ["A", "b", "x"]
+    return call(function, *args, names=names)
+
+
+# ------------------------------------------------------------------------------------------------- the checks
+
+
+def checks(rng: random.Random) -> list[Check]:
+    square, tall = rng.randint(2, 4), (rng.randint(2, 4), rng.randint(1, 3))
+    wide = (tall[0], tall[0] + rng.randint(1, 2))
+    lstsq_A, lstsq_b, lstsq_lr = least_squares_problem(rng)
+    symmetric = matrix(rng, 3, 3)
+    n_sym = rng.randint(2, 3)
+    return [
+        Check(EXERCISE, "solve_lines_homework", 1, "public",
+              (call("solve_lines", 3, 4, 2, 2, names=["a1", "c1", "a2", "c2"]),), judge_solve,
+              description="y = 3x + 4 and y = 2x + 2 meet at (−2, −2)"),
+        Check(EXERCISE, "solve_lines_random", 1, "public",
+              tuple(call("solve_lines", *random_lines(rng), names=["a1", "c1", "a2", "c2"]) for _ in range(3)), judge_solve),
+        Check(EXERCISE, "solve_lines_parallel", 1, "public",
+              (call("solve_lines", 2.0, 1.0, 2.0, 5.0, names=["a1", "c1", "a2", "c2"]),
+               call("solve_lines", 3.0, 4.0, 3.0, 4.0, names=["a1", "c1", "a2", "c2"]),
+               call("solve_lines", (a := round(rng.uniform(-5, 5), 2)), round(rng.uniform(-5, 5), 2), a, round(rng.uniform(-5, 5), 2),
+                    names=["a1", "c1", "a2", "c2"])),
+              judge_parallel, expects_errors=True, description="parallel and identical lines raise ValueError"),
+        Check(EXERCISE, "grad_affine", 2, "public",
+              tuple(gradient_probe("grad_affine", *affine_case(rng, m, n)) for m, n in ((2, 3), (square, square), tall)), judge_affine),
+        Check(EXERCISE, "grad_row_affine", 2, "public",
+              tuple(gradient_probe("grad_row_affine", *row_affine_case(rng, n, m)) for n, m in ((2, 3), (square, square), wide)), judge_row_affine),
+        Check(EXERCISE, "grad_quadratic_form", 2, "public",
+              (gradient_probe("grad_quadratic_form", nonsymmetric(rng, 2), matrix(rng, 2)),
+               gradient_probe("grad_quadratic_form", nonsymmetric(rng, square), matrix(rng, square)),
+               gradient_probe("grad_quadratic_form", symmetric + symmetric.T, matrix(rng, 3))),
+              judge_quadratic, description="non-symmetric B, then a symmetric one"),
+        Check(EXERCISE, "grad_least_squares", 2, "public",
+              tuple(gradient_probe("grad_least_squares", *affine_case(rng, m, n)) for m, n in ((3, 2), tall, (square, square))), judge_least_squares),
+        Check(EXERCISE, "quadratic_form_gradient_sym", 2, "public",
+              (gradient_probe("quadratic_form_gradient_sym", symbol_matrix("B", n_sym, n_sym), symbol_matrix("x", n_sym, 1)),),
+              expect_symbolic(symbolic_quadratic, "∂(xᵀBx)/∂x_i for each symbol x_i, as a column", SYMBOLIC_QUADRATIC_MISTAKES)),
+        Check(EXERCISE, "least_squares_gradient_sym", 2, "public",
+              (gradient_probe("least_squares_gradient_sym", *symbolic_case(rng, 3, 2)),
+               gradient_probe("least_squares_gradient_sym", *symbolic_case(rng, 2, n_sym))),
+              expect_symbolic(symbolic_least_squares, "∂((Ax − b)ᵀ(Ax − b))/∂x_i for each symbol x_i, as a column",
+                              SYMBOLIC_LEAST_SQUARES_MISTAKES)),
+        Check(EXERCISE, "least_squares_gd_steps", 1, "public",
+              (call("least_squares_gd", lstsq_A, lstsq_b, lstsq_lr, rng.randint(2, 5), names=["A", "b", "lr", "steps"]),),
+              judge_descent_steps),
+        Check(EXERCISE, "least_squares_gd_lstsq", 2, "public",
+              (call("least_squares_gd", lstsq_A, lstsq_b, lstsq_lr, 1500, names=["A", "b", "lr", "steps"]),),
+              judge_descent_lstsq, description="enough small steps reach numpy.linalg.lstsq"),
+    ]

@@ -1,0 +1,144 @@
+"""ex06: each check catches a wrong submission of its own, names the known mistakes, and accepts other styles."""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy
+
+from conftest import failed, mutate, solution_source
+
+EX = "ex06_matrix_calculus"
+SOLVE_BODY = "    x, y = np.linalg.inv(A) @ b\n"
+PARALLEL_GUARD = ("    if np.linalg.det(A) == 0 or a1 == a2:\n"
+                  "        raise ValueError(f\"the lines have the same slope {a1}: they are parallel or identical\")\n")
+
+
+def test_sympy_derivations_match_the_closed_forms_and_torch():
+    from grader.checks import ex06_matrix_calculus as checks
+
+    rng = np.random.default_rng(0)
+    A, b, x, B = rng.normal(size=(3, 2)), rng.normal(size=3), rng.normal(size=2), rng.normal(size=(2, 2))
+    assert np.allclose(checks.sympy_affine(A, b, x), A.T) and np.allclose(checks.torch_affine(A, b, x), A.T)
+    assert np.allclose(checks.sympy_row_affine(A.T, b, x), A.T) and np.allclose(checks.torch_row_affine(A.T, b, x), A.T)
+    assert np.allclose(checks.sympy_quadratic(B, x), (B + B.T) @ x) and np.allclose(checks.torch_quadratic(B, x), (B + B.T) @ x)
+    gradient = 2 * A.T @ (A @ x - b)
+    assert np.allclose(checks.sympy_least_squares(A, b, x), gradient) and np.allclose(checks.torch_least_squares(A, b, x), gradient)
+
+
+def test_message_shows_input_expected_formula_received_and_tolerance(grade_mutant):
+    results = grade_mutant(EX, (SOLVE_BODY, "    x, y = np.linalg.inv(A) @ b + 0.5\n"))
+    assert results["solve_lines_homework"].message == (
+        "ex06_matrix_calculus.solve_lines at a1=3, c1=4, a2=2, c2=2: expected [-2.0, -2.0] from x = (c2 − c1)/(a1 − a2), "
+        "y = a1·x + c1, got [-1.5, -1.5]; 2 of 2 elements differ; the largest difference is at [1]: got -1.5, expected -2.0, "
+        "difference 0.5 (allowed 3e-07)")
+
+
+def test_sign_of_the_right_hand_side_is_named(grade_mutant):
+    results = grade_mutant(EX, ("    b = np.array([-c1, -c2])\n", "    b = np.array([c1, c2])\n"))
+    assert {"solve_lines_homework", "solve_lines_random", "solve_lines_more"} <= failed(results)
+    assert results["solve_lines_homework"].hint.startswith("moving c to the right-hand side flips its sign")
+
+
+def test_hard_coded_homework_answer_fails_on_random_lines(grade_mutant):
+    results = grade_mutant(EX, (SOLVE_BODY, "    x, y = -2.0, -2.0\n"))
+    assert "solve_lines_homework" not in failed(results)
+    assert {"solve_lines_random", "solve_lines_more"} <= failed(results)
+
+
+def test_parallel_lines_must_raise_value_error(grade_mutant):
+    results = grade_mutant(EX, (PARALLEL_GUARD, "    if a1 == a2:\n        return float('inf'), float('inf')\n"))
+    assert failed(results) == {"solve_lines_parallel"}
+    assert "expected ValueError because lines with equal slopes are parallel or identical" in results["solve_lines_parallel"].message
+    results = grade_mutant(EX, (PARALLEL_GUARD, "    if a1 == a2:\n        raise ZeroDivisionError('parallel')\n"))
+    assert "raised ZeroDivisionError: parallel" in results["solve_lines_parallel"].message
+
+
+def test_numpy_linalg_error_counts_as_value_error(grade_mutant):
+    results = grade_mutant(EX, (PARALLEL_GUARD, ""), (SOLVE_BODY, "    x, y = np.linalg.solve(A, b)\n"))
+    assert failed(results) == set()
+
+
+def test_numerator_layout_is_named(grade_mutant):
+    results = grade_mutant(EX, ("    return A.T.copy()\n", "    return A.copy()\n"))
+    assert {"grad_affine", "grad_affine_autograd"} <= failed(results)
+    assert results["grad_affine"].hint.startswith("this is the numerator layout (the transpose)")
+    assert "returned shape (2, 3); expected shape (3, 2)" in results["grad_affine"].message
+    results = grade_mutant(EX, ("    return A.copy()\n", "    return A.T.copy()\n"))
+    assert {"grad_row_affine", "grad_row_affine_autograd"} <= failed(results)
+    assert results["grad_row_affine"].hint.startswith("this is the numerator layout")
+
+
+def test_two_bx_for_a_non_symmetric_b_is_named(grade_mutant):
+    results = grade_mutant(EX, ("    return (B + B.T) @ x\n", "    return 2 * B @ x\n"))
+    assert {"grad_quadratic_form", "grad_quadratic_form_autograd"} <= failed(results)
+    assert results["grad_quadratic_form"].hint == "2Bx holds only for a symmetric B; in general d(xᵀBx)/dx = (B + Bᵀ)x."
+
+
+def test_hessian_instead_of_gradient_is_named(grade_mutant):
+    results = grade_mutant(EX, ("    return (B + B.T) @ x\n", "    return B + B.T\n"))
+    assert "the Hessian" in results["grad_quadratic_form"].hint and "dropped the x" in results["grad_quadratic_form"].hint
+
+
+def test_one_term_of_the_quadratic_form_is_named(grade_mutant):
+    results = grade_mutant(EX, ("    return (B + B.T) @ x\n", "    return B @ x\n"))
+    assert results["grad_quadratic_form"].hint.startswith("x appears twice in xᵀBx")
+
+
+def test_missing_two_in_least_squares_is_named(grade_mutant):
+    results = grade_mutant(EX, ("    return 2 * A.T @ (A @ x - b)\n", "    return A.T @ (A @ x - b)\n"))
+    assert {"grad_least_squares", "grad_least_squares_autograd", "least_squares_gd_steps", "least_squares_gd_random"} <= failed(results)
+    assert results["grad_least_squares"].hint.startswith("the factor 2 is missing")
+    assert results["least_squares_gd_steps"].hint.startswith("the factor 2 is missing from the step")
+
+
+def test_least_squares_gradient_as_a_row_is_named(grade_mutant):
+    results = grade_mutant(EX, ("    return 2 * A.T @ (A @ x - b)\n", "    return (2 * A.T @ (A @ x - b)).reshape(1, -1)\n"))
+    assert "shaped like x" in results["grad_least_squares"].hint
+
+
+def test_symbolic_mistakes_are_named(grade_mutant):
+    quadratic = "    return (B + B.T) * x\n"
+    results = grade_mutant(EX, (quadratic, "    return 2 * B * x\n"))
+    assert failed(results) == {"quadratic_form_gradient_sym"}
+    assert results["quadratic_form_gradient_sym"].hint.startswith("2Bx holds only for a symmetric B")
+    assert "the difference does not simplify to 0" in results["quadratic_form_gradient_sym"].message
+    assert "dropped the x" in grade_mutant(EX, (quadratic, "    return B + B.T\n"))["quadratic_form_gradient_sym"].hint
+    assert "column matrix" in grade_mutant(EX, (quadratic, "    return ((B + B.T) * x).T\n"))["quadratic_form_gradient_sym"].hint
+    results = grade_mutant(EX, ("    return 2 * A.T * (A * x - b)\n", "    return A.T * (A * x - b)\n"))
+    assert failed(results) == {"least_squares_gradient_sym"}
+    assert results["least_squares_gradient_sym"].hint.startswith("the factor 2 is missing")
+
+
+def test_symbolic_answer_must_be_a_matrix(grade_mutant):
+    results = grade_mutant(EX, ("    return (B + B.T) * x\n", "    return list((B + B.T) * x)\n"))
+    assert "returned a list; expected a sympy Matrix of shape" in results["quadratic_form_gradient_sym"].message
+
+
+def test_wrong_number_of_steps_is_named_and_too_few_steps_miss_lstsq(grade_mutant):
+    results = grade_mutant(EX, ("    for _ in range(steps):\n        x = x - lr", "    for _ in range(steps - 1):\n        x = x - lr"))
+    assert "one update fewer" in results["least_squares_gd_steps"].hint
+    results = grade_mutant(EX, ("    for _ in range(steps):\n        x = x - lr", "    for _ in range(min(steps, 5)):\n        x = x - lr"))
+    assert {"least_squares_gd_lstsq", "least_squares_gd_lstsq_random"} <= failed(results)
+    assert "from numpy.linalg.lstsq(A, b)" in results["least_squares_gd_lstsq"].message
+
+
+def test_other_styles_pass(grade_source):
+    source = mutate(
+        solution_source(EX),
+        (PARALLEL_GUARD, "    if abs(a1 - a2) == 0:\n        raise ValueError('parallel')\n"),
+        (SOLVE_BODY, "    det = -a1 + a2  # Cramer's rule\n    x, y = (c1 - c2) / det, (a2 * c1 - a1 * c2) / det\n"),
+        ("    return A.T.copy()\n", "    return np.array([[A[j, i] for j in range(A.shape[0])] for i in range(A.shape[1])])\n"),
+        ("    return A.copy()\n", "    return np.einsum('ij->ij', A)\n"),
+        ("    return (B + B.T) @ x\n", "    return np.einsum('ij,j->i', B, x) + np.einsum('ji,j->i', B, x)\n"),
+        ("    return 2 * A.T @ (A @ x - b)\n", "    return 2 * (A @ x - b) @ A\n"),
+        ("    return (B + B.T) * x\n", "    q = (x.T * B * x)[0]\n    return sympy.Matrix([sympy.diff(q, v) for v in x])\n"),
+        ("    return 2 * A.T * (A * x - b)\n", "    r = A * x - b\n    return sympy.Matrix([(r.T * r)[0]]).jacobian(x).T\n"),
+    )
+    assert failed(grade_source(EX, source)) == set()
+
+
+def test_symbol_matrices_cross_the_wire_both_ways():
+    from grader import wire
+
+    B = sympy.Matrix(2, 2, sympy.symbols("B11 B12 B21 B22"))
+    assert wire.loads(wire.dumps(B)) == B
