@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 
-from conftest import ROOT, failed, mutate, solution_source
+from conftest import ROOT, failed
 
 EX = "ex02_derivative"
 SYMBOLIC = ("    return sympy.diff((x * w - y) ** 2, w)\n",)
