@@ -168,7 +168,8 @@ def fmt(value: Any, digits: int = 10) -> str:
         return f"{value.name}({render_inputs((), value.params)})"
     if isinstance(value, np.ndarray):
         if value.size > 12:
-            return f"array of shape {value.shape}"
+            head = np.array2string(value[:3], precision=6, separator=", ")
+            return f"array of shape {value.shape} beginning {head}"
         return np.array2string(value, precision=6, separator=", ").replace("\n", "")
     if isinstance(value, tuple):
         return "(" + ", ".join(fmt(v, digits) for v in value) + ("," if len(value) == 1 else "") + ")"
