@@ -168,7 +168,7 @@ def fmt(value: Any, digits: int = 10) -> str:
         return f"{value.name}({render_inputs((), value.params)})"
     if isinstance(value, np.ndarray):
         if value.size > 12:
-            head = np.array2string(value[:3], precision=6, separator=", ")
+            head = np.array2string(value[:3], precision=6, separator=", ").replace("\n", "")
             return f"array of shape {value.shape} beginning {head}"
         return np.array2string(value, precision=6, separator=", ").replace("\n", "")
     if isinstance(value, tuple):
