@@ -1,0 +1,185 @@
+"""`grader grade` on a class of hostile submissions, with real sandboxed child processes.
+
+Every fixture in tests/fixtures/sandbox/ is the ex01 reference solution with one addition (a function redefined,
+or code at import). Each must score what it earned and nothing more, the batch must finish in bounded time, and a
+correct student graded beside them must get exactly the results it gets alone.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.batch import grade
+from grader.checks import load_checks
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "sandbox"
+EXERCISE = "ex01_linear_model"
+SEED = 7
+TIMEOUT = 2.0
+CHECKS = load_checks(EXERCISE, seed=SEED, hidden=True)
+FULL = sum(c.points for c in CHECKS)
+LOSS_CURVE = {c.name for c in CHECKS if any(p.function == "loss_curve" for p in c.probes)}
+WITHOUT_LOSS_CURVE = FULL - sum(c.points for c in CHECKS if c.name in LOSS_CURVE)
+PROCESS_NAME = "gt" + secrets.token_hex(5)  # fits the 15 characters of a process name
+
+
+def fill(text: str, out: Path, marker: Path) -> str:
+    return (text.replace("@TARGET@", str(out / "gradebook.csv")).replace("@KIT@", str(ROOT))
+            .replace("@MARKER@", str(marker)).replace("@NAME@", PROCESS_NAME))
+
+
+def survivors() -> list[int]:
+    """Processes a submission started that are still alive."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == PROCESS_NAME:
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def results(out: Path, student: str) -> dict[str, dict]:
+    """The student's ex01 results by check name (the other exercises are not submitted)."""
+    return {r["name"]: r for r in json.loads((out / student / "record.json").read_text())["results"] if r["exercise"] == EXERCISE}
+
+
+def score(out: Path, student: str) -> float:
+    return sum(r["score"] for r in results(out, student).values())
+
+
+@pytest.fixture(scope="module")
+def hostile_class(tmp_path_factory):
+    """The whole class graded once: (submissions, out, marker, seconds, gradebook text right after grading)."""
+    base = tmp_path_factory.mktemp("hostile")
+    submissions, out, marker = base / "submissions", base / "out", base / "marker"
+    solution = (ROOT / "solutions" / f"{EXERCISE}.py").read_text()
+    for fixture in sorted(FIXTURES.glob("*.py")):
+        folder = submissions / fixture.stem
+        folder.mkdir(parents=True)
+        (folder / f"{EXERCISE}.py").write_text(solution + "\n\n" + fill(fixture.read_text(), out, marker))
+    (submissions / "passes_all").mkdir()
+    (submissions / "passes_all" / f"{EXERCISE}.py").write_text(solution)
+    (submissions / "submits_nothing").mkdir()
+    started = time.monotonic()
+    code = grade(submissions=submissions, out=out, workers=2, timeout=TIMEOUT, force=False, seed=SEED, progress=False)
+    seconds = time.monotonic() - started
+    assert code == 0
+    return submissions, out, marker, seconds, (out / "gradebook.csv").read_text()
+
+
+def test_the_batch_is_bounded_in_time(hostile_class):
+    *_, seconds, _ = hostile_class
+    assert seconds < 45
+
+
+def test_a_correct_student_gets_full_marks_and_exactly_what_it_gets_alone(hostile_class, tmp_path):
+    submissions, out, *_ = hostile_class
+    alone = tmp_path / "alone"
+    (alone / "passes_all").mkdir(parents=True)
+    (alone / "passes_all" / f"{EXERCISE}.py").write_text((submissions / "passes_all" / f"{EXERCISE}.py").read_text())
+    assert grade(submissions=alone, out=tmp_path / "out", workers=1, timeout=TIMEOUT, force=False, seed=SEED, progress=False) == 0
+    assert score(out, "passes_all") == FULL
+    assert results(out, "passes_all") == results(tmp_path / "out", "passes_all")
+
+
+@pytest.mark.parametrize("student, reason", [
+    ("loops_forever", "timed out after 2 s"),
+    ("os_exit_in_probe", "exited with status 0"),
+    ("segfaults", "crashed with signal SIGSEGV"),
+    ("floods_stdout", "timed out after 2 s"),
+    ("eats_memory", "killed: memory limit 2 GiB"),
+])
+def test_a_broken_function_fails_with_what_happened_and_the_rest_is_graded(hostile_class, student, reason):
+    out = hostile_class[1]
+    graded = results(out, student)
+    assert score(out, student) == WITHOUT_LOSS_CURVE
+    assert {name for name, r in graded.items() if r["status"] == "failed"} == LOSS_CURVE
+    messages = [graded[name]["message"] for name in sorted(LOSS_CURVE)]
+    assert any(reason in m for m in messages), messages
+
+
+def test_a_function_that_timed_out_costs_its_timeout_once(hostile_class):
+    graded = results(hostile_class[1], "loops_forever")
+    messages = sorted(graded[name]["message"] for name in LOSS_CURVE)
+    assert sum("timed out after 2 s" in m for m in messages) == 1
+    assert any("not run: loss_curve timed out earlier" in m for m in messages)
+
+
+@pytest.mark.parametrize("student, reason", [
+    ("hangs_at_import", "timed out after 2 s during import"),
+    ("sys_exit_at_import", "the file exited with status 0 during import"),
+    ("os_exit_at_import", "exited with status 0 during import"),
+    ("submits_nothing", "file not submitted"),
+])
+def test_a_file_that_cannot_be_loaded_scores_zero_with_the_reason(hostile_class, student, reason):
+    graded = results(hostile_class[1], student)
+    assert score(hostile_class[1], student) == 0
+    assert all(reason in r["message"] for r in graded.values()), [r["message"] for r in graded.values()]
+
+
+@pytest.mark.parametrize("student", ["forks_many", "detached_daemon", "writes_outside", "reads_solutions",
+                                     "monkeypatches_grader", "lies_in_eq", "runs_code_when_unpickled"])
+def test_tricks_earn_nothing(hostile_class, student):
+    out = hostile_class[1]
+    graded = results(out, student)
+    assert score(out, student) == WITHOUT_LOSS_CURVE
+    assert all(graded[name]["status"] == "failed" for name in LOSS_CURVE)
+
+
+def test_forged_output_earns_nothing(hostile_class):
+    out = hostile_class[1]
+    graded = results(out, "forges_results")
+    assert score(out, "forges_results") <= WITHOUT_LOSS_CURVE
+    assert all(graded[name]["status"] == "failed" for name in LOSS_CURVE)
+
+
+def test_no_process_a_submission_started_survives_and_the_gradebook_stays_intact(hostile_class):
+    submissions, out, marker, _, gradebook = hostile_class
+    assert survivors() == []
+    time.sleep(2.5)  # the detached daemon would have rewritten the gradebook by now
+    assert survivors() == []
+    assert (out / "gradebook.csv").read_text() == gradebook
+    assert not marker.exists()
+    assert not (ROOT / "pwned.txt").exists()
+    assert "pwned" not in (ROOT / "grader" / "__init__.py").read_text()
+    assert not Path("/tmp/pwned-by-student.txt").exists()
+
+
+def test_the_gradebook_has_a_row_per_student(hostile_class):
+    submissions, out, *_ = hostile_class
+    rows = (out / "gradebook.csv").read_text().splitlines()
+    assert rows[0].startswith("student,ex01_linear_model,")
+    assert sorted(r.split(",")[0] for r in rows[1:]) == sorted(p.name for p in submissions.iterdir())
+
+
+def test_a_second_run_skips_unchanged_students_and_force_regrades(tmp_path, capsys):
+    submissions, out = tmp_path / "s", tmp_path / "o"
+    (submissions / "ann").mkdir(parents=True)
+    (submissions / "ann" / f"{EXERCISE}.py").write_text((ROOT / "solutions" / f"{EXERCISE}.py").read_text())
+    arguments = dict(submissions=submissions, out=out, workers=1, timeout=TIMEOUT, seed=None, progress=False)
+    assert grade(force=False, **arguments) == 0
+    first = (out / "ann" / "record.json").read_text()
+    assert grade(force=False, **arguments) == 0
+    assert (out / "ann" / "record.json").read_text() == first  # kept, not regraded
+    assert "unchanged since the last run" in (out / "summary.html").read_text()
+    assert grade(force=True, **arguments) == 0
+    assert json.loads((out / "ann" / "record.json").read_text())["seed"] == json.loads(first)["seed"]
+
+
+def test_bad_input_exits_non_zero_with_a_clear_message(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert grade(submissions=empty, out=tmp_path / "o", workers=1, timeout=1, force=False, seed=0, progress=False) == 2
+    assert f"expected {empty / '<student>'}/ex01_linear_model.py" in capsys.readouterr().err
+    assert grade(submissions=tmp_path / "missing", out=tmp_path / "o", workers=1, timeout=1, force=False, seed=0, progress=False) == 2
+    assert "no folder" in capsys.readouterr().err
+    assert grade(submissions=empty, out=empty / "out", workers=1, timeout=1, force=False, seed=0, progress=False) == 2
+    assert "inside" in capsys.readouterr().err
