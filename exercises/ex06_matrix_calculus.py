@@ -115,9 +115,9 @@ def least_squares_gd(A: np.ndarray, b: np.ndarray, lr: float, steps: int) -> np.
 # %%
 if __name__ == "__main__":
     print("lines meet at", solve_lines(3, 4, 2, 2))
-    A = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 7.0]])
-    b = np.array([1.0, 0.0, 2.0])
-    print("least squares by descent:", least_squares_gd(A, b, lr=0.005, steps=5000))
+    A = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    b = np.array([1.0, 2.0, 2.0])
+    print("least squares by descent:", least_squares_gd(A, b, lr=0.1, steps=200))
     print("numpy.linalg.lstsq:      ", np.linalg.lstsq(A, b, rcond=None)[0])
     x1, x2, b11, b12, b21, b22 = sympy.symbols("x1 x2 b11 b12 b21 b22")
     print("d(xᵀBx)/dx =", quadratic_form_gradient_sym(sympy.Matrix([[b11, b12], [b21, b22]]), sympy.Matrix([x1, x2])))
