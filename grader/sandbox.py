@@ -237,7 +237,7 @@ class SandboxRunner:
         limits = limits or Limits()
         self.limits = Limits(timeout, limits.memory, limits.file_size, limits.processes, limits.answer_size) if timeout else limits
         self.forbidden = [KIT_ROOT / "solutions", KIT_ROOT / "grader" / "checks", *forbidden]
-        self.zygote = Zygote()
+        self._zygote: Zygote | None = None  # started when the first child is needed
         self._scratch_root = Path(tempfile.mkdtemp(prefix="grader-scratch-", dir=scratch_root))
         self._notes: dict[str, None] = {}
         self._lock = threading.Lock()
@@ -290,7 +290,10 @@ class SandboxRunner:
             self._counter += 1
             scratch = self._scratch_root / f"{self._counter}"
         scratch.mkdir()
-        child = Child(self.zygote, exercise, path.resolve(), scratch, self.limits, self.forbidden)
+        with self._lock:
+            if self._zygote is None:
+                self._zygote = Zygote()
+        child = Child(self._zygote, exercise, path.resolve(), scratch, self.limits, self.forbidden)
         with self._lock:
             self._live.add(child)
         try:
@@ -322,7 +325,8 @@ class SandboxRunner:
                 child.stop()
             except Exception:  # noqa: BLE001 - closing must reach every child
                 pass
-        self.zygote.close()
+        if self._zygote is not None:
+            self._zygote.close()
         shutil.rmtree(self._scratch_root, ignore_errors=True)
 
     def __enter__(self) -> "SandboxRunner":
