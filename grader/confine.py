@@ -139,7 +139,12 @@ def remove_cgroup(name: str) -> None:
     folder = pids_cgroup(name)
     if folder is None or not folder.exists():
         return
-    for _ in range(50):
+    for _ in range(100):
+        try:
+            for pid in (folder / "cgroup.procs").read_text().split():
+                os.kill(int(pid), signal.SIGKILL)  # a straggler (no PID namespace here) goes too
+        except (OSError, ValueError):
+            pass
         try:
             folder.rmdir()
             return
