@@ -156,7 +156,8 @@ def write_bundle(*, out: Path, solutions: Path = ROOT / "solutions") -> Path:
     atomic_write_text(out / "README.md", student_readme(stubs))
     problems = audit(out, solutions=solutions)
     if problems:
-        shutil.rmtree(out)
+        for written in (exercises, out / "grader", out / "README.md", out / "pyproject.toml"):
+            shutil.rmtree(written) if written.is_dir() else written.unlink(missing_ok=True)
         raise BundleLeak("refusing to write a student bundle that leaks answers:\n" + "\n".join(problems[:20]))
     return out
 
