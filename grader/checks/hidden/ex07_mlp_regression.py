@@ -1,0 +1,23 @@
+"""Hidden checks of ex07_mlp_regression: other data settings, another training run replayed, another initialisation."""
+
+from __future__ import annotations
+
+import random
+
+from grader.checks.ex07_mlp_regression import (
+    EXERCISE, TRAJECTORY_TOLERANCE, data_probe, fit_probe, judge_data_distribution, judge_fit,
+    judge_trajectory, numpy_rng, random_data_kwargs, train_probe,
+)
+from grader.model import Check
+
+
+def checks(rng: random.Random) -> list[Check]:
+    generator = numpy_rng(rng)
+    data = tuple(data_probe(random_data_kwargs(rng), rng) for _ in range(2))
+    return [
+        Check(EXERCISE, "make_data_random", 1, "hidden", data, judge_data_distribution),
+        Check(EXERCISE, "train_trajectory_random", 2, "hidden",
+              (train_probe(generator, rng.randrange(100, 300), round(rng.uniform(0.003, 0.05), 4), rng.randrange(40, 70)),),
+              judge_trajectory(TRAJECTORY_TOLERANCE)),
+        Check(EXERCISE, "train_fits_parabola_other_init", 1, "hidden", (fit_probe(generator, rng.randrange(10**6)),), judge_fit),
+    ]

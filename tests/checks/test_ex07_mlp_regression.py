@@ -1,0 +1,241 @@
+"""ex07: each check catches a wrong submission of its own, names the known mistakes, and accepts other styles."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import failed, mutate, solution_source
+from grader.checks import load_checks
+from grader.runner import InProcessRunner, grade_exercise
+
+EX = "ex07_mlp_regression"
+FIT_CHECKS = {"train_fits_parabola", "train_fits_parabola_other_init"}  # a full default training run each
+X_LINE = "    x = torch.rand(n, 1, generator=generator) * 6.0\n"
+NOISE_LINE = "    noise = torch.randn(n, 1, generator=generator) * noise_std\n"
+GENERATOR_LINE = "    generator = torch.Generator().manual_seed(seed)\n"
+BUILD = """    return nn.Sequential(
+        nn.Linear(1, 10), nn.ReLU(),
+        nn.Linear(10, 30), nn.ReLU(),
+        nn.Linear(30, 10), nn.ReLU(),
+        nn.Linear(10, 1),
+    )"""
+STEP = "        optimizer.step()\n        losses.append(loss.item())\n"
+
+
+@pytest.fixture
+def grade_quick(tmp_path):
+    """Grade the solution with these replacements on every check but the two full training runs (fast)."""
+
+    def grade(*replacements: tuple[str, str]) -> dict:
+        path = tmp_path / f"{EX}.py"
+        path.write_text(mutate(solution_source(EX), *replacements))
+        checks = [c for c in load_checks(EX, seed=0, hidden=True) if c.name not in FIT_CHECKS]
+        return {r.name: r for r in grade_exercise(EX, path, checks, InProcessRunner(timeout=20))}
+
+    return grade
+
+
+def test_solution_passes_public_and_hidden_checks(grade_mutant):
+    import time
+
+    start = time.perf_counter()
+    results = grade_mutant(EX)
+    assert time.perf_counter() - start < 30  # a few seconds on an idle 2-core machine; generous for a busy CI runner
+    assert not failed(results)
+    assert results["train_cuda"].status in {"skipped", "passed"}
+
+
+# ------------------------------------------------------------------------------------------------- make_data
+
+
+def test_x_not_scaled_to_six_is_named(grade_quick):
+    results = grade_quick((X_LINE, "    x = torch.rand(n, 1, generator=generator)\n"))
+    assert failed(results) == {"make_data_distribution", "make_data_random"}
+    assert "ex07_mlp_regression.make_data(): x ranges over [" in results["make_data_distribution"].message
+    assert results["make_data_distribution"].hint == "torch.rand draws from [0, 1): multiply by 6 to cover [0, 6]."
+
+
+def test_normal_x_is_named(grade_quick):
+    results = grade_quick((X_LINE, "    x = 3.0 + torch.randn(n, 1, generator=generator)\n"))
+    assert "make_data_distribution" in failed(results)
+    assert results["make_data_distribution"].hint.startswith("draw x uniformly")
+
+
+def test_noise_scaled_by_variance_is_named(grade_quick):
+    results = grade_quick((NOISE_LINE, NOISE_LINE.replace("* noise_std", "* noise_std ** 2")))
+    assert {"make_data_distribution", "make_data_random"} <= failed(results)
+    message = results["make_data_distribution"].message
+    assert "the noise y − ((x − 3)² + 4) has mean" in message and "standard deviation noise_std = 0.5" in message
+    assert results["make_data_distribution"].hint.startswith("noise_std is a standard deviation: multiply torch.randn by noise_std")
+
+
+def test_missing_noise_is_named(grade_quick):
+    results = grade_quick(("    y = (x - 3.0) ** 2 + 4.0 + noise\n", "    y = (x - 3.0) ** 2 + 4.0\n"))
+    assert results["make_data_distribution"].hint.startswith("y has no noise")
+
+
+def test_uniform_noise_is_named(grade_quick):
+    results = grade_quick((NOISE_LINE, "    noise = torch.rand(n, 1, generator=generator) * noise_std\n"))
+    assert "make_data_distribution" in failed(results)
+    assert "mean 0" in results["make_data_distribution"].hint
+
+
+def test_global_seed_is_named(grade_quick):
+    results = grade_quick((GENERATOR_LINE, "    torch.manual_seed(seed)\n    generator = None\n"))
+    assert failed(results) == {"make_data_global_rng"}  # reproducible, right distribution: only the global state moved
+    assert "torch.Generator" in results["make_data_global_rng"].hint
+
+
+def test_unseeded_draws_are_named(grade_quick):
+    results = grade_quick((GENERATOR_LINE, "    generator = None\n"))
+    assert {"make_data_reproducible", "make_data_global_rng"} <= failed(results)
+    assert "two calls with the same seed returned different data" in results["make_data_reproducible"].message
+    assert results["make_data_reproducible"].hint.startswith("seed a private generator")
+
+
+def test_ignored_seed_is_named(grade_quick):
+    results = grade_quick((GENERATOR_LINE, "    generator = torch.Generator().manual_seed(1234)\n"))
+    assert failed(results) == {"make_data_reproducible"}
+    assert results["make_data_reproducible"].hint.startswith("the seed argument is ignored")
+
+
+def test_float64_data_is_named(grade_quick):
+    results = grade_quick((X_LINE, "    x = torch.rand(n, 1, generator=generator, dtype=torch.float64) * 6.0\n"))
+    assert "make_data_shapes" in failed(results)
+    assert "has dtype float64; expected float32" in results["make_data_shapes"].message
+    assert "float32" in results["make_data_shapes"].hint
+
+
+def test_flat_data_is_named(grade_quick):
+    results = grade_quick((X_LINE, "    x = torch.rand(n, generator=generator) * 6.0\n"),
+                           (NOISE_LINE, "    noise = torch.randn(n, generator=generator) * noise_std\n"))
+    assert "make_data_shapes" in failed(results)
+    assert results["make_data_shapes"].message == "ex07_mlp_regression.make_data(): x has shape (1000,); expected (1000, 1), one row per sample"
+    assert results["make_data_shapes"].hint.startswith("keep the feature axis")
+
+
+# ------------------------------------------------------------------------------------------------- build_mlp
+
+
+def test_relu_after_output_layer_is_named(grade_quick):
+    results = grade_quick(("        nn.Linear(10, 1),\n    )", "        nn.Linear(10, 1), nn.ReLU(),\n    )"))
+    assert "build_mlp_structure" in failed(results)
+    assert "no activation after the last Linear layer" in results["build_mlp_structure"].hint
+
+
+def test_sigmoid_is_named(grade_quick):
+    results = grade_quick((BUILD, BUILD.replace("nn.ReLU()", "nn.Sigmoid()")))
+    assert "build_mlp_structure" in failed(results)
+    assert results["build_mlp_structure"].hint == "the activations are ReLU (nn.ReLU()), as in the lecture."
+
+
+def test_missing_activations_are_named(grade_quick):
+    results = grade_quick((BUILD, BUILD.replace(" nn.ReLU(),", "")))
+    assert "build_mlp_structure" in failed(results)
+    assert "collapse into one straight line" in results["build_mlp_structure"].hint
+
+
+def test_wrong_layer_size_fails_with_both_structures(grade_quick):
+    results = grade_quick((BUILD, BUILD.replace("nn.Linear(10, 30), nn.ReLU(),\n        nn.Linear(30, 10)", "nn.Linear(10, 20), nn.ReLU(),\n        nn.Linear(20, 10)")))
+    assert failed(results) == {"build_mlp_structure"}
+    assert "Linear(10, 20)" in results["build_mlp_structure"].message and "expected Linear(1, 10), ReLU, Linear(10, 30)" in results["build_mlp_structure"].message
+
+
+def test_model_tied_to_the_cpu_fails_on_meta(grade_source):
+    source = mutate(solution_source(EX), (BUILD, """    class OnCpu(nn.Sequential):
+        def forward(self, x):
+            return super().forward(x) + torch.zeros(1, device="cpu")
+
+    return OnCpu(
+        nn.Linear(1, 10), nn.ReLU(),
+        nn.Linear(10, 30), nn.ReLU(),
+        nn.Linear(30, 10), nn.ReLU(),
+        nn.Linear(10, 1),
+    )"""))
+    results = grade_source(EX, source)
+    assert failed(results) == {"build_mlp_any_device"}
+    assert "on meta: raised RuntimeError" in results["build_mlp_any_device"].message
+    assert results["build_mlp_any_device"].hint.startswith("forward uses a fixed device")
+
+
+# ------------------------------------------------------------------------------------------------- train
+
+
+def test_gradients_never_zeroed_are_named(grade_quick):
+    results = grade_quick(("        optimizer.zero_grad()\n", ""))
+    assert {"train_trajectory", "train_trajectory_random"} <= failed(results)
+    message = results["train_trajectory"].message
+    assert message.startswith("ex07_mlp_regression.train(model, x, y, lr=0.01, epochs=30) on 64 samples: losses: expected [")
+    assert "from the grader's own full-batch Adam run on nn.MSELoss from the same initial weights, got " in message
+    assert "elements differ; the largest difference is at [" in message
+    assert results["train_trajectory"].hint.startswith("the gradients are never zeroed")
+
+
+def test_loss_recorded_after_the_step_is_named(grade_quick):
+    results = grade_quick((STEP, "        optimizer.step()\n        with torch.no_grad():\n            losses.append(loss_fn(model(x), y).item())\n"))
+    assert {"train_trajectory", "train_trajectory_random"} <= failed(results)
+    assert results["train_trajectory"].hint.startswith("record the loss computed before optimizer.step()")
+
+
+def test_sgd_instead_of_adam_is_named(grade_quick):
+    results = grade_quick(("torch.optim.Adam(model.parameters(), lr=lr)", "torch.optim.SGD(model.parameters(), lr=lr)"))
+    assert "train_trajectory" in failed(results)
+    assert results["train_trajectory"].hint == "the optimizer is torch.optim.Adam, not torch.optim.SGD."
+
+
+def test_sum_of_squares_is_named(grade_quick):
+    results = grade_quick(("loss_fn = nn.MSELoss()", "loss_fn = nn.MSELoss(reduction='sum')"))
+    assert "train_trajectory" in failed(results)
+    assert results["train_trajectory"].hint.startswith("the loss is the mean squared error")
+
+
+def test_one_loss_missing_fails(grade_quick):
+    results = grade_quick(("    for _ in range(epochs):\n", "    for _ in range(epochs - 1):\n"))
+    assert "returned 29 losses; expected one per epoch, 30" in results["train_trajectory"].message
+
+
+def test_too_small_default_learning_rate_does_not_fit(grade_mutant):
+    results = grade_mutant(EX, ("lr: float = 0.01, epochs: int = 1000) -> list[float]:", "lr: float = 0.0001, epochs: int = 1000) -> list[float]:"))
+    assert failed(results) == {"train_fits_parabola", "train_fits_parabola_other_init"}  # explicit lr still replays exactly
+    message = results["train_fits_parabola"].message
+    assert "predictions at x = 2, 3, 4: expected" in message and "(x − 3)² + 4 at x = 2, 3, 4 (about 5, 4, 5)" in message and "(allowed 0.5)" in message
+
+
+# ------------------------------------------------------------------------------------------------- other styles
+
+
+def test_other_correct_styles_pass(grade_source):
+    source = mutate(
+        solution_source(EX),
+        (X_LINE + NOISE_LINE, "    noise = torch.normal(0.0, noise_std, size=(n, 1), generator=generator)\n"
+                              "    x = torch.empty(n, 1).uniform_(0.0, 6.0, generator=generator)\n"),
+        (BUILD, """    sizes = [1, 10, 30, 10, 1]
+    layers = []
+    for fan_in, fan_out in zip(sizes, sizes[1:]):
+        layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
+    return nn.Sequential(*layers[:-1])"""),
+        ("        loss = loss_fn(model(x), y)\n", "        loss = ((model(x) - y) ** 2).mean()\n"),
+        ("        losses.append(loss.item())\n", "        losses.append(float(loss.detach()))\n"),
+    )
+    assert not failed(grade_source(EX, source))
+
+
+# ------------------------------------------------------------------------------------------------- CUDA
+
+
+cuda = pytest.mark.skipif("not __import__('torch').cuda.is_available()", reason="needs CUDA")
+
+
+@pytest.mark.gpu
+@cuda
+def test_training_on_cuda_matches_the_cpu(grade_mutant):
+    results = grade_mutant(EX)
+    assert results["train_cuda"].status == "passed"
+
+
+@pytest.mark.gpu
+@cuda
+def test_data_left_on_the_cpu_is_named_on_cuda(grade_mutant):
+    results = grade_mutant(EX, ("    x, y = x.to(device), y.to(device)\n", ""))
+    assert failed(results) == {"train_cuda"}
+    assert results["train_cuda"].hint.startswith("move x and y to the model's device inside train")
