@@ -277,6 +277,12 @@ def summary_html(students: Mapping[str, Sequence[CheckResult]], notes: Sequence[
         maximum = max(m for _, m in totals.values())
         body.append(f"<p>median {_number(middle)}, lowest {_number(scores[0])}, highest {_number(scores[-1])}, "
                     f"out of {_number(maximum)}.</p>")
+    body.append("<h2>Average per exercise</h2>")
+    body.append("<table><tr><th>exercise</th><th class=\"num\">mean points</th><th class=\"num\">full marks</th></tr>")
+    for exercise, (mean, out_of, full) in exercise_means(students).items():
+        body.append(f"<tr><td>{_e(exercise)}</td><td class=\"num\">{_points(mean, out_of)}</td>"
+                    f"<td class=\"num\">{full} / {len(students)}</td></tr>")
+    body.append("</table>")
     body.append("<h2>Pass rate of each check</h2>")
     body.append("<table><tr><th>check</th><th class=\"num\">passed</th><th></th></tr>")
     for name, (passed, counted) in pass_rates(students).items():
@@ -306,6 +312,18 @@ def _link(student: str) -> str:
     from urllib.parse import quote
 
     return f"{quote(student)}/feedback.html"
+
+
+def exercise_means(students: Mapping[str, Sequence[CheckResult]]) -> dict[str, tuple[float, float, int]]:
+    """exercise -> (mean points, most points any student could get, students with full marks), in EXERCISES order."""
+    means = {}
+    for exercise in EXERCISES:
+        scores = [_total(r for r in results if r.exercise == exercise) for results in students.values()]
+        if scores and any(out_of for _, out_of in scores):
+            out_of = max(m for _, m in scores)
+            full = sum(got >= m > 0 for got, m in scores)
+            means[exercise] = (sum(got for got, _ in scores) / len(scores), out_of, full)
+    return means
 
 
 def pass_rates(students: Mapping[str, Sequence[CheckResult]]) -> dict[str, tuple[int, int]]:

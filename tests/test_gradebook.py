@@ -245,3 +245,11 @@ def test_feedback_page_renders_curves_in_a_browser(tmp_path, alice):
     gradebook.write_student(tmp_path / "out", "alice", alice, execution_time=1.0)
     image = screenshot(browser, tmp_path / "out" / "alice" / "feedback.html", tmp_path / "shot.png", tmp_path / "profile")
     assert pixels_of(image, gradebook.STUDENT_COLOUR) > 100 and pixels_of(image, gradebook.REFERENCE_COLOUR) > 100
+
+
+def test_exercise_means(alice):
+    bob = [result(name="forward", status="failed"), result(name="cost", max_score=2.0)]
+    means = gradebook.exercise_means({"alice": alice, "bob": bob})
+    assert means["ex01_linear_model"] == (1.5, 4.0, 0)  # alice 1 of 4, bob 2 of 3: mean 1.5
+    assert means["ex04_cost_loss_sgd"] == (0.75, 1.5, 1)
+    assert "ex02_derivative" not in means and "ex05_torch_gd" not in means  # no check ran there / skipped only
