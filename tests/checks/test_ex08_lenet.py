@@ -1,0 +1,265 @@
+"""ex08: each check catches a wrong submission of its own, names the known mistakes, and accepts other styles
+(functional calls instead of modules, loops instead of vectorised numpy)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import failed, mutate, solution_source
+from grader.checks.ex08_lenet import HINT_AVERAGE, HINT_BATCH, HINT_DEVICE, HINT_FLIPPED, HINT_LECTURE_FLAT, HINT_VALUES
+
+EX = "ex08_lenet"
+FLATTEN = "        x = torch.flatten(x, 1)\n"
+POOLS = ("        x = F.max_pool2d(F.relu(self.conv1(x)), 2)\n        x = F.max_pool2d(F.relu(self.conv2(x)), 2)\n")
+CONV_SUM = "            out += np.einsum(\"nchw,oc->nohw\", window, weight[:, :, u, v])\n"
+SEED_FC = "nn.Linear(flat_features(height, width), 100)"
+
+
+def test_solution_passes_everything_fast(grade_mutant):
+    import time
+
+    start = time.perf_counter()
+    results = grade_mutant(EX)
+    assert time.perf_counter() - start < 20  # about a second on an idle 2-core machine
+    assert not failed(results)
+    assert {results[name].status for name in ("lenet_cuda", "seedcnn_cuda")} <= {"skipped", "passed"}
+
+
+# ------------------------------------------------------------------------------------------------- the models
+
+
+def test_hard_coded_batch_size_is_named(grade_mutant):
+    results = grade_mutant(EX, (FLATTEN, "        x = x.view(batch_size, -1)\n"),
+                           ("class LeNet5(nn.Module):", "batch_size = 5\n\n\nclass LeNet5(nn.Module):"))
+    assert {"lenet_forward", "lenet_any_device", "lenet_gradients", "lenet_forward_random"} <= failed(results)
+    message = results["lenet_forward"].message
+    assert message.startswith("ex08_lenet.LeNet5() on an input of shape (1, 1, 32, 32): raised RuntimeError")
+    assert results["lenet_forward"].hint == HINT_BATCH
+    assert results["lenet_any_device"].hint == HINT_BATCH
+    assert "meta device" in results["lenet_any_device"].message
+
+
+def test_reshape_to_one_row_is_named(grade_mutant):
+    results = grade_mutant(EX, (FLATTEN, "        x = x.reshape(1, -1)\n"))
+    assert "lenet_forward" in failed(results) and results["lenet_forward"].hint == HINT_BATCH
+
+
+def test_average_pooling_is_named(grade_mutant):
+    results = grade_mutant(EX, (POOLS, POOLS.replace("max_pool2d", "avg_pool2d")))
+    assert {"lenet_forward", "lenet_forward_random"} <= failed(results)
+    assert "lenet_any_device" not in failed(results)
+    message = results["lenet_forward"].message
+    assert message.startswith("ex08_lenet.LeNet5() on an input of shape (1, 1, 32, 32): expected")
+    assert "from torch.nn.functional with the same weights: conv1 → relu → max_pool2d(2)" in message and "(allowed " in message
+    assert results["lenet_forward"].hint == HINT_AVERAGE
+
+
+def test_flipped_kernel_in_the_model_is_named(grade_mutant):
+    results = grade_mutant(EX, ("        x = F.max_pool2d(F.relu(self.conv1(x)), 2)\n        x = F.max_pool2d(F.relu(self.conv2(x)), 2)\n",
+                                "        x = F.max_pool2d(F.relu(F.conv2d(x, self.conv1.weight.flip(-1, -2), self.conv1.bias)), 2)\n"
+                                "        x = F.max_pool2d(F.relu(F.conv2d(x, self.conv2.weight.flip(-1, -2), self.conv2.bias)), 2)\n"))
+    assert "lenet_forward" in failed(results) and results["lenet_forward"].hint == HINT_FLIPPED
+
+
+def test_fixed_device_is_named_on_meta(grade_mutant):
+    results = grade_mutant(EX, (FLATTEN, "        x = torch.flatten(x, 1) + torch.zeros(400, device=\"cpu\")\n"))
+    assert failed(results) == {"lenet_any_device"}  # right on the CPU, wrong anywhere else
+    assert results["lenet_any_device"].hint == HINT_DEVICE
+    assert "on meta: raised RuntimeError: Tensor on device cpu is not on the expected device meta!" in results["lenet_any_device"].message
+
+
+def test_reading_values_in_forward_is_named_on_meta(grade_mutant):
+    results = grade_mutant(EX, (FLATTEN, FLATTEN + "        if x.abs().max().item() > 1e30:\n            raise ValueError(\"overflow\")\n"))
+    assert failed(results) == {"lenet_any_device"}
+    assert results["lenet_any_device"].hint == HINT_VALUES
+
+
+def test_copy_to_the_cpu_is_named_on_meta(grade_mutant):
+    results = grade_mutant(EX, (FLATTEN, "        x = torch.flatten(x, 1).cpu()\n"))
+    assert failed(results) == {"lenet_any_device"}
+    assert "not implemented yet" not in results["lenet_any_device"].message
+    assert results["lenet_any_device"].hint == HINT_VALUES
+
+
+def test_detached_features_are_named(grade_mutant):
+    results = grade_mutant(EX, (FLATTEN, "        x = torch.flatten(x, 1).detach()\n"))
+    assert failed(results) == {"lenet_gradients"}
+    message = results["lenet_gradients"].message
+    assert "no gradient reached conv1.weight, conv1.bias, conv2.weight, conv2.bias" in message
+    assert results["lenet_gradients"].hint.startswith("every parameter must take part in the forward pass")
+
+
+def test_wrong_gradient_fails(grade_mutant):
+    results = grade_mutant(EX, ("        return self.fc3(x)\n", "        return self.fc3(x) + 0.0 * self.fc3.bias ** 2 + (self.fc3.bias - self.fc3.bias.detach()) ** 2\n"))
+    assert "lenet_gradients" not in failed(results)  # the derivative of (b - b)² is zero: same gradient
+    results = grade_mutant(EX, ("        return self.fc3(x)\n", "        return self.fc3(x) + (self.fc3.bias - self.fc3.bias.detach()) * self.fc3.bias.detach()\n"))
+    assert failed(results) == {"lenet_gradients"}
+    assert "gradient norms" in results["lenet_gradients"].message
+
+
+def test_wrong_layer_sizes_fail_the_structure(grade_mutant):
+    results = grade_mutant(EX, ("self.fc1 = nn.Linear(16 * 5 * 5, 120)", "self.fc1 = nn.Linear(16 * 5 * 5, 100)"),
+                           ("self.fc2 = nn.Linear(120, 84)", "self.fc2 = nn.Linear(100, 84)"))
+    assert "lenet_parameters" in failed(results)
+    assert results["lenet_parameters"].message == "ex08_lenet.LeNet5(): fc1.weight has shape (100, 400); expected (120, 400)"
+
+
+def test_renamed_layers_fail_the_structure(grade_mutant):
+    results = grade_mutant(EX, ("        self.fc3 = nn.Linear(84, 10)\n", "        self.out = nn.Linear(84, 10)\n"),
+                           ("        return self.fc3(x)\n", "        return self.out(x)\n"))
+    assert "lenet_parameters" in failed(results)
+    assert "missing ['fc3.bias', 'fc3.weight'], unexpected ['out.bias', 'out.weight']" in results["lenet_parameters"].message
+
+
+# ------------------------------------------------------------------------------------------------- SeedCNN and flat_features
+
+
+def test_lecture_flat_size_is_named(grade_mutant):
+    results = grade_mutant(EX, (SEED_FC, "nn.Linear(64 * 32 * 32, 100)"))
+    assert {"seedcnn_parameters", "seedcnn_forward", "seedcnn_any_device", "seedcnn_forward_sizes"} <= failed(results)
+    assert results["seedcnn_parameters"].message == "ex08_lenet.SeedCNN(): fc_layer.0.weight has shape (100, 65536); expected (100, 576)"
+    for name in ("seedcnn_parameters", "seedcnn_forward", "seedcnn_any_device"):
+        assert results[name].hint == HINT_LECTURE_FLAT, name
+
+
+def test_flat_features_with_the_lecture_size_is_named(grade_mutant):
+    results = grade_mutant(EX, ("    return 64 * side(height) * side(width)\n", "    return 64 * 32 * 32\n"))
+    assert "flat_features" in failed(results)
+    assert results["flat_features"].message.startswith("ex08_lenet.flat_features at height=28, width=28: expected 576 from 64·h'·w'")
+    assert results["flat_features"].hint == HINT_LECTURE_FLAT
+
+
+def test_flat_features_without_a_size_check_fails(grade_mutant):
+    results = grade_mutant(EX, ("            if n < 1:\n", "            if False:\n"))
+    assert failed(results) == {"flat_features_too_small"}
+    assert results["flat_features_too_small"].message.startswith(
+        "ex08_lenet.flat_features at height=19, width=28: expected ValueError because some stage of SeedCNN would have no rows or columns left; returned 0")
+
+
+def test_only_final_size_checked_fails_on_tiny_images(grade_mutant):
+    # 5×5 shrinks to negative sizes whose product is positive: only a check at every stage catches it
+    results = grade_mutant(EX, ("            if n < 1:\n", "            if False:\n"),
+                           ("    return 64 * side(height) * side(width)\n",
+                            "    features = 64 * side(height) * side(width)\n    if features <= 0:\n        raise ValueError('too small')\n    return features\n"))
+    assert failed(results) == {"flat_features_too_small"}
+    assert "expected ValueError because" in results["flat_features_too_small"].message
+
+
+def test_seedcnn_hard_coded_batch_fails(grade_mutant):
+    results = grade_mutant(EX, ("        return self.fc_layer(out.flatten(1))\n", "        return self.fc_layer(out.view(5, -1))\n"))
+    assert {"seedcnn_forward", "seedcnn_any_device", "seedcnn_forward_sizes"} <= failed(results)
+    assert results["seedcnn_forward"].hint == HINT_BATCH
+
+
+# ------------------------------------------------------------------------------------------------- numpy
+
+
+def test_flipped_kernel_is_named(grade_mutant):
+    results = grade_mutant(EX, (CONV_SUM, CONV_SUM.replace("weight[:, :, u, v]", "weight[:, :, kh - 1 - u, kw - 1 - v]")))
+    assert {"conv2d_forward", "conv2d_forward_random", "lenet_forward_numpy", "lenet_forward_numpy_random"} <= failed(results)
+    message = results["conv2d_forward"].message
+    assert message.startswith("ex08_lenet.conv2d_forward at x=array of shape")
+    assert "from torch.nn.functional.conv2d: out[n, o, i, j] = bias[o] + Σ_c,u,v x_pad[n, c, s·i + u, s·j + v] · weight[o, c, u, v]" in message
+    assert results["conv2d_forward"].hint == HINT_FLIPPED
+    assert results["lenet_forward_numpy"].hint == HINT_FLIPPED
+
+
+def test_missing_bias_is_named(grade_mutant):
+    results = grade_mutant(EX, ("    return out + bias.reshape(1, -1, 1, 1)\n", "    return out\n"))
+    assert "conv2d_forward" in failed(results)
+    assert results["conv2d_forward"].hint.startswith("the bias is missing")
+
+
+def test_ignored_padding_fails_with_the_shapes(grade_mutant):
+    results = grade_mutant(EX, ("    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))\n", ""))
+    assert "conv2d_forward" in failed(results)
+    assert "returned shape" in results["conv2d_forward"].message and "padding=1" in results["conv2d_forward"].message
+
+
+def test_average_pooling_in_numpy_is_named(grade_mutant):
+    results = grade_mutant(EX, ("    return windows.max(axis=(3, 5))\n", "    return windows.mean(axis=(3, 5))\n"))
+    assert {"maxpool2d_forward", "maxpool2d_forward_random", "lenet_forward_numpy"} <= failed(results)
+    assert results["maxpool2d_forward"].hint == HINT_AVERAGE
+    assert results["lenet_forward_numpy"].hint == HINT_AVERAGE
+
+
+def test_ceil_pooling_fails_with_the_shapes(grade_mutant):
+    results = grade_mutant(EX, ("    out_h, out_w = height // k, width // k\n    windows = x[:, :, : out_h * k, : out_w * k]",
+                                "    out_h, out_w = -(-height // k), -(-width // k)\n    x = np.pad(x, ((0, 0), (0, 0), (0, out_h * k - height), (0, out_w * k - width)), constant_values=-np.inf)\n    windows = x[:, :, : out_h * k, : out_w * k]"))
+    assert {"maxpool2d_forward", "maxpool2d_forward_random"} & failed(results)
+
+
+def test_numpy_forward_without_relu_fails(grade_mutant):
+    results = grade_mutant(EX, ("        return np.maximum(a, 0)\n", "        return a\n"))
+    assert failed(results) == {"lenet_forward_numpy", "lenet_forward_numpy_random"}
+    assert results["lenet_forward_numpy"].message.startswith(
+        "ex08_lenet.lenet_forward_numpy(params, x) with random float64 weights and x of shape (2, 1, 32, 32): expected")
+
+
+# ------------------------------------------------------------------------------------------------- other styles
+
+
+def test_functional_models_and_loop_convolutions_pass(grade_source):
+    source = mutate(
+        solution_source(EX),
+        (POOLS + FLATTEN, "        x = F.max_pool2d(F.relu(F.conv2d(x, self.conv1.weight, self.conv1.bias)), kernel_size=2)\n"
+                          "        x = nn.MaxPool2d(2)(torch.relu(self.conv2(x)))\n"
+                          "        x = x.view(x.size(0), -1)\n"),
+        ("        return self.fc_layer(out.flatten(1))\n", "        return self.fc_layer(out.reshape(out.shape[0], -1))\n"),
+        ("""    out = np.zeros((x.shape[0], weight.shape[0], out_h, out_w), dtype=np.result_type(x, weight))
+    for u in range(kh):
+        for v in range(kw):
+            window = x[:, :, u : u + stride * out_h : stride, v : v + stride * out_w : stride]
+""" + CONV_SUM + "    return out + bias.reshape(1, -1, 1, 1)\n",
+         """    out = np.zeros((x.shape[0], weight.shape[0], out_h, out_w))
+    for n in range(x.shape[0]):
+        for o in range(weight.shape[0]):
+            for i in range(out_h):
+                for j in range(out_w):
+                    patch = x[n, :, i * stride : i * stride + kh, j * stride : j * stride + kw]
+                    out[n, o, i, j] = np.sum(patch * weight[o]) + bias[o]
+    return out
+"""),
+        ("""    windows = x[:, :, : out_h * k, : out_w * k].reshape(n, c, out_h, k, out_w, k)
+    return windows.max(axis=(3, 5))
+""", """    out = np.empty((n, c, out_h, out_w))
+    for i in range(out_h):
+        for j in range(out_w):
+            out[:, :, i, j] = x[:, :, i * k : (i + 1) * k, j * k : (j + 1) * k].max(axis=(2, 3))
+    return out
+"""),
+    )
+    assert not failed(grade_source(EX, source))
+
+
+def test_einsum_convolution_over_sliding_windows_passes(grade_mutant):
+    results = grade_mutant(EX, ("""    out = np.zeros((x.shape[0], weight.shape[0], out_h, out_w), dtype=np.result_type(x, weight))
+    for u in range(kh):
+        for v in range(kw):
+            window = x[:, :, u : u + stride * out_h : stride, v : v + stride * out_w : stride]
+""" + CONV_SUM + "    return out + bias.reshape(1, -1, 1, 1)\n",
+                                """    windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride]
+    return np.einsum("nchwuv,ocuv->nohw", windows, weight) + bias[None, :, None, None]
+"""))
+    assert not failed(results)
+
+
+# ------------------------------------------------------------------------------------------------- CUDA
+
+
+cuda = pytest.mark.skipif("not __import__('torch').cuda.is_available()", reason="needs CUDA")
+
+
+@pytest.mark.gpu
+@cuda
+def test_models_on_cuda_match_the_cpu(grade_mutant):
+    results = grade_mutant(EX)
+    assert results["lenet_cuda"].status == "passed" and results["seedcnn_cuda"].status == "passed"
+
+
+@pytest.mark.gpu
+@cuda
+def test_fixed_cpu_tensor_is_named_on_cuda(grade_mutant):
+    results = grade_mutant(EX, (FLATTEN, "        x = torch.flatten(x, 1) + torch.zeros(400, device=\"cpu\")\n"))
+    assert {"lenet_any_device", "lenet_cuda"} <= failed(results)
+    assert results["lenet_cuda"].hint == HINT_DEVICE
