@@ -26,7 +26,8 @@ def solve_lines(a1: float, c1: float, a2: float, c2: float) -> tuple[float, floa
     """The point (x, y) where y = a1·x + c1 meets y = a2·x + c2, from A·[x, y] = b; ValueError if there is none."""
     A = np.array([[a1, -1.0], [a2, -1.0]])
     b = np.array([-c1, -c2])
-    if np.linalg.det(A) == 0 or a1 == a2:
+    det = A[0, 0] * A[1, 1] - A[0, 1] * A[1, 0]  # = a2 − a1
+    if det == 0:
         raise ValueError(f"the lines have the same slope {a1}: they are parallel or identical")
     x, y = np.linalg.inv(A) @ b
     return float(x), float(y)
@@ -115,9 +116,9 @@ def least_squares_gd(A: np.ndarray, b: np.ndarray, lr: float, steps: int) -> np.
 # %%
 if __name__ == "__main__":
     print("lines meet at", solve_lines(3, 4, 2, 2))
-    A = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 7.0]])
-    b = np.array([1.0, 0.0, 2.0])
-    print("least squares by descent:", least_squares_gd(A, b, lr=0.005, steps=5000))
+    A = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    b = np.array([1.0, 2.0, 2.0])
+    print("least squares by descent:", least_squares_gd(A, b, lr=0.1, steps=200))
     print("numpy.linalg.lstsq:      ", np.linalg.lstsq(A, b, rcond=None)[0])
     x1, x2, b11, b12, b21, b22 = sympy.symbols("x1 x2 b11 b12 b21 b22")
     print("d(xᵀBx)/dx =", quadratic_form_gradient_sym(sympy.Matrix([[b11, b12], [b21, b22]]), sympy.Matrix([x1, x2])))
