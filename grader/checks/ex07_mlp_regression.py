@@ -294,6 +294,8 @@ def train_label(probe: Probe) -> str:
 def losses_of(probe: Probe, value, epochs: int) -> np.ndarray | Verdict:
     losses = value["losses"]
     place = train_label(probe)
+    if isinstance(losses, TensorData) and losses.array is not None and losses.array.ndim == 1:
+        losses = losses.array  # a 1-d tensor of losses is as good as a list
     if not isinstance(losses, (list, tuple, np.ndarray)):
         return Verdict.fail(f"{place}: returned {fmt(losses)}; expected a list with the loss of every epoch")
     if len(losses) != epochs:
