@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Sequence
 
+STUB_MESSAGE = "replace this line with your code"  # what a generated stub raises NotImplementedError with
 Visibility = Literal["public", "hidden"]
 Status = Literal["passed", "failed", "skipped"]
 
@@ -56,7 +57,7 @@ class Raised:
     where: str = ""
 
     def describe(self) -> str:
-        if self.type_name == "NotImplementedError":
+        if self.type_name == "NotImplementedError" and self.message in ("", STUB_MESSAGE):
             return "not implemented yet (the stub still raises NotImplementedError)"
         text = f"raised {self.type_name}: {self.message}" if self.message else f"raised {self.type_name}"
         return f"{text} ({self.where})" if self.where else text

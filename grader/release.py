@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from grader.model import STUB_MESSAGE
+
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-STUB = 'raise NotImplementedError("replace this line with your code")'
+STUB = f'raise NotImplementedError("{STUB_MESSAGE}")'
 ROOT = Path(__file__).resolve().parent.parent
 
 

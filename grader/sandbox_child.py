@@ -32,6 +32,27 @@ for _name in sorted(grader.probes.RECIPE_MODULES):
     except ImportError:
         pass
 
+def warm_up() -> None:
+    """Pay torch's and sympy's lazy first-use costs once, here, instead of in every forked child.
+
+    One thread only: a forked child must not inherit a half-initialised thread pool.
+    """
+    torch.set_num_threads(1)
+    importlib.import_module("torch._dynamo")  # imported lazily by the first optimizer or meta forward otherwise
+
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(2, 1))
+    for optimizer in (torch.optim.SGD(net.parameters(), lr=0.1), torch.optim.Adam(net.parameters(), lr=0.1)):
+        optimizer.zero_grad()
+        torch.nn.functional.mse_loss(net(torch.randn(2, 1, 4, 4)), torch.zeros(2, 1)).backward()
+        optimizer.step()
+    net.to("meta")(torch.empty(3, 1, 4, 4, device="meta"))
+    torch.autograd.functional.jacobian(lambda v: v * 2, torch.ones(2))
+    x = sympy.Symbol("x")
+    sympy.lambdify([x], sympy.simplify(sympy.diff((2 * x - 1) ** 2, x)))(1.0)
+
+
+warm_up()
+
 SAFE_ENVIRONMENT = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
