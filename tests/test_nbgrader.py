@@ -24,8 +24,10 @@ PREFERRED = ["ex01_linear_model", "ex02_derivative", "ex03_quadratic", "ex06_mat
 
 
 def subset() -> list[str]:
+    """PREFERRED, or every exercise with NBGRADER_ALL_EXERCISES=1 (a few minutes)."""
     available = gradable_exercises(SOLUTIONS)
-    return [e for e in PREFERRED if e in available and load_checks(e, seed=SEED, hidden=True)]
+    wanted = available if os.environ.get("NBGRADER_ALL_EXERCISES") == "1" else PREFERRED
+    return [e for e in wanted if e in available and load_checks(e, seed=SEED, hidden=True)]
 
 
 def nb_cells(path: Path):
