@@ -41,10 +41,10 @@ def warm_up() -> None:
     importlib.import_module("torch._dynamo")  # imported lazily by the first optimizer or meta forward otherwise
 
     net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(2, 1))
-    for optimizer in (torch.optim.SGD(net.parameters(), lr=0.1), torch.optim.Adam(net.parameters(), lr=0.1)):
-        optimizer.zero_grad()
+    for warm_optimizer in (torch.optim.SGD(net.parameters(), lr=0.1), torch.optim.Adam(net.parameters(), lr=0.1)):
+        warm_optimizer.zero_grad()
         torch.nn.functional.mse_loss(net(torch.randn(2, 1, 4, 4)), torch.zeros(2, 1)).backward()
-        optimizer.step()
+        warm_optimizer.step()
     net.to("meta")(torch.empty(3, 1, 4, 4, device="meta"))
     torch.autograd.functional.jacobian(lambda v: v * 2, torch.ones(2))
     x = sympy.Symbol("x")
