@@ -7,7 +7,7 @@ matches one of the known `Mistake`s instead, add a `Hint:` line naming it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -85,19 +85,44 @@ def recognise(value: Any, mistakes: Sequence[Mistake], args: Sequence[Any], kwar
     return None
 
 
+@dataclass(frozen=True)
+class Curve:
+    """How to draw a training check on the feedback page: `series` picks the curve out of a trajectory."""
+
+    title: str
+    ylabel: str
+    series: Callable[[Any], Sequence[float]]
+
+
+def with_curve(verdict: Verdict, curve: Curve, got: Any, expected: Any) -> Verdict:
+    """The verdict with the student's curve and the reference's attached for the feedback page."""
+    try:
+        student = [float(v) for v in curve.series(np.asarray(got, dtype=float))]
+        reference = [float(v) for v in curve.series(np.asarray(expected, dtype=float))]
+    except (TypeError, ValueError, IndexError):
+        return verdict
+    return replace(verdict, extras={**verdict.extras, "curves": {"title": curve.title, "ylabel": curve.ylabel,
+                                                                 "student": student, "reference": reference}})
+
+
 def expect(
     reference: Callable[..., Any],
     formula: str,
     mistakes: Sequence[Mistake] = (),
     tolerance: Tolerance = FLOAT64,
     extract: Callable[[Any], Any] = lambda value: value,
+    curve: Curve | None = None,
 ) -> Callable[[Check, Sequence[tuple[Probe, Outcome]]], Verdict]:
-    """Each probe's value (after `extract`) must equal `reference(*args, **kwargs)` within `tolerance`."""
+    """Each probe's value (after `extract`) must equal `reference(*args, **kwargs)` within `tolerance`.
+
+    With a `curve`, the first probe's trajectory and the reference's are attached for the feedback page.
+    """
 
     def judge(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
         failed = returned_values(check, cases)
         if failed:
             return failed
+        first_curve: dict = {}
         for probe, outcome in cases:
             args, kwargs = probe.params.get("args", ()), probe.params.get("kwargs", {})
             expected = reference(*args, **kwargs)
@@ -107,9 +132,13 @@ def expect(
             except (KeyError, IndexError, TypeError) as error:
                 return Verdict.fail(f"{where(check, probe)}: returned {fmt(outcome.value)} of an unexpected form ({error})")
             verdict = compare_case(check, probe, got, expected, formula, limits, mistakes)
+            if curve is not None and (probe is cases[0][0] or not verdict.passed):
+                drawn = with_curve(verdict, curve, got, expected)
+                first_curve = first_curve or drawn.extras
+                verdict = drawn
             if not verdict.passed:
                 return verdict
-        return Verdict.ok()
+        return Verdict.ok(first_curve)
 
     return judge
 

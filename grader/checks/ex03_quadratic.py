@@ -6,7 +6,7 @@ import random
 from typing import Callable, Sequence
 
 from grader.compare import tolerance_for
-from grader.judges import Mistake, expect
+from grader.judges import Curve, Mistake, expect
 from grader.model import Check, call
 from grader.references import compiled, numeric
 from grader.symbolic import Derivation, WrongForm, expect_expression_dict
@@ -138,6 +138,9 @@ def gradient_formula() -> str:
     return ", ".join(f"d/d{p} {LOSS}" for p in PARAMETERS) + " (sympy)"
 
 
+COST_CURVE = Curve("train: cost after each epoch", "cost", lambda trajectory: trajectory[:, 3])
+
+
 def checks(rng: random.Random) -> list[Check]:
     points = [random_point(rng) for _ in range(4)] + [(x, y, 0.5, 0.25, -1.0) for x, y in zip(XS, YS)]
     train_args, train_kwargs = random_training(rng, 5, 20)
@@ -157,8 +160,10 @@ def checks(rng: random.Random) -> list[Check]:
               expect(gradients, gradient_formula(), GRADIENT_MISTAKES)),
         Check(EXERCISE, "train_lecture_data", 2, "public",
               (train_probe([XS, YS], {"epochs": 100}),),
-              expect(train, "SGD over the samples in order, simultaneous updates; (w1, w2, b, cost after the epoch)", TRAIN_MISTAKES, TRAJECTORY)),
+              expect(train, "SGD over the samples in order, simultaneous updates; (w1, w2, b, cost after the epoch)", TRAIN_MISTAKES, TRAJECTORY,
+                     curve=COST_CURVE)),
         Check(EXERCISE, "train_random", 2, "public",
               (train_probe(train_args, train_kwargs),),
-              expect(train, "SGD over the samples in order, simultaneous updates; (w1, w2, b, cost after the epoch)", TRAIN_MISTAKES, TRAJECTORY)),
+              expect(train, "SGD over the samples in order, simultaneous updates; (w1, w2, b, cost after the epoch)", TRAIN_MISTAKES, TRAJECTORY,
+                     curve=COST_CURVE)),
     ]

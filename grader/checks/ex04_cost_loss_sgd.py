@@ -6,7 +6,7 @@ import random
 from typing import Sequence
 
 from grader.compare import tolerance_for
-from grader.judges import Mistake, expect
+from grader.judges import Curve, Mistake, expect
 from grader.model import Check, Probe, call
 from grader.references import compiled, derivative
 
@@ -192,6 +192,11 @@ def single_sample_ws(xs, ys, batch_size, **kwargs):
     return column(0)(sgd(xs, ys, **kwargs))
 
 
+def SECOND_COLUMN(trajectory):
+    """The recorded cost or loss of a (w, value) trajectory."""
+    return trajectory[:, 1]
+
+
 def checks(rng: random.Random) -> list[Check]:
     points = [(rand(rng), rand(rng), rand(rng)) for _ in range(4)] + [(x, y, w) for x, y in zip(XS, YS) for w in (1.0, 2.5)]
     datasets = [random_data(rng, n) for n in (2, 5)] + [(XS, YS)]
@@ -211,17 +216,17 @@ def checks(rng: random.Random) -> list[Check]:
         Check(EXERCISE, "cost_gradient", 2, "public", tuple(call("cost_gradient", *s, names=["xs", "ys", "w"]) for s in sums),
               expect(cost_gradient, f"(1/N) * sum({derivative(LOSS, 'w')})", COST_GRADIENT_MISTAKES)),
         Check(EXERCISE, "batch_gd_lecture", 2, "public", (trajectory_probe("batch_gd", [XS, YS], {}),),
-              expect(batch_gd, BATCH_FORMULA, BATCH_MISTAKES, TRAJECTORY),
+              expect(batch_gd, BATCH_FORMULA, BATCH_MISTAKES, TRAJECTORY, curve=Curve("batch_gd: cost per epoch", "cost", SECOND_COLUMN)),
               description="the lecture's run from w = 1: (1.09, 4.67), (1.18, 3.84), … recomputed by the grader"),
         Check(EXERCISE, "batch_gd_random", 1, "public", (trajectory_probe("batch_gd", *batch_run),),
-              expect(batch_gd, BATCH_FORMULA, BATCH_MISTAKES, TRAJECTORY)),
+              expect(batch_gd, BATCH_FORMULA, BATCH_MISTAKES, TRAJECTORY, curve=Curve("batch_gd: cost per epoch", "cost", SECOND_COLUMN))),
         Check(EXERCISE, "sgd_lecture", 2, "public", (trajectory_probe("sgd", [XS, YS], {}),),
-              expect(sgd, SGD_FORMULA, SGD_MISTAKES, TRAJECTORY),
+              expect(sgd, SGD_FORMULA, SGD_MISTAKES, TRAJECTORY, curve=Curve("sgd: loss of the last sample per epoch", "loss", SECOND_COLUMN)),
               description="the lecture's run from w = 1: (1.26, 4.92), (1.45, 2.69), … recomputed by the grader"),
         Check(EXERCISE, "sgd_random", 1, "public", (trajectory_probe("sgd", *sgd_run),),
-              expect(sgd, SGD_FORMULA, SGD_MISTAKES, TRAJECTORY)),
+              expect(sgd, SGD_FORMULA, SGD_MISTAKES, TRAJECTORY, curve=Curve("sgd: loss of the last sample per epoch", "loss", SECOND_COLUMN))),
         Check(EXERCISE, "minibatch_gd", 2, "public", (minibatch_probe(rng, n, batch_size, 20),),
-              expect(minibatch_gd, MINIBATCH_FORMULA, MINIBATCH_MISTAKES, TRAJECTORY),
+              expect(minibatch_gd, MINIBATCH_FORMULA, MINIBATCH_MISTAKES, TRAJECTORY, curve=Curve("minibatch_gd: cost per epoch", "cost", SECOND_COLUMN)),
               description="N not divisible by batch_size: the last batch is smaller"),
         Check(EXERCISE, "minibatch_full_batch", 1, "public",
               (trajectory_probe("minibatch_gd", [*full_args, len(full_args[0])], full_kwargs, ("xs", "ys", "batch_size")),),

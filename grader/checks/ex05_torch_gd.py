@@ -16,7 +16,7 @@ import torch
 
 from grader.checks.array_judges import expect_parts, tensor_dtype, whole
 from grader.compare import tolerance_for
-from grader.judges import FLOAT64, Mistake, expect
+from grader.judges import Curve, FLOAT64, Mistake, expect
 from grader.model import Check, Probe, call
 from grader.wire import TensorData
 
@@ -204,8 +204,9 @@ OPTIM_FORMULA = "torch.optim.SGD on mean((W·x − y)²) starting at W = 0, rows
 LINE_FORMULA = "gradient descent on mean((w·x + b − y)²) (torch autograd), starting at w = b = 0"
 SCALAR_FORMULA = "SGD on y = (x − 3)² + 4, rows (y before the step, dy/dx = 2(x − 3), x after the step)"
 
-judge_manual = expect(weight_descent, MANUAL_FORMULA, [W_RECORDED_AFTER, SUM_GRADIENT, NO_TWO], tolerance(TRAJECTORY_SCALE))
-judge_optim = expect(weight_descent, OPTIM_FORMULA, [NOT_ZEROED, SUM_LOSS, W_RECORDED_AFTER, SUM_GRADIENT], tolerance(TRAJECTORY_SCALE))
+COST_CURVE = Curve("cost per epoch", "cost", lambda trajectory: trajectory[:, 1])
+judge_manual = expect(weight_descent, MANUAL_FORMULA, [W_RECORDED_AFTER, SUM_GRADIENT, NO_TWO], tolerance(TRAJECTORY_SCALE), curve=COST_CURVE)
+judge_optim = expect(weight_descent, OPTIM_FORMULA, [NOT_ZEROED, SUM_LOSS, W_RECORDED_AFTER, SUM_GRADIENT], tolerance(TRAJECTORY_SCALE), curve=COST_CURVE)
 judge_fit = expect_parts(line_fit, LINE_FORMULA, fit_parts(), [LINE_NOT_ZEROED, LINE_SUM_LOSS], tolerance(TRAJECTORY_SCALE))
 judge_scalar = expect(scalar_descent, SCALAR_FORMULA, [X_BEFORE_STEP, SCALAR_NOT_ZEROED], tolerance(SCALAR_SCALE, "float32"))
 judge_mse = expect(mean_squared_error, "mean((y_true − y_pred)²)", MSE_MISTAKES, tolerance(1.0))

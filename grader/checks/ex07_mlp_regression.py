@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from grader.compare import NotComparable, as_array, fmt, tolerance_for
-from grader.judges import Mistake, compare_case, returned_values
+from grader.judges import Curve, with_curve, Mistake, compare_case, returned_values
 from grader.model import Check, Outcome, Probe, Returned, Verdict
 from grader.wire import TensorData
 
@@ -306,6 +306,9 @@ def losses_of(probe: Probe, value, epochs: int) -> np.ndarray | Verdict:
         return Verdict.fail(f"{place}: {error}")
 
 
+LOSS_CURVE = Curve("train: MSE loss per epoch", "loss", lambda losses: losses)
+
+
 def judge_trajectory(tolerance: tuple[float, float]) -> Callable:
     def judge(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
         """The losses equal the grader's replay of full-batch Adam on the MSE from the same initial weights."""
@@ -332,9 +335,10 @@ def judge_trajectory(tolerance: tuple[float, float]) -> Callable:
             ]
             verdict = compare_case(check, probe, got, expected, "the grader's own full-batch Adam run on nn.MSELoss from the same initial weights",
                                    tolerance, mistakes, label=f"{train_label(probe)}: losses")
+            verdict = with_curve(verdict, LOSS_CURVE, got, expected)
             if not verdict.passed:
                 return verdict
-        return Verdict.ok()
+        return verdict
 
     return judge
 

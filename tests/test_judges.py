@@ -1,0 +1,54 @@
+"""The common judge: references from the probe's own arguments, messages, hints, and curves for feedback pages."""
+
+from __future__ import annotations
+
+from grader.judges import Curve, Mistake, expect
+from grader.model import Check, Raised, Returned, call
+
+
+def trajectory(epochs: int, rate: float) -> list[tuple[float, float]]:
+    return [(float(i), rate ** i) for i in range(epochs)]
+
+
+def make_check(judge) -> Check:
+    return Check("ex04_cost_loss_sgd", "demo", 1, "public", (call("batch_gd", 5, 0.5, names=["epochs", "rate"]),), judge)
+
+
+JUDGE = expect(trajectory, "rate**i", [Mistake("the rate is squared.", lambda epochs, rate: trajectory(epochs, rate ** 2))],
+               curve=Curve("cost per epoch", "cost", lambda t: t[:, 1]))
+
+
+def test_a_pass_carries_both_curves():
+    check = make_check(JUDGE)
+    verdict = check.judge(check, [(check.probes[0], Returned(trajectory(5, 0.5)))])
+    assert verdict.passed
+    assert verdict.extras["curves"]["student"] == verdict.extras["curves"]["reference"] == [1.0, 0.5, 0.25, 0.125, 0.0625]
+
+
+def test_a_failure_carries_the_students_curve_beside_the_reference_and_names_the_mistake():
+    check = make_check(JUDGE)
+    verdict = check.judge(check, [(check.probes[0], Returned(trajectory(5, 0.25)))])
+    assert not verdict.passed and verdict.hint == "the rate is squared."
+    assert verdict.extras["curves"]["student"][1] == 0.25 and verdict.extras["curves"]["reference"][1] == 0.5
+    assert verdict.message.startswith("ex04_cost_loss_sgd.batch_gd at epochs=5, rate=0.5: expected ")
+    assert "4 of 10 elements differ; the largest difference is at [1, 1]" in verdict.message
+
+
+def test_a_wrong_shape_is_a_message_not_a_crash():
+    check = make_check(JUDGE)
+    verdict = check.judge(check, [(check.probes[0], Returned(trajectory(4, 0.5)))])
+    assert not verdict.passed and "returned shape (4, 2); expected shape (5, 2)" in verdict.message
+
+
+def test_an_exception_is_reported_with_the_students_line():
+    from grader.runner import judge_check
+
+    check = make_check(JUDGE)
+    result = judge_check(check, [Raised("ZeroDivisionError", "division by zero", "line 12: return 1 / 0")])
+    assert result.status == "failed"
+    assert result.message == "ex04_cost_loss_sgd.batch_gd at epochs=5, rate=0.5: raised ZeroDivisionError: division by zero (line 12: return 1 / 0)"
+
+
+def test_only_the_stubs_own_not_implemented_error_reads_as_not_attempted():
+    assert Raised("NotImplementedError", "replace this line with your code").describe().startswith("not implemented yet")
+    assert Raised("NotImplementedError", "Cannot copy out of meta tensor").describe().startswith("raised NotImplementedError")
