@@ -72,14 +72,14 @@ def _release(args: argparse.Namespace) -> int:
 def _nbgrader(args: argparse.Namespace) -> int:
     from grader.nbgrader_course import build_course
 
-    build_course(course_dir=Path(args.course_dir), assignment=args.assignment)
+    build_course(course_dir=Path(args.course_dir), assignment=args.assignment, seed=args.seed)
     return 0
 
 
 def _gradescope(args: argparse.Namespace) -> int:
     from grader.gradescope import build_autograder
 
-    build_autograder(out=Path(args.out))
+    build_autograder(out=Path(args.out), seed=args.seed)
     return 0
 
 
@@ -114,10 +114,12 @@ def parser() -> argparse.ArgumentParser:
     nbgrader = commands.add_parser("nbgrader", help="build an nbgrader course from the exercises")
     nbgrader.add_argument("course_dir", metavar="COURSE_DIR")
     nbgrader.add_argument("--assignment", default="gradient_descent", help="assignment name (default: gradient_descent)")
+    nbgrader.add_argument("--seed", type=int, default=None, help="seed written into every test cell (default: fresh, printed)")
     nbgrader.set_defaults(run=_nbgrader)
 
     gradescope = commands.add_parser("gradescope", help="build a Gradescope autograder zip")
     gradescope.add_argument("--out", default="autograder.zip")
+    gradescope.add_argument("--seed", type=int, default=None, help="seed of the random inputs for every submission (default: fresh, printed)")
     gradescope.set_defaults(run=_gradescope)
     return top
 
