@@ -58,7 +58,6 @@ def exercise_notebook(source: str, checks: Sequence[Check], seed: int):
     import jupytext
     import nbformat
 
-    exercise = checks[0].exercise if checks else "exercise"
     parsed = jupytext.reads(source, fmt="py:percent")
     cells, placed_after = [], {}
     answers = 0

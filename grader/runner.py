@@ -51,7 +51,7 @@ class InProcessRunner:
         self.timeout = timeout
 
     def run(self, exercise: str, path: Path, probes: Sequence[Probe]) -> list[Outcome]:
-        from grader.probes import describe_load_failure, execute, load_module
+        from grader.probes import describe_load_failure, load_module
 
         if not path.is_file():
             return [Lost(f"file not submitted: {path.name} was not found")] * len(probes)

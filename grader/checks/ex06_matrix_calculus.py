@@ -17,7 +17,7 @@ import sympy
 
 from grader.checks.array_judges import compare_shaped
 from grader.compare import describe_type, fmt, tolerance_for
-from grader.judges import FLOAT64, Mistake, expect_raise, returned_values, where
+from grader.judges import Mistake, expect_raise, returned_values, where
 from grader.model import Check, Outcome, Probe, Raised, Verdict, call
 from grader.references import equivalent
 

@@ -14,6 +14,7 @@ import numpy as np
 from grader.compare import NotComparable, as_array, fmt, tolerance_for
 from grader.judges import Curve, with_curve, Mistake, compare_case, returned_values
 from grader.model import Check, Outcome, Probe, Returned, Verdict
+from grader.checks.inputs import meta_tensor, numpy_rng, tensor
 from grader.wire import TensorData
 
 EXERCISE = "ex07_mlp_regression"
@@ -28,19 +29,6 @@ DEVICE_TOLERANCE = tolerance_for("float32", scale=2000)
 
 
 # ------------------------------------------------------------------------------------------------- inputs
-
-
-def numpy_rng(rng: random.Random) -> np.random.Generator:
-    return np.random.default_rng(rng.getrandbits(64))
-
-
-def tensor(array: np.ndarray, device: str = "cpu") -> TensorData:
-    array = np.ascontiguousarray(array, dtype=np.float32)
-    return TensorData(array, "float32", device, tuple(array.shape))
-
-
-def meta_tensor(shape: tuple[int, ...]) -> TensorData:
-    return TensorData(None, "float32", "meta", tuple(shape))
 
 
 def linear_weights(generator: np.random.Generator, prefix: str, fan_in: int, fan_out: int) -> dict:
@@ -70,9 +58,6 @@ def parabola_data(generator: np.random.Generator, n: int, noise_std: float = 0.5
 def replay(state: dict, x: TensorData, y: TensorData, lr: float, epochs: int, *, zero_grad: bool = True,
            after_step: bool = False, optimizer: str = "adam", reduction: str = "mean") -> list[float]:
     """The grader's own training run from the same weights; keyword arguments model known mistakes."""
-    import torch
-    from torch import nn
-
     from grader.probes.models import single_thread
 
     with single_thread():
@@ -137,7 +122,7 @@ def data_pair(probe: Probe, value, key: str = "first") -> tuple[np.ndarray, np.n
             return Verdict.fail(f"{label(probe)}: {name} is {fmt(item)}; expected a torch tensor of shape ({n}, 1)",
                                 "make the data with torch (torch.rand, torch.randn), not numpy or Python lists." if isinstance(item, (np.ndarray, list)) else None)
         if item.shape != (n, 1):
-            hint = f"keep the feature axis: shape (n, 1), e.g. torch.rand(n, 1, generator=g), not torch.rand(n)." if item.shape == (n,) else None
+            hint = "keep the feature axis: shape (n, 1), e.g. torch.rand(n, 1, generator=g), not torch.rand(n)." if item.shape == (n,) else None
             return Verdict.fail(f"{label(probe)}: {name} has shape {item.shape}; expected ({n}, 1), one row per sample", hint)
         if item.dtype != "float32":
             return Verdict.fail(f"{label(probe)}: {name} has dtype {item.dtype}; expected float32 (torch's default), the dtype nn.Linear's weights have",

@@ -14,6 +14,7 @@ import numpy as np
 from grader.compare import NotComparable, as_array, fmt, tolerance_for
 from grader.judges import FLOAT64, Mistake, compare_case, expect, expect_raise, returned_values
 from grader.model import Check, Outcome, Probe, Raised, Returned, Verdict, call
+from grader.checks.inputs import meta_tensor, numpy_rng, tensor
 from grader.wire import TensorData
 
 EXERCISE = "ex08_lenet"
@@ -43,19 +44,6 @@ HINT_FLIPPED = ("the kernel is flipped (true convolution); Conv2d computes cross
 
 
 # ------------------------------------------------------------------------------------------------- inputs
-
-
-def numpy_rng(rng: random.Random) -> np.random.Generator:
-    return np.random.default_rng(rng.getrandbits(64))
-
-
-def tensor(array: np.ndarray, device: str = "cpu") -> TensorData:
-    array = np.ascontiguousarray(array, dtype=np.float32)
-    return TensorData(array, "float32", device, tuple(array.shape))
-
-
-def meta_tensor(shape: tuple[int, ...]) -> TensorData:
-    return TensorData(None, "float32", "meta", tuple(shape))
 
 
 def uniform_layer(generator: np.random.Generator, weight_shape: tuple[int, ...], dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
