@@ -280,7 +280,7 @@ def summary_html(students: Mapping[str, Sequence[CheckResult]], notes: Sequence[
     body.append("<h2>Average per exercise</h2>")
     body.append("<table><tr><th>exercise</th><th class=\"num\">mean points</th><th class=\"num\">full marks</th></tr>")
     for exercise, (mean, out_of, full) in exercise_means(students).items():
-        body.append(f"<tr><td>{_e(exercise)}</td><td class=\"num\">{_points(mean, out_of)}</td>"
+        body.append(f"<tr><td>{_e(exercise)}</td><td class=\"num\">{_points(round(mean, 2), out_of)}</td>"
                     f"<td class=\"num\">{full} / {len(students)}</td></tr>")
     body.append("</table>")
     body.append("<h2>Pass rate of each check</h2>")

@@ -72,6 +72,8 @@ SUM_NOT_MEAN = Mistake("the cost is the mean of the losses; this looks like thei
                        lambda xs, ys, w: sum(loss(x, y, w) for x, y in zip(xs, ys)))
 NOT_SQUARED = Mistake("the loss squares the error: (x·w − y)², not x·w − y.", lambda x, y, w: x * w - y)
 ABSOLUTE = Mistake("the loss squares the error; |x·w − y| is the absolute error.", lambda x, y, w: abs(x * w - y))
+CURVE_OF_SUMS = Mistake("the curve holds the cost (the mean of the losses), not their sum.",
+                        lambda xs, ys, ws: [len(xs) * cost(xs, ys, w) for w in ws])
 MEAN_OF_ERRORS = Mistake("square each error before averaging: mean((x·w − y)²), not (mean(x·w − y))².",
                          lambda xs, ys, w: (sum(x * w - y for x, y in zip(xs, ys)) / len(xs)) ** 2)
 
@@ -218,8 +220,7 @@ def checks(rng: random.Random) -> list[Check]:
         Check(EXERCISE, "loss_curve_lecture", 1, "public",
               (call("loss_curve", XS, YS, [0.0, 1.0, 2.0, 3.0, 4.0], names=["xs", "ys", "ws"]),),
               expect(lambda xs, ys, ws: [cost(xs, ys, w) for w in ws], "cost(xs, ys, w) for each w (56/3, 14/3, 0, 14/3, 56/3)",
-                     [Mistake("the curve holds the cost (the mean of the losses), not their sum.",
-                              lambda xs, ys, ws: [len(xs) * cost(xs, ys, w) for w in ws])])),
+                     [CURVE_OF_SUMS])),
         Check(EXERCISE, "grid_search_lecture", 2, "public",
               (search_probe("grid_search", lecture_line, [[0.0, 4.0]], n=41),),
               judge_grid_search),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from grader.checks.ex01_linear_model import (
-    EXERCISE, cost, judge_grid_search, judge_refine_search, rand, random_bowl, random_datasets, search_probe,
+    CURVE_OF_SUMS, EXERCISE, cost, judge_grid_search, judge_refine_search, rand, random_bowl, random_datasets, search_probe,
 )
 from grader.judges import expect
 from grader.model import Check, call
@@ -18,7 +18,7 @@ def checks(rng: random.Random) -> list[Check]:
     return [
         Check(EXERCISE, "loss_curve_random", 1, "hidden",
               tuple(call("loss_curve", xs, ys, [rand(rng) for _ in range(6)], names=["xs", "ys", "ws"]) for xs, ys in random_datasets(rng)),
-              expect(lambda xs, ys, ws: [cost(xs, ys, w) for w in ws], "cost(xs, ys, w) for each w")),
+              expect(lambda xs, ys, ws: [cost(xs, ys, w) for w in ws], "cost(xs, ys, w) for each w", [CURVE_OF_SUMS])),
         Check(EXERCISE, "grid_search_random", 2, "hidden",
               (search_probe("grid_search", bowl_1d, bounds_1d, n=rng.randint(5, 30)),
                search_probe("grid_search", bowl_2d, bounds_2d, n=rng.randint(4, 9)),
