@@ -221,21 +221,23 @@ class Timed:
     seconds: float
     peak_bytes: int
     returncode: int
+    parent_peak_bytes: int
     output: str
 
 
 def run_timed(command: list[str], cwd: Path, env: dict | None = None, timeout: float | None = None) -> Timed:
     """Run `command`, sampling its process tree's memory every 0.1 s; wall time, peak memory, status, output."""
-    peak = 0
+    peak = parent_peak = 0
     started = time.perf_counter()
     with tempfile.TemporaryFile("w+") as log:
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
         stop = threading.Event()
 
         def sample_memory() -> None:
-            nonlocal peak
+            nonlocal peak, parent_peak
             while not stop.wait(0.1):
                 peak = max(peak, tree_memory(process.pid))
+                parent_peak = max(parent_peak, process_memory(process.pid))
 
         sampler = threading.Thread(target=sample_memory, daemon=True)
         sampler.start()
@@ -248,7 +250,7 @@ def run_timed(command: list[str], cwd: Path, env: dict | None = None, timeout: f
         stop.set()
         sampler.join()
         log.seek(0)
-        return Timed(seconds, peak, returncode, log.read())
+        return Timed(seconds, peak, returncode, parent_peak, log.read())
 
 
 def kit_scores(out: Path) -> dict[str, dict[str, float]]:
@@ -461,6 +463,7 @@ def run_benchmark(args: argparse.Namespace, exercises: list[str], work: Path) ->
     cores = os.cpu_count() or 1
     print(f"class: {len(students)} students ({counts['correct']} correct in 3 styles, {counts['mistake']} with a mistake, "
           f"{counts['stuck']} that never finish), {len(exercises)} exercises; {cores} cores; probe timeout {args.timeout:g} s")
+    print(f"load average before: {load_average()} (other work on the machine slows every row)")
     for student in students:
         if student.kind == "stuck":
             print(f"  stuck: {student.name}: {student.note}")
@@ -486,7 +489,8 @@ def run_benchmark(args: argparse.Namespace, exercises: list[str], work: Path) ->
               f"costs {marginal:.2f} s ({60 / marginal if marginal > 0 else float('inf'):.1f} students/min once started; "
               f"200 in about {small_timed.seconds + marginal * (200 - len(quarter)):.0f} s)")
         print(f"  peak memory: {mib(timed.peak_bytes)} for {len(names)} students, {mib(small_timed.peak_bytes)} for "
-              f"{len(quarter)} students, with the same {workers} workers")
+              f"{len(quarter)} students, with the same {workers} workers (of which the grading process itself: "
+              f"{mib(timed.parent_peak_bytes)} and {mib(small_timed.parent_peak_bytes)})")
     if not args.no_stuck_cost:
         stuck_cost(students, work, args)
 
@@ -527,7 +531,12 @@ def run_benchmark(args: argparse.Namespace, exercises: list[str], work: Path) ->
             print("  a stuck student costs nbgrader its cell timeout (300 s in the course's config) per test cell that runs it")
             ratio = nb_per_student / per_student
             print(f"  kit vs nbgrader: {ratio:.1f}x the throughput (target >= 20x): {'met' if ratio >= 20 else 'NOT met'}")
+    print(f"\nload average after: {load_average()}")
     return 0
+
+
+def load_average() -> str:
+    return " ".join(f"{v:.1f}" for v in os.getloadavg()) + " (1, 5, 15 min)"
 
 
 if __name__ == "__main__":
