@@ -166,8 +166,8 @@ def write_class(students: list[Student], folder: Path) -> None:
 
 
 def stuck_cost(students: list[Student], work: Path, args: argparse.Namespace) -> None:
-    """Grade one correct student alone, then each kind of stuck student alone (one worker): the difference is what
-    being stuck costs; the kit's promise is at most one probe timeout per stuck probe (here one stuck function each)."""
+    """Grade a correct student, then each kind of stuck student, each after a warm-up student (one worker): the
+    difference of their grading times (results.json's execution_time, warm sandbox) is what being stuck costs; the kit's promise is at most one probe timeout per stuck probe (here one stuck function each)."""
     correct = next((s for s in students if s.kind == "correct"), None)
     stuck = {s.note.split(" ")[0] if "loops" in s.note else "import": s for s in students if s.kind == "stuck"}
     if correct is None or not stuck:
@@ -175,11 +175,13 @@ def stuck_cost(students: list[Student], work: Path, args: argparse.Namespace) ->
     alone = {}
     for label, student in [("correct", correct), *sorted(stuck.items())]:
         folder = work / "alone" / label
+        shutil.copytree(work / "submissions" / correct.name, folder / "a_warm_up")  # graded first: warms the sandbox
         shutil.copytree(work / "submissions" / student.name, folder / student.name)
-        alone[label] = grade_with_kit(folder, work / "alone_out" / label, args.seed, args.timeout, 1).seconds
+        grade_with_kit(folder, work / "alone_out" / label, args.seed, args.timeout, 1)
+        alone[label] = student_seconds(work / "alone_out" / label)[student.name]  # the batch's start-up left out
     for label, student in sorted(stuck.items()):
         extra = alone[label] - alone["correct"]
-        print(f"  a stuck student ({student.note}) graded alone: {alone[label]:.1f} s against {alone['correct']:.1f} s for a "
+        print(f"  a stuck student ({student.note}) took {alone[label]:.1f} s against {alone['correct']:.1f} s for a "
               f"correct one: costs {extra:+.1f} s (probe timeout {args.timeout:g} s, one stuck probe: "
               f"{'within' if extra <= args.timeout + 1.0 else 'OVER'} the promise)")
 
