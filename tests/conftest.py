@@ -30,7 +30,8 @@ def mutate(source: str, *replacements: tuple[str, str]) -> str:
 
 def grade_file(exercise: str, path: Path, *, seed: int = 0, hidden: bool = True) -> dict[str, CheckResult]:
     checks = load_checks(exercise, seed=seed, hidden=hidden)
-    return {r.name: r for r in grade_exercise(exercise, path, checks, InProcessRunner(timeout=120)  # generous: a loaded CI machine must not turn a slow probe into a failure)}
+    runner = InProcessRunner(timeout=120)  # generous: a loaded CI machine must not turn a slow probe into a failure
+    return {r.name: r for r in grade_exercise(exercise, path, checks, runner)}
 
 
 @pytest.fixture
