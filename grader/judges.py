@@ -25,6 +25,24 @@ class Mistake:
 
 
 Tolerance = tuple[float, float] | Callable[[Probe], tuple[float, float]]
+_ONCE: dict[tuple[int, str], tuple[Probe, Any]] = {}
+
+
+def once_per_probe(probe: Probe, key: str, compute: Callable[[], Any]) -> Any:
+    """`compute()` for this probe, computed once per batch: every student's probe has the same inputs.
+
+    Checks are loaded once per batch, so a reference (or a known mistake's answer) derived for the first student
+    serves all the others. Keyed by the probe object itself; the values are never mutated by judges.
+    """
+    slot = (id(probe), key)
+    hit = _ONCE.get(slot)
+    if hit is not None and hit[0] is probe:
+        return hit[1]
+    value = compute()
+    if len(_ONCE) > 50_000:
+        _ONCE.clear()
+    _ONCE[slot] = (probe, value)
+    return value
 FLOAT64 = tolerance_for("float64")
 
 
@@ -70,14 +88,16 @@ def compare_case(
     if miss is None:
         return Verdict.ok()
     args, kwargs = probe.params.get("args", ()), probe.params.get("kwargs", {})
-    return Verdict.fail(failure_message(place, expected, formula, value, miss), recognise(value, mistakes, args, kwargs, tolerance))
+    return Verdict.fail(failure_message(place, expected, formula, value, miss), recognise(value, mistakes, args, kwargs, tolerance, probe))
 
 
-def recognise(value: Any, mistakes: Sequence[Mistake], args: Sequence[Any], kwargs: dict, tolerance: tuple[float, float]) -> str | None:
+def recognise(value: Any, mistakes: Sequence[Mistake], args: Sequence[Any], kwargs: dict, tolerance: tuple[float, float],
+              probe: Probe | None = None) -> str | None:
     """The hint of the first known mistake whose answer equals `value`, if any."""
     for mistake in mistakes:
         try:
-            wrong = mistake.answer(*args, **kwargs)
+            compute = lambda: mistake.answer(*args, **kwargs)  # noqa: E731
+            wrong = compute() if probe is None else once_per_probe(probe, f"mistake:{mistake.hint}", compute)
         except Exception:  # a mistake model that does not apply to these inputs
             continue
         if close(value, wrong, *tolerance):
@@ -125,7 +145,7 @@ def expect(
         first_curve: dict = {}
         for probe, outcome in cases:
             args, kwargs = probe.params.get("args", ()), probe.params.get("kwargs", {})
-            expected = reference(*args, **kwargs)
+            expected = once_per_probe(probe, "reference", lambda: reference(*args, **kwargs))
             limits = tolerance(probe) if callable(tolerance) else tolerance
             try:
                 got = extract(outcome.value)

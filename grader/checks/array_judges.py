@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from grader.compare import NotComparable, as_array, close, fmt
-from grader.judges import FLOAT64, Mistake, Tolerance, compare_case, returned_values, where
+from grader.judges import FLOAT64, Mistake, Tolerance, compare_case, once_per_probe, returned_values, where
 from grader.model import Check, Outcome, Probe, Verdict
 from grader.wire import TensorData
 
@@ -49,7 +49,7 @@ def expect_parts(reference: Callable[..., Any], formula: str, parts: Sequence[tu
             return failed
         for probe, outcome in cases:
             args, kwargs = probe.params.get("args", ()), probe.params.get("kwargs", {})
-            expected = reference(*args, **kwargs)
+            expected = once_per_probe(probe, "reference", lambda: reference(*args, **kwargs))
             limits = tolerance(probe) if callable(tolerance) else tolerance
             for label, extract in parts:
                 try:

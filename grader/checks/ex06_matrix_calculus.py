@@ -17,7 +17,7 @@ import sympy
 
 from grader.checks.array_judges import compare_shaped
 from grader.compare import describe_type, fmt, tolerance_for
-from grader.judges import Mistake, expect_raise, returned_values, where
+from grader.judges import Mistake, expect_raise, once_per_probe, returned_values, where
 from grader.model import Check, Outcome, Probe, Raised, Verdict, call
 from grader.references import equivalent
 
@@ -215,7 +215,7 @@ def expect_array(reference: Callable, formula: str, mistakes: Sequence[Mistake] 
             return failed
         for probe, outcome in cases:
             args, kwargs = probe.params.get("args", ()), probe.params.get("kwargs", {})
-            expected = reference(*args, **kwargs)
+            expected = once_per_probe(probe, "reference", lambda: reference(*args, **kwargs))
             verdict = compare_shaped(check, probe, outcome.value, expected, formula, tolerance, mistakes)
             if not verdict.passed:
                 return verdict

@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from grader.compare import NotComparable, as_array, fmt, tolerance_for
-from grader.judges import Curve, with_curve, Mistake, compare_case, returned_values
+from grader.judges import Curve, Mistake, compare_case, once_per_probe, returned_values, with_curve
 from grader.model import Check, Outcome, Probe, Returned, Verdict
 from grader.checks.inputs import meta_tensor, numpy_rng, tensor
 from grader.wire import TensorData
@@ -307,8 +307,8 @@ def judge_trajectory(tolerance: tuple[float, float]) -> Callable:
             if isinstance(got, Verdict):
                 return got
             state, x, y = params["state_dict"], params["x"], params["y"]
-            expected = replay(state, x, y, lr, epochs)
-            variant = lambda **mistake: (lambda *a, **k: replay(state, x, y, lr, epochs, **mistake))
+            expected = once_per_probe(probe, "reference", lambda: replay(state, x, y, lr, epochs))
+            variant = lambda **mistake: (lambda *a, **k: replay(state, x, y, lr, epochs, **mistake))  # cached by recognise
             mistakes = [
                 Mistake("the gradients are never zeroed: call optimizer.zero_grad() every epoch, or each step follows the sum of all past gradients.",
                         variant(zero_grad=False)),
