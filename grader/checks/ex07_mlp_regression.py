@@ -340,8 +340,8 @@ def judge_device_train(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> 
     return judge_trajectory(DEVICE_TOLERANCE)(check, cases)
 
 
-def fit_probe(generator: np.random.Generator, init_seed: int) -> Probe:
-    x, y = parabola_data(generator, 1000)
+def fit_probe(generator: np.random.Generator, init_seed: int, samples: int = 1000) -> Probe:
+    x, y = parabola_data(generator, samples)
     return Probe("models.train", {"function": "train", "x": x, "y": y, "kwargs": {}, "init_seed": init_seed, "points": POINTS}, timeout=60)
 
 
@@ -352,7 +352,7 @@ def judge_fit(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
         return failed
     for probe, outcome in cases:
         place = (f"{EXERCISE}: build_mlp() (initialised with torch.manual_seed({probe.params['init_seed']})) trained by "
-                 f"train(model, x, y) with the default lr and epochs on 1000 samples of (x − 3)² + 4 + noise")
+                 f"train(model, x, y) with the default lr and epochs on {probe.params['x'].shape[0]} samples of (x − 3)² + 4 + noise")
         losses = losses_of(probe, outcome.value, 1000)
         if isinstance(losses, Verdict):
             return Verdict.fail(place + ": " + losses.message.split(": ", 1)[1])
