@@ -277,7 +277,9 @@ def grade_with_kit(submissions: Path, out: Path, seed: int, timeout: float, work
         command += ["--workers", str(workers)]
     timed = run_timed(command, ROOT)
     if timed.returncode != 0:
-        raise SystemExit(f"grader grade exited {timed.returncode}:\n{timed.output[-3000:]}")
+        unfinished = sorted(p.parent.name for p in out.glob("*/results.json") if not (p.parent / "record.json").exists())
+        raise SystemExit(f"grader grade exited {timed.returncode} after {timed.seconds:.0f} s"
+                         + (f" while writing {', '.join(unfinished)}" if unfinished else "") + f":\n{timed.output[-3000:]}")
     return timed
 
 
@@ -511,7 +513,7 @@ def run_benchmark(args: argparse.Namespace, exercises: list[str], work: Path) ->
     else:
         print(f"  scores agree: kit and naive baseline give every one of the {len(chosen)} students the same score on every exercise")
     ratio = naive_per_student / per_student
-    print(f"  kit vs naive: {ratio:.1f}x the throughput (target >= 5x): {'met' if ratio >= 5 else 'NOT met'}")
+    print(f"  kit vs naive: {ratio:.2f}x the throughput (target >= 5x): {'met' if ratio >= 5 else 'NOT met'}")
 
     # -- nbgrader
     reason = "skipped (--no-nbgrader)" if args.no_nbgrader else nbgrader_unavailable()
@@ -532,7 +534,7 @@ def run_benchmark(args: argparse.Namespace, exercises: list[str], work: Path) ->
             print("  scores agree with the kit" if not differing else f"  SCORES DIFFER on {len(differing)}: " + "; ".join(differing[:5]))
             print("  a stuck student costs nbgrader its cell timeout (300 s in the course's config) per test cell that runs it")
             ratio = nb_per_student / per_student
-            print(f"  kit vs nbgrader: {ratio:.1f}x the throughput (target >= 20x): {'met' if ratio >= 20 else 'NOT met'}")
+            print(f"  kit vs nbgrader: {ratio:.2f}x the throughput (target >= 20x): {'met' if ratio >= 20 else 'NOT met'}")
     print(f"\nload average after: {load_average()}")
     return 0
 
