@@ -340,7 +340,7 @@ def judge_device_train(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> 
     return judge_trajectory(DEVICE_TOLERANCE)(check, cases)
 
 
-def fit_probe(generator: np.random.Generator, init_seed: int, samples: int = 1000) -> Probe:
+def fit_probe(generator: np.random.Generator, init_seed: int, samples: int = 300) -> Probe:
     x, y = parabola_data(generator, samples)
     return Probe("models.train", {"function": "train", "x": x, "y": y, "kwargs": {}, "init_seed": init_seed, "points": POINTS}, timeout=60)
 
