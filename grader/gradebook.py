@@ -131,6 +131,8 @@ def _series(values) -> list[float] | None:
         return None
     series = []
     for value in values[:MAX_CURVE_POINTS]:
+        if value is None:  # a non-finite value, written to JSON as null
+            value = math.nan
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return None
         value = float(value)

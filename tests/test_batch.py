@@ -183,3 +183,21 @@ def test_bad_input_exits_non_zero_with_a_clear_message(tmp_path, capsys):
     assert "no folder" in capsys.readouterr().err
     assert grade(submissions=empty, out=empty / "out", workers=1, timeout=1, force=False, seed=0, progress=False) == 2
     assert "inside" in capsys.readouterr().err
+
+
+def test_a_diverging_training_curve_does_not_stop_the_batch(tmp_path):
+    """A cost that runs off to -inf (a cube instead of a square) is a wrong answer, not a crash of the batch."""
+    source = (ROOT / "solutions" / "ex05_torch_gd.py").read_text()
+    line = "        cost = torch.mean((x_train * W - y_train) ** 2)\n"
+    assert source.count(line) == 1
+    (tmp_path / "in" / "diverges").mkdir(parents=True)
+    (tmp_path / "in" / "diverges" / "ex05_torch_gd.py").write_text(source.replace(line, line.replace("** 2", "** 3")))
+    (tmp_path / "in" / "fine").mkdir()
+    (tmp_path / "in" / "fine" / "ex05_torch_gd.py").write_text(source)
+    assert grade(submissions=tmp_path / "in", out=tmp_path / "out", workers=2, timeout=20, force=False, seed=6, progress=False) == 0
+    rows = (tmp_path / "out" / "gradebook.csv").read_text().splitlines()
+    assert len(rows) == 3
+    records = {s: (tmp_path / "out" / s / "record.json").read_text() for s in ("diverges", "fine")}
+    assert "null" in records["diverges"] and all(json.loads(text) for text in records.values())
+    totals = {row.split(",")[0]: float(row.split(",")[-2]) for row in rows[1:]}
+    assert totals["fine"] > totals["diverges"] > 0
