@@ -49,8 +49,9 @@ def grade(*, submissions: Path, out: Path, workers: int, timeout: float, force: 
         graded, pending = reuse_unchanged(out, students, signature, force)
         runner = SandboxRunner(timeout=timeout, forbidden=[out, submissions, staging])
         try:
-            interrupted = grade_pending(pending, checks, runner, out, seed, signature, workers, graded, progress)
-            notes = runner.notes
+            problems: list[str] = []
+            interrupted = grade_pending(pending, checks, runner, out, seed, signature, workers, graded, progress, problems)
+            notes = runner.notes + problems
         finally:
             runner.close()
         write_class_outputs(out, graded, notes, skipped=len(students) - len(pending))
@@ -172,8 +173,12 @@ def write_student_outputs(out: Path, submission: Submission, results: list[Check
 
 
 def grade_pending(pending: Sequence[Submission], checks: dict, runner: SandboxRunner, out: Path, seed: int, signature: str,
-                  workers: int, graded: dict, progress: bool) -> bool:
-    """Grade `pending` with `workers` in parallel, writing each as it finishes; True when Ctrl-C stopped it."""
+                  workers: int, graded: dict, progress: bool, problems: list[str]) -> bool:
+    """Grade `pending` with `workers` in parallel, writing each as it finishes; True when Ctrl-C stopped it.
+
+    A student the grader itself fails on (a bug, a full disk) is left ungraded and named in `problems`, so the next
+    run retries them; every other student is graded as usual.
+    """
     bar = Progress(len(pending), enabled=progress)
 
     def one(submission: Submission) -> tuple[Submission, list[CheckResult], float]:
@@ -181,14 +186,22 @@ def grade_pending(pending: Sequence[Submission], checks: dict, runner: SandboxRu
         return submission, grade_student(submission, checks, runner), time.monotonic() - started
 
     executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grader")
-    running: set[Future] = {executor.submit(one, s) for s in pending}
+    submitted: dict[Future, Submission] = {executor.submit(one, s): s for s in pending}
+    running: set[Future] = set(submitted)
     try:
         while running:
             done, running = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
             for future in done:
-                submission, results, seconds = future.result()
-                write_student_outputs(out, submission, results, seed, signature, seconds)
-                graded[submission.student] = results
+                submission = submitted[future]
+                try:
+                    _, results, seconds = future.result()
+                    write_student_outputs(out, submission, results, seed, signature, seconds)
+                except Exception as error:  # noqa: BLE001 - one student's failure must not stop the class
+                    problems.append(f"{submission.student} could not be graded ({type(error).__name__}: {error}); "
+                                    "run the same command again to retry, and report it if it persists")
+                    print(f"grader grade: {problems[-1]}", file=sys.stderr)
+                else:
+                    graded[submission.student] = results
                 bar.advance(submission.student)
         bar.finish()
         executor.shutdown()

@@ -201,3 +201,17 @@ def test_a_diverging_training_curve_does_not_stop_the_batch(tmp_path):
     assert "null" in records["diverges"] and all(json.loads(text) for text in records.values())
     totals = {row.split(",")[0]: float(row.split(",")[-2]) for row in rows[1:]}
     assert totals["fine"] > totals["diverges"] > 0
+
+
+def test_a_student_the_grader_cannot_write_is_named_and_the_rest_are_graded(tmp_path, capsys):
+    """A results path that cannot be written (here a folder in its place) costs that student only, and says so."""
+    source = (ROOT / "solutions" / f"{EXERCISE}.py").read_text()
+    for student in ("blocked", "fine"):
+        (tmp_path / "in" / student).mkdir(parents=True)
+        (tmp_path / "in" / student / f"{EXERCISE}.py").write_text(source)
+    (tmp_path / "out" / "blocked" / "results.json").mkdir(parents=True)
+    assert grade(submissions=tmp_path / "in", out=tmp_path / "out", workers=2, timeout=20, force=False, seed=1, progress=False) == 0
+    assert "blocked could not be graded (IsADirectoryError" in capsys.readouterr().err
+    rows = (tmp_path / "out" / "gradebook.csv").read_text().splitlines()
+    assert [row.split(",")[0] for row in rows[1:]] == ["fine"]
+    assert "blocked could not be graded" in (tmp_path / "out" / "summary.html").read_text()
