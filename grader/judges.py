@@ -163,6 +163,30 @@ def expect(
     return judge
 
 
+CaseJudge = Callable[[Check, Probe, Any, Any, tuple[float, float]], Verdict]
+
+
+def per_case(reference: Callable[..., Any], judge_one: CaseJudge, tolerance: Tolerance = FLOAT64) -> Callable[[Check, Sequence[tuple[Probe, Outcome]]], Verdict]:
+    """Judge every probe with `judge_one(check, probe, received, expected, tolerance)`; the first failure wins.
+
+    The reference is `reference(*args, **kwargs)` of the probe's own arguments, computed once per batch.
+    """
+
+    def judge(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
+        failed = returned_values(check, cases)
+        if failed:
+            return failed
+        for probe, outcome in cases:
+            args, kwargs = probe.params.get("args", ()), probe.params.get("kwargs", {})
+            expected = once_per_probe(probe, "reference", lambda: reference(*args, **kwargs))
+            verdict = judge_one(check, probe, outcome.value, expected, tolerance(probe) if callable(tolerance) else tolerance)
+            if not verdict.passed:
+                return verdict
+        return Verdict.ok()
+
+    return judge
+
+
 def expect_raise(exception: str, reason: str) -> Callable[[Check, Sequence[tuple[Probe, Outcome]]], Verdict]:
     """Each probe must raise `exception` (for `Check(expects_errors=True)`); `reason` says why it should."""
 

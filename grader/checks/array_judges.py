@@ -13,8 +13,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from grader.compare import NotComparable, as_array, close, fmt
-from grader.judges import FLOAT64, Mistake, Tolerance, compare_case, once_per_probe, returned_values, where
-from grader.model import Check, Outcome, Probe, Verdict
+from grader.judges import FLOAT64, Mistake, Tolerance, compare_case, per_case, where
+from grader.model import Check, Probe, Verdict
 from grader.wire import TensorData
 
 
@@ -43,27 +43,20 @@ def expect_parts(reference: Callable[..., Any], formula: str, parts: Sequence[tu
                  mistakes: Sequence[Mistake] = (), tolerance: Tolerance = FLOAT64) -> Callable:
     """Each probe's value must equal `reference(*args, **kwargs)` part by part; `parts` are (label, extractor) pairs."""
 
-    def judge(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
-        failed = returned_values(check, cases)
-        if failed:
-            return failed
-        for probe, outcome in cases:
-            args, kwargs = probe.params.get("args", ()), probe.params.get("kwargs", {})
-            expected = once_per_probe(probe, "reference", lambda: reference(*args, **kwargs))
-            limits = tolerance(probe) if callable(tolerance) else tolerance
-            for label, extract in parts:
-                try:
-                    got = extract(outcome.value)
-                except (KeyError, IndexError, TypeError, ValueError) as error:
-                    return Verdict.fail(f"{where(check, probe)}: returned {fmt(outcome.value)} of an unexpected form ({error})")
-                part_mistakes = [Mistake(m.hint, _through(m.answer, extract)) for m in mistakes]
-                place = f"{where(check, probe)}: {label}" if label else None
-                verdict = compare_shaped(check, probe, got, extract(expected), formula, limits, part_mistakes, place)
-                if not verdict.passed:
-                    return verdict
+    def judge_parts(check: Check, probe: Probe, value: Any, expected: Any, limits: tuple[float, float]) -> Verdict:
+        for label, extract in parts:
+            try:
+                got = extract(value)
+            except (KeyError, IndexError, TypeError, ValueError) as error:
+                return Verdict.fail(f"{where(check, probe)}: returned {fmt(value)} of an unexpected form ({error})")
+            part_mistakes = [Mistake(m.hint, _through(m.answer, extract)) for m in mistakes]
+            place = f"{where(check, probe)}: {label}" if label else None
+            verdict = compare_shaped(check, probe, got, extract(expected), formula, limits, part_mistakes, place)
+            if not verdict.passed:
+                return verdict
         return Verdict.ok()
 
-    return judge
+    return per_case(reference, judge_parts, tolerance)
 
 
 def _through(answer: Callable[..., Any], extract: Callable[[Any], Any]) -> Callable[..., Any]:

@@ -17,7 +17,7 @@ import sympy
 
 from grader.checks.array_judges import compare_shaped
 from grader.compare import describe_type, fmt, tolerance_for
-from grader.judges import Mistake, expect_raise, once_per_probe, returned_values, where
+from grader.judges import Mistake, expect_raise, per_case, returned_values, where
 from grader.model import Check, Outcome, Probe, Raised, Verdict, call
 from grader.references import equivalent
 
@@ -208,20 +208,8 @@ SYMBOLIC_LEAST_SQUARES_MISTAKES = [
 
 def expect_array(reference: Callable, formula: str, mistakes: Sequence[Mistake] = (), tolerance=GRADIENT_TOLERANCE) -> Callable:
     """Like `grader.judges.expect`, recognising mistakes of another shape too (a transposed Jacobian, a Hessian)."""
-
-    def judge(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
-        failed = returned_values(check, cases)
-        if failed:
-            return failed
-        for probe, outcome in cases:
-            args, kwargs = probe.params.get("args", ()), probe.params.get("kwargs", {})
-            expected = once_per_probe(probe, "reference", lambda: reference(*args, **kwargs))
-            verdict = compare_shaped(check, probe, outcome.value, expected, formula, tolerance, mistakes)
-            if not verdict.passed:
-                return verdict
-        return Verdict.ok()
-
-    return judge
+    return per_case(reference, lambda check, probe, value, expected, limits:
+                    compare_shaped(check, probe, value, expected, formula, limits, mistakes), tolerance)
 
 
 def expect_symbolic(reference: Callable, formula: str, mistakes: Sequence[Mistake]) -> Callable:
