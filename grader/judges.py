@@ -88,16 +88,21 @@ def compare_case(
     if miss is None:
         return Verdict.ok()
     args, kwargs = probe.params.get("args", ()), probe.params.get("kwargs", {})
-    return Verdict.fail(failure_message(place, expected, formula, value, miss), recognise(value, mistakes, args, kwargs, tolerance, probe))
+    return Verdict.fail(failure_message(place, expected, formula, value, miss),
+                        recognise(value, mistakes, args, kwargs, tolerance, probe, scope=label or ""))
 
 
 def recognise(value: Any, mistakes: Sequence[Mistake], args: Sequence[Any], kwargs: dict, tolerance: tuple[float, float],
-              probe: Probe | None = None) -> str | None:
-    """The hint of the first known mistake whose answer equals `value`, if any."""
+              probe: Probe | None = None, scope: str = "") -> str | None:
+    """The hint of the first known mistake whose answer equals `value`, if any.
+
+    With a `probe`, each mistake's answer is computed once per batch, cached under `scope` (the part of the answer
+    being judged, so that one hint judged on two parts of a result keeps two answers).
+    """
     for mistake in mistakes:
         try:
             compute = lambda: mistake.answer(*args, **kwargs)  # noqa: E731
-            wrong = compute() if probe is None else once_per_probe(probe, f"mistake:{mistake.hint}", compute)
+            wrong = compute() if probe is None else once_per_probe(probe, f"mistake:{scope}:{mistake.hint}", compute)
         except Exception:  # a mistake model that does not apply to these inputs
             continue
         if close(value, wrong, *tolerance):

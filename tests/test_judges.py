@@ -52,3 +52,19 @@ def test_an_exception_is_reported_with_the_students_line():
 def test_only_the_stubs_own_not_implemented_error_reads_as_not_attempted():
     assert Raised("NotImplementedError", "replace this line with your code").describe().startswith("not implemented yet")
     assert Raised("NotImplementedError", "Cannot copy out of meta tensor").describe().startswith("raised NotImplementedError")
+
+
+def test_a_file_saved_twice_in_one_second_at_the_same_size_is_graded_afresh(tmp_path):
+    """No stale bytecode: the second version of the file is the one that runs."""
+    import os
+
+    from grader.probes import load_module
+
+    path = tmp_path / "ex.py"
+    path.write_text("def f():\n    return 1\n")
+    assert load_module(str(path), "ex_first").f() == 1
+    stat = path.stat()
+    path.write_text("def f():\n    return 2\n")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, same mtime
+    assert load_module(str(path), "ex_second").f() == 2
+    assert not (tmp_path / "__pycache__").exists()

@@ -139,16 +139,22 @@ def execute(module: Any, recipe: str, params: Any, timeout: float | None = None)
 
 
 def load_module(path: str, name: str) -> ModuleType:
-    """Import the student's file at `path` as a fresh module called `name` (raises what the import raises)."""
+    """Import the student's file at `path` as a fresh module called `name` (raises what the import raises).
+
+    The source is compiled every time, never read from or written to `__pycache__`: a file saved twice within one
+    second at the same size would otherwise run its stale bytecode.
+    """
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
+    if spec is None:
         raise ImportError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
+        with open(path, "rb") as stream:
+            code = compile(stream.read(), path, "exec", dont_inherit=True)
+        exec(code, module.__dict__)
     except BaseException:
         sys.modules.pop(name, None)
         raise
