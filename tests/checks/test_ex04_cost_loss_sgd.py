@@ -161,3 +161,10 @@ def test_hard_coded_lecture_tables_fail_the_random_checks(grade_mutant):
 def test_wrong_length_is_reported_with_the_shape(grade_mutant):
     results = grade_mutant(EX, ("    for _ in range(epochs):\n        cost_value", "    for _ in range(epochs + 1):\n        cost_value"))
     assert "returned shape (101, 2); expected shape (100, 2)" in results["batch_gd_lecture"].message
+
+
+def test_cost_gradient_without_the_mean_fails_on_random_data(grade_mutant):
+    results = grade_mutant(EX, ("    return sum(loss_gradient(x, y, w) for x, y in zip(xs, ys)) / len(xs)\n",
+                                "    return sum(loss_gradient(x, y, w) for x, y in zip(xs, ys))\n"))
+    assert {"cost_gradient", "cost_gradient_random"} <= failed(results)
+    assert "mean" in results["cost_gradient_random"].hint

@@ -263,3 +263,10 @@ def test_fixed_cpu_tensor_is_named_on_cuda(grade_mutant):
     results = grade_mutant(EX, (FLATTEN, "        x = torch.flatten(x, 1) + torch.zeros(400, device=\"cpu\")\n"))
     assert {"lenet_any_device", "lenet_cuda"} <= failed(results)
     assert results["lenet_cuda"].hint == HINT_DEVICE
+
+
+def test_seedcnn_detached_features_are_named(grade_mutant):
+    results = grade_mutant(EX, ("        return self.fc_layer(out.flatten(1))\n", "        return self.fc_layer(out.flatten(1).detach())\n"))
+    assert failed(results) == {"seedcnn_gradients"}
+    assert "no gradient reached layer.0.weight" in results["seedcnn_gradients"].message
+    assert results["seedcnn_gradients"].hint.startswith("every parameter must take part in the forward pass")
