@@ -87,12 +87,12 @@ def capability_available(name: str) -> bool:
 def judge_check(check: Check, outcomes: Sequence[Outcome]) -> CheckResult:
     """Score one check from its probes' outcomes."""
     cases = list(zip(check.probes, outcomes))
-    failed = None if check.expects_errors else next((o for o in outcomes if isinstance(o, (Raised, Lost))), None)
+    failed = None if check.expects_errors else next(((p, o) for p, o in cases if isinstance(o, (Raised, Lost))), None)
     if failed is not None:
-        probe = check.probes[list(outcomes).index(failed)]
         from grader.judges import where
 
-        verdict = Verdict.fail(f"{where(check, probe)}: {failed.describe()}")
+        probe, outcome = failed
+        verdict = Verdict.fail(f"{where(check, probe)}: {outcome.describe()}")
     else:
         try:
             verdict = check.judge(check, cases)

@@ -8,13 +8,11 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+from conftest import mutate
+
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 EXERCISES_DIR = ROOT / "exercises"
-
-
-def have_batch() -> bool:
-    return (ROOT / "grader" / "batch.py").is_file()
 
 
 def per_exercise(results: dict) -> dict[str, float]:
@@ -26,10 +24,7 @@ def per_exercise(results: dict) -> dict[str, float]:
 
 
 def grader_grade(submissions: Path, out: Path, seed: int) -> dict[str, dict[str, float]]:
-    """{student: {exercise: score}} from `grader grade SUBMISSIONS --out OUT --seed SEED` (or, until grader/batch.py
-    lands, from the same checks run in-process)."""
-    if not have_batch():
-        return in_process(submissions, seed)
+    """{student: {exercise: score}} from `grader grade SUBMISSIONS --out OUT --seed SEED`."""
     command = [sys.executable, "-m", "grader", "grade", str(submissions), "--out", str(out), "--seed", str(seed),
                "--workers", "2", "--quiet", "--force"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
@@ -38,34 +33,14 @@ def grader_grade(submissions: Path, out: Path, seed: int) -> dict[str, dict[str,
             for folder in sorted(out.iterdir()) if (folder / "results.json").is_file()}
 
 
-def in_process(submissions: Path, seed: int) -> dict[str, dict[str, float]]:
-    from grader.checks import EXERCISES, load_checks
-    from grader.runner import InProcessRunner, grade_exercise
-
-    grades = {}
-    for student in sorted(p for p in submissions.iterdir() if p.is_dir()):
-        grades[student.name] = {}
-        for exercise in EXERCISES:
-            checks = load_checks(exercise, seed=seed, hidden=True)
-            if checks:
-                results = grade_exercise(exercise, student / f"{exercise}.py", checks, InProcessRunner(timeout=60))
-                grades[student.name][exercise] = sum(r.score for r in results)
-    return grades
-
-
-def mutate(source: str, old: str, new: str) -> str:
-    assert source.count(old) == 1, f"expected one {old!r}"
-    return source.replace(old, new)
-
-
 def write_class(folder: Path, exercises: list[str]) -> dict[str, dict[str, str]]:
     """Two students as .py files: `correct` (the solutions) and `mistakes` (ex01's cost sums instead of averaging,
     the second exercise left as the stub, the rest solved). Returns {student: {exercise: source}}."""
     correct = {e: (SOLUTIONS / f"{e}.py").read_text() for e in exercises}
     mistakes = dict(correct)
     mistakes["ex01_linear_model"] = mutate(correct["ex01_linear_model"],
-                                           "return sum(loss(x, y, w) for x, y in zip(xs, ys)) / len(xs)",
-                                           "return sum(loss(x, y, w) for x, y in zip(xs, ys))")
+                                           ("return sum(loss(x, y, w) for x, y in zip(xs, ys)) / len(xs)",
+                                            "return sum(loss(x, y, w) for x, y in zip(xs, ys))"))
     if len(exercises) > 1:
         mistakes[exercises[1]] = (EXERCISES_DIR / f"{exercises[1]}.py").read_text()
     students = {"correct": correct, "mistakes": mistakes}
