@@ -131,3 +131,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def run() -> None:
+    """The console entry point: `main`, then exit without tearing the interpreter down.
+
+    Everything the commands write is written and closed before `main` returns; what is left is the interpreter's
+    own teardown, which after `import torch` costs about 0.6 s of a student's `grader check`.
+    """
+    try:
+        status = main()
+    except SystemExit as exit_:  # argparse's --help and usage errors; as Python itself exits for them
+        code = exit_.code
+        if code is not None and not isinstance(code, int):
+            print(code, file=sys.stderr)
+        status = code if isinstance(code, int) else 0 if code is None else 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)

@@ -65,8 +65,9 @@ class InProcessRunner:
 
     def run_loaded(self, module: Any, probes: Sequence[Probe]) -> list[Outcome]:
         """Run probes on an already-loaded module or namespace (nbgrader notebooks pass their globals)."""
-        from grader.probes import execute
+        from grader.probes import execute, lazy_dynamo
 
+        lazy_dynamo.install()  # a one-shot process need not import torch's compiler for an eager training loop
         outcomes = []
         for probe in probes:
             request = json.loads(json.dumps(probe_request(probe)))  # the same bytes a child would receive

@@ -179,3 +179,4 @@ def sandboxed(channel: int, spec: dict, notes: list[str]) -> None:
 
 if __name__ == "__main__":
     zygote(socket.socket(fileno=int(sys.argv[1])))
+    os._exit(0)  # nothing to clean up; the interpreter's teardown after torch would take the parent's time

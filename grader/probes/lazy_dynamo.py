@@ -1,0 +1,80 @@
+"""Keep `grader check` from importing torch._dynamo (about 1.2 s) when nothing is compiled.
+
+Eager PyTorch touches torch._dynamo for two answers only: `Optimizer.step` calls `torch._dynamo.graph_break()`,
+a no-op outside compilation, and functions wrapped in `torch._disable_dynamo` (optimizer helpers, the meta device's
+decompositions) call `torch._dynamo.disable(fn)` once, which outside compilation runs `fn` as it is. `install` puts
+a stand-in module in torch._dynamo's place that gives those two answers without the import, and imports the real
+module the moment anything asks for more (a `torch.compile`, say); functions it wrapped then defer to the real
+`disable`. A student's eager training loop therefore never pays for the compiler.
+
+The class grader's zygote imports the real torch._dynamo on purpose (it pays once for every child it forks); the
+stand-in is for `grader check`, a one-shot process a student waits for.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import sys
+import types
+from typing import Any, Callable
+
+NAME = "torch._dynamo"
+
+
+class StandIn(types.ModuleType):
+    """torch._dynamo until something needs more than `graph_break` and `disable`."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "graph_break":
+            return graph_break
+        if name == "disable":
+            return disable
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return getattr(real_module(), name)
+
+
+def install() -> bool:
+    """Put the stand-in in place if torch is imported and torch._dynamo is not; whether a stand-in is in place."""
+    if NAME in sys.modules or "torch" not in sys.modules:
+        return isinstance(sys.modules.get(NAME), StandIn)
+    torch = sys.modules["torch"]
+    stand_in = StandIn(NAME, "stand-in for torch._dynamo (see grader.probes.lazy_dynamo)")
+    sys.modules[NAME] = stand_in
+    setattr(torch, "_dynamo", stand_in)
+    return True
+
+
+def is_real() -> bool:
+    """Whether the real torch._dynamo is imported."""
+    module = sys.modules.get(NAME)
+    return module is not None and not isinstance(module, StandIn)
+
+
+def real_module() -> types.ModuleType:
+    """The real torch._dynamo, imported now if the stand-in is still in place."""
+    if isinstance(sys.modules.get(NAME), StandIn):
+        del sys.modules[NAME]
+        delattr(sys.modules["torch"], "_dynamo")
+    return importlib.import_module(NAME)
+
+
+def graph_break(msg: str = "") -> None:
+    """Outside compilation a graph break does nothing (as torch's own `graph_break`)."""
+
+
+def disable(fn: Callable | None = None, recursive: bool = True, *, reason: str | None = None, wrapping: bool = True) -> Any:
+    """`fn` run as it is while nothing compiles; torch's `torch._dynamo.disable(fn, ...)` once the real module loads."""
+    if fn is None:
+        return functools.partial(disable, recursive=recursive, reason=reason, wrapping=wrapping)
+    real: list[Callable] = []
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if not is_real():
+            return fn(*args, **kwargs)
+        if not real:
+            real.append(real_module().disable(fn, recursive, reason=reason, wrapping=False))
+        return real[0](*args, **kwargs)
+
+    return functools.wraps(fn)(call) if wrapping else call
