@@ -22,7 +22,7 @@ from typing import Sequence
 from grader.checks import EXERCISES, load_checks
 from grader.files import atomic_write_json
 from grader.model import Check, CheckResult
-from grader.runner import grade_exercise
+from grader.runner import ProbeRunner, grade_exercise
 from grader.sandbox import SandboxRunner
 from grader.submissions import NoSubmissions, Submission, discover
 
@@ -136,17 +136,18 @@ def grade_student(submission: Submission, checks: dict[str, list[Check]], runner
     if submission.problem is not None:
         return [refused(check, submission.problem) for exercise in EXERCISES for check in checks[exercise]]
     results = []
-    for exercise in EXERCISES:
-        if checks[exercise]:
-            with _JUDGING:
-                results += grade_exercise(exercise, submission.folder / f"{exercise}.py", checks[exercise], _Unlocked(runner))
+    with runner.session(submission.folder) as session:
+        for exercise in EXERCISES:
+            if checks[exercise]:
+                with _JUDGING:
+                    results += grade_exercise(exercise, submission.folder / f"{exercise}.py", checks[exercise], _Unlocked(session))
     return results
 
 
 class _Unlocked:
     """Runs the probes with the judging lock released, so students' children run in parallel."""
 
-    def __init__(self, runner: SandboxRunner) -> None:
+    def __init__(self, runner: ProbeRunner) -> None:
         self.runner = runner
 
     def run(self, exercise, path, probes):

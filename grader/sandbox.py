@@ -1,11 +1,12 @@
 """The parent side of the sandbox: run a submission's probes in confined child processes, judge nothing there.
 
-`SandboxRunner` is a `ProbeRunner` (see `grader.runner`). For each exercise of each student it asks a zygote
-that has already imported numpy, sympy, torch and the probe recipes for a fresh child (`grader.sandbox_child`),
-which confines itself and loads the student's file. Requests and answers are length-prefixed JSON on a socket; the
-parent never unpickles anything a child sends, enforces every time limit itself with a deadline, and kills the
-child's whole process tree (its PID namespace) when a probe runs too long. When a child dies, the probe in flight is
-`Lost` with what happened, and the remaining probes go on in a fresh child.
+`SandboxRunner.session(folder)` is a `ProbeRunner` (see `grader.runner`) for one student. It asks a zygote that has
+already imported numpy, sympy, torch and the probe recipes for a child (`grader.sandbox_child`), which confines
+itself once for the student; each exercise then runs in a fresh fork of that child, so no exercise sees what another
+left behind. Requests and answers are length-prefixed JSON on a socket; the parent never unpickles anything a child
+sends, enforces every time limit itself with a deadline, and kills the child's whole process tree (its PID
+namespace) when a probe runs too long. When an exercise's process dies, the probe in flight is `Lost` with what
+happened, and the remaining probes go on in a fresh one.
 """
 
 from __future__ import annotations
@@ -90,15 +91,23 @@ def size_text(size: int) -> str:
     return f"{size / GiB:g} GiB" if size >= GiB else f"{size / MiB:g} MiB"
 
 
-class Child:
-    """One confined child process running one student's file for one exercise."""
+class ExerciseEnded(Exception):
+    """The exercise's process ended while a probe ran (the student's confined child is still there)."""
 
-    def __init__(self, zygote: Zygote, exercise: str, path: Path, scratch: Path, limits: Limits, forbidden: Sequence[Path]) -> None:
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Child:
+    """One student's confined process tree; it runs each exercise in a fresh fork of itself."""
+
+    def __init__(self, zygote: Zygote, folder: Path, scratch: Path, limits: Limits, forbidden: Sequence[Path]) -> None:
         self.limits, self.scratch = limits, scratch
         self.cgroup = f"grader-sandbox-{os.getpid()}-{id(self):x}"
         mine, theirs = socket.socketpair()
         status_reader, status_writer = os.pipe()
-        spec = {"exercise": exercise, "path": str(path), "scratch": str(scratch), "kit_root": str(KIT_ROOT),
+        spec = {"folder": str(folder), "scratch": str(scratch), "kit_root": str(KIT_ROOT),
                 "forbidden": [str(p) for p in forbidden], "memory": limits.memory, "file_size": limits.file_size,
                 "processes": limits.processes, "cgroup": self.cgroup}
         try:
@@ -170,6 +179,10 @@ class Child:
                 report = json.loads(os.read(self.status, 1024)[4:])
             except (OSError, ValueError):
                 report = None
+        return self.describe_ending(report, what)
+
+    def describe_ending(self, report: object, what: str) -> str:
+        """A sentence for a process's ending ({"signal": n} or {"exit": code})."""
         if not isinstance(report, dict):
             return f"the process running it died{what}"
         if "signal" in report:
@@ -185,30 +198,51 @@ class Child:
 
     # ------------------------------------------------------------------------------------------ protocol
 
-    def start(self) -> tuple[list[str], str | None]:
-        """Wait for the child to confine itself and load the file: (notes, None) or (notes, why loading failed)."""
+    def start(self) -> list[str]:
+        """Wait for the child to confine itself; its notes on mechanisms missing here. `ChildGone` if it does not."""
         ready = self.receive(self.limits.timeout + 5.0, " while starting the sandbox")
-        notes = [str(n)[:300] for n in ready.get("ready", [])] if isinstance(ready.get("ready"), list) else []
-        loaded = self.receive(self.limits.timeout, " during import")
-        if "load_failed" in loaded:
-            return notes, str(loaded["load_failed"])[:2000]
-        return notes, None
+        return [str(n)[:300] for n in ready.get("ready", [])] if isinstance(ready.get("ready"), list) else []
 
-    def ask(self, probe: Probe) -> Outcome:
-        """Run one probe in the child; `ChildGone` when it does not answer."""
-        timeout = probe.timeout or self.limits.timeout
-        self.next_id += 1
-        request = probe_request(probe) | {"id": self.next_id, "timeout": None}
+    def _request(self, request: dict, timeout: float) -> None:
         try:
             self._send(json.dumps(request, allow_nan=False).encode(), time.monotonic() + timeout)
         except TimeoutError:
             raise ChildGone(f"timed out after {timeout:g} s", timed_out=True) from None
         except EOFError:
             raise ChildGone(self._death("")) from None
+
+    def load(self, exercise: str, path: Path) -> str | None:
+        """Fork a fresh process for `exercise` and load the student's file in it: None, or why loading failed."""
+        self._request({"load": {"exercise": exercise, "path": str(path)}}, self.limits.timeout)
+        loaded = self.receive(self.limits.timeout, " during import")
+        if "ended" in loaded:
+            return self.describe_ending(loaded["ended"], " during import")
+        if "load_failed" in loaded:
+            self._ended(" after a failed import")
+            return str(loaded["load_failed"])[:2000]
+        return None
+
+    def ask(self, probe: Probe) -> Outcome:
+        """Run one probe in the exercise's process; `ExerciseEnded` if it died, `ChildGone` if nothing answers."""
+        timeout = probe.timeout or self.limits.timeout
+        self.next_id += 1
+        self._request(probe_request(probe) | {"id": self.next_id, "timeout": None}, timeout)
         message = self.receive(timeout, "")
+        if "ended" in message:
+            raise ExerciseEnded(self.describe_ending(message["ended"], ""))
         if message.get("id") != self.next_id or "answer" not in message:
             raise ChildGone("the probe sent back malformed data")
         return outcome_from_wire(message["answer"])
+
+    def unload(self) -> None:
+        """End the exercise's process (the child stays, ready for the student's next exercise)."""
+        self._request({"stop": True}, self.limits.timeout)
+        self._ended("")
+
+    def _ended(self, what: str) -> None:
+        message = self.receive(self.limits.timeout, f" while ending the exercise's process{what}")
+        if "ended" not in message:
+            raise ChildGone("the exercise's process sent back malformed data")
 
     def stop(self) -> None:
         """Kill the child's whole tree (its PID namespace dies with it) and release everything it held."""
@@ -230,7 +264,11 @@ class Child:
 
 
 class SandboxRunner:
-    """A `ProbeRunner` whose probes run in confined, warm-started child processes; `notes` lists missing mechanisms."""
+    """Runs students' probes in confined, warm-started child processes; `notes` lists missing mechanisms.
+
+    `session(folder)` gives the `ProbeRunner` for one student (one child for all their exercises); `run` is the
+    same for a single exercise.
+    """
 
     def __init__(self, limits: Limits | None = None, *, timeout: float | None = None, forbidden: Sequence[Path] = (),
                  scratch_root: Path | None = None) -> None:
@@ -243,71 +281,42 @@ class SandboxRunner:
         self._lock = threading.Lock()
         self._live: set[Child] = set()
         self._counter = 0
-        self._closed = False
+        self.closed = False
 
     @property
     def notes(self) -> list[str]:
         return list(self._notes)
 
-    def run(self, exercise: str, path: Path, probes: Sequence[Probe]) -> list[Outcome]:
-        """One outcome per probe; a stuck function costs its timeout once, then its later probes fail at once."""
-        if self._closed:
-            return [Lost("not run: grading was interrupted")] * len(probes)
-        if not path.is_file():
-            return [Lost(f"file not submitted: {path.name} was not found")] * len(probes)
-        outcomes: list[Outcome] = []
-        timed_out: set[str] = set()
-        child: Child | None = None
-        try:
-            for probe in probes:
-                if probe.function in timed_out:
-                    outcomes.append(Lost(f"not run: {probe.function} timed out earlier"))
-                    continue
-                if child is None:
-                    child, failure = self._start(exercise, path)
-                    if failure is not None:
-                        return outcomes + [Lost(failure)] * (len(probes) - len(outcomes))
-                try:
-                    outcome = child.ask(probe)
-                except ChildGone as gone:
-                    outcome = Lost(gone.reason)
-                    if gone.timed_out and probe.function:
-                        timed_out.add(probe.function)
-                    self._stop(child)
-                    child = None
-                if isinstance(outcome, Raised) and outcome.type_name == "MemoryError":
-                    outcome = Lost(f"killed: memory limit {size_text(self.limits.memory)}")
-                    self._stop(child)
-                    child = None
-                outcomes.append(outcome)
-        finally:
-            if child is not None:
-                self._stop(child)
-        return outcomes
+    def session(self, folder: Path) -> "Session":
+        """The probe runner for the student whose files are in `folder`; close it (or use `with`) when done."""
+        return Session(self, folder.resolve())
 
-    def _start(self, exercise: str, path: Path) -> tuple[Child | None, str | None]:
+    def run(self, exercise: str, path: Path, probes: Sequence[Probe]) -> list[Outcome]:
+        """One exercise of one student in a session of its own."""
+        with self.session(path.parent) as session:
+            return session.run(exercise, path, probes)
+
+    def start_child(self, folder: Path) -> Child:
+        """A new confined child for the student in `folder`; `ChildGone` if it cannot confine itself."""
         with self._lock:
             self._counter += 1
             scratch = self._scratch_root / f"{self._counter}"
-        scratch.mkdir()
-        with self._lock:
             if self._zygote is None:
                 self._zygote = Zygote()
-        child = Child(self._zygote, exercise, path.resolve(), scratch, self.limits, self.forbidden)
+        scratch.mkdir()
+        child = Child(self._zygote, folder, scratch, self.limits, self.forbidden)
         with self._lock:
             self._live.add(child)
         try:
-            notes, failure = child.start()
-        except ChildGone as gone:
-            notes, failure = [], gone.reason if "import" in gone.reason or "sandbox" in gone.reason else f"{gone.reason} during import"
+            notes = child.start()
+        except ChildGone:
+            self.stop_child(child)
+            raise
         for note in notes:
             self._notes.setdefault(note)
-        if failure is not None:
-            self._stop(child)
-            return None, failure
-        return child, None
+        return child
 
-    def _stop(self, child: Child | None) -> None:
+    def stop_child(self, child: Child | None) -> None:
         if child is None:
             return
         child.stop()
@@ -317,7 +326,7 @@ class SandboxRunner:
 
     def close(self) -> None:
         """Kill every child still running and remove the scratch folders."""
-        self._closed = True
+        self.closed = True
         with self._lock:
             live = list(self._live)
         for child in live:
@@ -330,6 +339,85 @@ class SandboxRunner:
         shutil.rmtree(self._scratch_root, ignore_errors=True)
 
     def __enter__(self) -> "SandboxRunner":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class Session:
+    """A `ProbeRunner` for one student: one confined child, a fresh process of it for each exercise."""
+
+    def __init__(self, sandbox: SandboxRunner, folder: Path) -> None:
+        self.sandbox, self.folder = sandbox, folder
+        self.child: Child | None = None
+
+    def run(self, exercise: str, path: Path, probes: Sequence[Probe]) -> list[Outcome]:
+        """One outcome per probe; a stuck function costs its timeout once, then its later probes fail at once."""
+        if self.sandbox.closed:
+            return [Lost("not run: grading was interrupted")] * len(probes)
+        if not path.is_file():
+            return [Lost(f"file not submitted: {path.name} was not found")] * len(probes)
+        if path.resolve().parent != self.folder:
+            raise ValueError(f"{path} is not in this session's folder {self.folder}")
+        outcomes: list[Outcome] = []
+        timed_out: set[str] = set()
+        loaded = False
+        try:
+            for probe in probes:
+                if probe.function in timed_out:
+                    outcomes.append(Lost(f"not run: {probe.function} timed out earlier"))
+                    continue
+                if not loaded:
+                    failure = self._load(exercise, path.resolve())
+                    if failure is not None:
+                        return outcomes + [Lost(failure)] * (len(probes) - len(outcomes))
+                    loaded = True
+                try:
+                    outcome = self.child.ask(probe)
+                except ExerciseEnded as ended:
+                    outcome, loaded = Lost(ended.reason), False
+                except ChildGone as gone:
+                    outcome, loaded = Lost(gone.reason), False
+                    if gone.timed_out and probe.function:
+                        timed_out.add(probe.function)
+                    self._discard_child()
+                if isinstance(outcome, Raised) and outcome.type_name == "MemoryError":
+                    outcome = Lost(f"killed: memory limit {size_text(self.sandbox.limits.memory)}")
+                    loaded = self._unload()
+                outcomes.append(outcome)
+        finally:
+            if loaded:
+                self._unload()
+        return outcomes
+
+    def _load(self, exercise: str, path: Path) -> str | None:
+        """Load `exercise` in a fresh process of the child (started now if need be): None, or why it failed."""
+        try:
+            if self.child is None:
+                self.child = self.sandbox.start_child(self.folder)
+            return self.child.load(exercise, path)
+        except ChildGone as gone:
+            self._discard_child()
+            return gone.reason if "import" in gone.reason or "sandbox" in gone.reason else f"{gone.reason} during import"
+
+    def _unload(self) -> bool:
+        """End the exercise's process; False (nothing is loaded any more) in every case."""
+        try:
+            if self.child is not None:
+                self.child.unload()
+        except ChildGone:
+            self._discard_child()
+        return False
+
+    def _discard_child(self) -> None:
+        child, self.child = self.child, None
+        self.sandbox.stop_child(child)
+
+    def close(self) -> None:
+        self._discard_child()
+
+    def __enter__(self) -> "Session":
         return self
 
     def __exit__(self, *exc) -> None:

@@ -1,10 +1,13 @@
-"""The child side of the sandbox: the zygote and what runs in the processes it forks for one exercise of a student.
+"""The child side of the sandbox: the zygote and what runs in the processes it forks for a student.
 
 `python -m grader.sandbox_child` is the zygote: it imports numpy, sympy, torch and the probe recipes once, then
 forks a warm child for each request that arrives on its control socket (with the child's two pipe ends passed as
 file descriptors). `keeper` runs in that child: it moves into fresh namespaces and forks the sandboxed process,
-which confines itself, loads the student's file and answers probe requests. The keeper only waits and reports how
-the sandboxed process ended. Everything crossing to the parent is length-prefixed JSON bytes.
+which confines itself once for the student and forks a fresh exercise process per exercise; that one loads the
+student's file and answers probe requests. The keeper only waits and reports how the sandboxed process ended.
+Everything crossing to the parent is length-prefixed JSON bytes.
+
+    zygote ─fork→ keeper (namespaces, cgroup) ─fork→ sandboxed, PID 1 (limits, Landlock) ─fork→ one exercise
 """
 
 from __future__ import annotations
@@ -130,15 +133,20 @@ def keeper(channel: int, status: int, spec_text: str) -> None:
         os._exit(code)
     os.close(channel)
     _, state = os.waitpid(pid, 0)
-    report = {"signal": os.WTERMSIG(state)} if os.WIFSIGNALED(state) else {"exit": os.WEXITSTATUS(state)}
     try:
-        send(status, json.dumps(report).encode())
+        send(status, json.dumps(ending(state)).encode())
     finally:
         os.killpg(0, signal.SIGKILL)  # without a PID namespace, whatever stayed in the process group goes now
 
 
 def sandboxed(channel: int, spec: dict, notes: list[str]) -> None:
-    """Confine this process, load the student's file, then answer probe requests until told to stop."""
+    """Confine this process for one student, then run each exercise they ask for in a fresh fork of it.
+
+    This process is PID 1 of the student's PID namespace. For every ``{"load": ...}`` request it forks an exercise
+    process that loads the file and answers probes on the same channel; when that process has ended, whatever it
+    left running is killed and ``{"ended": how}`` follows on the channel. Each exercise therefore starts from the
+    same pristine state, while the confinement (namespaces, limits, Landlock) is paid once per student.
+    """
     confine.die_with_parent()
     scratch = Path(spec["scratch"])
     notes += confine.set_limits(memory=spec["memory"], file_size=spec["file_size"], processes=spec["processes"])
@@ -150,16 +158,37 @@ def sandboxed(channel: int, spec: dict, notes: list[str]) -> None:
         os.dup2(null, fd)
     sys.dont_write_bytecode = True
     torch.set_num_threads(1)
-    student_folder = Path(spec["path"]).parent
+    student_folder = Path(spec["folder"])
     readable = confine.python_readable(Path(spec["kit_root"]), spec["forbidden"]) + [student_folder]
     notes += confine.landlock(readable, [scratch], [Path("/dev/null")])
-    send(channel, json.dumps({"ready": notes}).encode())
-
     sys.path.insert(0, str(student_folder))
+    send(channel, json.dumps({"ready": notes}).encode())
+    while True:
+        try:
+            request = json.loads(receive(channel))
+        except EOFError:
+            return
+        if not isinstance(request, dict) or "load" not in request:
+            return
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                serve_exercise(channel, request["load"]["exercise"], request["load"]["path"])
+            except BaseException:  # noqa: BLE001 - the parent sees the broken channel and says so
+                code = 70
+            os._exit(code)
+        _, state = os.waitpid(pid, 0)
+        kill_leftovers()
+        send(channel, json.dumps({"ended": ending(state)}).encode())
+
+
+def serve_exercise(channel: int, exercise: str, path: str) -> None:
+    """Load one exercise file of the student, then answer probe requests until told to stop."""
     try:
-        module = grader.probes.load_module(spec["path"], f"submission_{spec['exercise']}")
+        module = grader.probes.load_module(path, f"submission_{exercise}")
     except BaseException as error:  # noqa: BLE001 - any failure to import is the submission's
-        send(channel, json.dumps({"load_failed": grader.probes.describe_load_failure(error, spec["path"])}).encode())
+        send(channel, json.dumps({"load_failed": grader.probes.describe_load_failure(error, path)}).encode())
         return
     send(channel, b'{"loaded": true}')
     while True:
@@ -175,6 +204,25 @@ def sandboxed(channel: int, spec: dict, notes: list[str]) -> None:
         except (TypeError, ValueError) as error:
             payload = json.dumps({"id": request["id"], "answer": {"lost": f"the answer could not be encoded ({error})"}}).encode()
         send(channel, payload)
+
+
+def ending(state: int) -> dict:
+    """How a process ended, from its wait status: {"signal": n} or {"exit": code}."""
+    return {"signal": os.WTERMSIG(state)} if os.WIFSIGNALED(state) else {"exit": os.WEXITSTATUS(state)}
+
+
+def kill_leftovers() -> None:
+    """Kill and reap every other process in this PID namespace (only as its PID 1: elsewhere -1 means every process)."""
+    if os.getpid() == 1:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+    except ChildProcessError:
+        pass
 
 
 if __name__ == "__main__":

@@ -114,3 +114,45 @@ def test_every_mechanism_is_in_force_or_named_in_the_notes(runner, student):
     if confine.landlock_abi() >= 1:
         assert not any("Landlock is unavailable" in n for n in notes)
     assert all(isinstance(n, str) and n for n in notes)
+
+
+LEAVES_TRACES = '''
+import builtins, os, time
+
+os.environ["LEFT_BY_EX01"] = "1"
+builtins.left_by_ex01 = True
+if os.fork() == 0:  # a daemon that keeps writing in the scratch folder, long after this exercise
+    while True:
+        with open("daemon.txt", "w") as stream:
+            stream.write("still here")
+        time.sleep(0.02)
+
+def noop():
+    return "ex01 done"
+'''
+
+SEES_TRACES = '''
+import builtins, os, time
+
+def traces():
+    if os.path.exists("daemon.txt"):
+        os.remove("daemon.txt")
+    time.sleep(0.3)
+    return [os.environ.get("LEFT_BY_EX01"), hasattr(builtins, "left_by_ex01"), os.path.exists("daemon.txt")]
+'''
+
+
+def test_each_exercise_of_a_student_starts_from_a_clean_process(runner, tmp_path):
+    """One confined child per student, but each exercise in a fresh process: nothing ex01 left reaches ex02."""
+    (tmp_path / "ex01_linear_model.py").write_text(LEAVES_TRACES)
+    (tmp_path / "ex02_derivative.py").write_text(SEES_TRACES)
+    with runner[0].session(tmp_path) as session:
+        assert session.run("ex01_linear_model", tmp_path / "ex01_linear_model.py", [call("noop")]) == [Returned("ex01 done")]
+        assert session.run("ex02_derivative", tmp_path / "ex02_derivative.py", [call("traces")]) == [Returned([None, False, False])]
+
+
+def test_a_process_that_dies_mid_exercise_is_replaced_for_the_next_probe(runner, tmp_path):
+    (tmp_path / "ex01_linear_model.py").write_text("import os\n\ndef leave():\n    os._exit(3)\n\ndef stay():\n    return 'here'\n")
+    with runner[0].session(tmp_path) as session:
+        outcomes = session.run("ex01_linear_model", tmp_path / "ex01_linear_model.py", [call("leave"), call("stay"), call("leave"), call("stay")])
+    assert outcomes == [Lost("exited with status 3"), Returned("here"), Lost("exited with status 3"), Returned("here")]

@@ -1,12 +1,16 @@
-"""Hidden checks of ex07_mlp_regression: other data settings, another training run replayed, another initialisation."""
+"""Hidden checks of ex07_mlp_regression: other data settings and another training run replayed.
+
+Only the public check trains with the defaults: 1000 Adam steps cost as much as the rest of the exercise together
+(they are bound by per-step overhead, not data), and that check already draws its initialisation from the batch's
+seed, so a second default run would add time, not coverage.
+"""
 
 from __future__ import annotations
 
 import random
 
 from grader.checks.ex07_mlp_regression import (
-    EXERCISE, TRAJECTORY_TOLERANCE, data_probe, fit_probe, judge_data_distribution, judge_fit,
-    judge_trajectory, numpy_rng, random_data_kwargs, train_probe,
+    EXERCISE, TRAJECTORY_TOLERANCE, data_probe, judge_data_distribution, judge_trajectory, numpy_rng, random_data_kwargs, train_probe,
 )
 from grader.model import Check
 
@@ -19,5 +23,4 @@ def checks(rng: random.Random) -> list[Check]:
         Check(EXERCISE, "train_trajectory_random", 2, "hidden",
               (train_probe(generator, rng.randrange(100, 300), round(rng.uniform(0.003, 0.05), 4), rng.randrange(40, 70)),),
               judge_trajectory(TRAJECTORY_TOLERANCE)),
-        Check(EXERCISE, "train_fits_parabola_other_init", 1, "hidden", (fit_probe(generator, rng.randrange(10**6)),), judge_fit),
     ]
