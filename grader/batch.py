@@ -22,6 +22,7 @@ from typing import Sequence
 from grader.checks import EXERCISES, load_checks
 from grader.files import atomic_write_json
 from grader.model import Check, CheckResult
+from grader.probes import lazy_dynamo
 from grader.runner import ProbeRunner, grade_exercise
 from grader.sandbox import SandboxRunner
 from grader.submissions import NoSubmissions, Submission, discover
@@ -43,12 +44,13 @@ def grade(*, submissions: Path, out: Path, workers: int, timeout: float, force: 
         except NoSubmissions as error:
             print(f"grader grade: {error}", file=sys.stderr)
             return 2
-        seed = choose_seed(out, students, seed)
-        checks = load_all_checks(seed)
-        signature = checks_signature(checks)
-        graded, pending = reuse_unchanged(out, students, signature, force)
         runner = SandboxRunner(timeout=timeout, forbidden=[out, submissions, staging])
+        runner.warm_up()  # the zygote imports and warms torch on the other core while this process loads the checks
         try:
+            seed = choose_seed(out, students, seed)
+            checks = load_all_checks(seed)
+            signature = checks_signature(checks)
+            graded, pending = reuse_unchanged(out, students, signature, force)
             problems: list[str] = []
             interrupted = grade_pending(pending, checks, runner, out, seed, signature, workers, graded, progress, problems)
             notes = runner.notes + problems
@@ -98,7 +100,9 @@ def choose_seed(out: Path, students: Sequence[Submission], seed: int | None) -> 
 
 def load_all_checks(seed: int) -> dict[str, list[Check]]:
     """Every exercise's public and hidden checks, with inputs drawn from `seed`."""
-    return {exercise: load_checks(exercise, seed=seed, hidden=True) for exercise in EXERCISES}
+    checks = {exercise: load_checks(exercise, seed=seed, hidden=True) for exercise in EXERCISES}
+    lazy_dynamo.install()  # the judges' optimizer replays need no compiler either
+    return checks
 
 
 def checks_signature(checks: dict[str, list[Check]]) -> str:

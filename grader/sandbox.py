@@ -65,10 +65,12 @@ class Zygote:
         theirs.close()
         self.control = ours
         self.lock = threading.Lock()
+        self.forked = False
 
     def fork(self, spec: dict, fds: Sequence[int]) -> int:
         """A new keeper process running `spec`, holding `fds` (channel, status); returns its pid."""
         with self.lock:
+            self.forked = True
             socket.send_fds(self.control, [json.dumps(spec).encode()], list(fds))
             answer = b""
             while len(answer) < 4:
@@ -80,6 +82,8 @@ class Zygote:
 
     def close(self) -> None:
         self.control.close()
+        if not self.forked:  # perhaps still warming up, and never needed: no reason to wait for it
+            self.process.kill()
         try:
             self.process.wait(5)
         except subprocess.TimeoutExpired:
@@ -287,6 +291,12 @@ class SandboxRunner:
     def notes(self) -> list[str]:
         return list(self._notes)
 
+    def warm_up(self) -> None:
+        """Start the zygote now (it takes seconds to import and warm torch), rather than for the first child."""
+        with self._lock:
+            if self._zygote is None:
+                self._zygote = Zygote()
+
     def session(self, folder: Path) -> "Session":
         """The probe runner for the student whose files are in `folder`; close it (or use `with`) when done."""
         return Session(self, folder.resolve())
@@ -301,8 +311,7 @@ class SandboxRunner:
         with self._lock:
             self._counter += 1
             scratch = self._scratch_root / f"{self._counter}"
-            if self._zygote is None:
-                self._zygote = Zygote()
+        self.warm_up()
         scratch.mkdir()
         child = Child(self._zygote, folder, scratch, self.limits, self.forbidden)
         with self._lock:

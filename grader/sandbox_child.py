@@ -28,6 +28,7 @@ import torch
 
 import grader.probes
 import grader.probes.functions  # noqa: F401
+from grader.probes import lazy_dynamo
 from grader import confine
 
 for _name in sorted(grader.probes.RECIPE_MODULES):
@@ -42,7 +43,7 @@ def warm_up() -> None:
     One thread only: a forked child must not inherit a half-initialised thread pool.
     """
     torch.set_num_threads(1)
-    importlib.import_module("torch._dynamo")  # imported lazily by the first optimizer or meta forward otherwise
+    lazy_dynamo.install()  # eager optimizers and meta kernels then never import the compiler: a smaller zygote forks faster
 
     net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(2, 1))
     for warm_optimizer in (torch.optim.SGD(net.parameters(), lr=0.1), torch.optim.Adam(net.parameters(), lr=0.1)):
