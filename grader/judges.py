@@ -47,10 +47,14 @@ FLOAT64 = tolerance_for("float64")
 
 
 def where(check: Check, probe: Probe) -> str:
-    """`ex02_derivative.gradient at x=2.0, y=4.0` — the function called and its inputs."""
-    function = probe.function or check.name
-    inputs = probe.describe_inputs()
-    return f"{check.exercise}.{function} at {inputs}" if inputs else f"{check.exercise}.{function}"
+    """`ex02_derivative.gradient at x=2.0, y=4.0` — the function called and its inputs (rendered once per batch)."""
+
+    def describe() -> str:
+        function = probe.function or check.name
+        inputs = probe.describe_inputs()
+        return f"{check.exercise}.{function} at {inputs}" if inputs else f"{check.exercise}.{function}"
+
+    return once_per_probe(probe, f"where:{check.qualified_name}", describe)
 
 
 def returned_values(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict | None:
@@ -79,14 +83,14 @@ def compare_case(
     label: str | None = None,
 ) -> Verdict:
     """Judge one received value against the reference; recognise known mistakes on failure."""
-    place = label or where(check, probe)
     try:
         value = received(got, expected)
         miss = mismatch(value, expected, *tolerance)
     except NotComparable as error:
-        return Verdict.fail(f"{place}: {error}")
+        return Verdict.fail(f"{label or where(check, probe)}: {error}")
     if miss is None:
         return Verdict.ok()
+    place = label or where(check, probe)
     args, kwargs = probe.params.get("args", ()), probe.params.get("kwargs", {})
     return Verdict.fail(failure_message(place, expected, formula, value, miss),
                         recognise(value, mistakes, args, kwargs, tolerance, probe, scope=label or ""))

@@ -44,6 +44,13 @@ def probe_request(probe: Probe) -> dict:
     return {"recipe": probe.recipe, "params": wire.encode(probe.params), "timeout": probe.timeout}
 
 
+def probe_request_json(probe: Probe) -> bytes:
+    """`probe_request` as JSON bytes, encoded once per batch (every student's probe is the same)."""
+    from grader.judges import once_per_probe
+
+    return once_per_probe(probe, "request", lambda: json.dumps(probe_request(probe), allow_nan=False).encode())
+
+
 class InProcessRunner:
     """Runs probes in this process: import the file, call, encode, decode. For a student's own machine."""
 
@@ -70,7 +77,7 @@ class InProcessRunner:
         lazy_dynamo.install()  # a one-shot process need not import torch's compiler for an eager training loop
         outcomes = []
         for probe in probes:
-            request = json.loads(json.dumps(probe_request(probe)))  # the same bytes a child would receive
+            request = json.loads(probe_request_json(probe))  # the same bytes a child would receive
             answer = execute(module, request["recipe"], request["params"], probe.timeout or self.timeout)
             outcomes.append(outcome_from_wire(json.loads(json.dumps(answer))))
         return outcomes

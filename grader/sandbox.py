@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Sequence
 
 from grader.model import Lost, Outcome, Probe, Raised
-from grader.runner import DEFAULT_TIMEOUT, outcome_from_wire, probe_request
+from grader.runner import DEFAULT_TIMEOUT, outcome_from_wire, probe_request_json
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 MiB, GiB = 1 << 20, 1 << 30
@@ -207,9 +207,10 @@ class Child:
         ready = self.receive(self.limits.timeout + 5.0, " while starting the sandbox")
         return [str(n)[:300] for n in ready.get("ready", [])] if isinstance(ready.get("ready"), list) else []
 
-    def _request(self, request: dict, timeout: float) -> None:
+    def _request(self, request: dict | bytes, timeout: float) -> None:
+        payload = request if isinstance(request, bytes) else json.dumps(request, allow_nan=False).encode()
         try:
-            self._send(json.dumps(request, allow_nan=False).encode(), time.monotonic() + timeout)
+            self._send(payload, time.monotonic() + timeout)
         except TimeoutError:
             raise ChildGone(f"timed out after {timeout:g} s", timed_out=True) from None
         except EOFError:
@@ -230,7 +231,7 @@ class Child:
         """Run one probe in the exercise's process; `ExerciseEnded` if it died, `ChildGone` if nothing answers."""
         timeout = probe.timeout or self.limits.timeout
         self.next_id += 1
-        self._request(probe_request(probe) | {"id": self.next_id, "timeout": None}, timeout)
+        self._request(b'{"id": %d, "probe": %s}' % (self.next_id, probe_request_json(probe)), timeout)
         message = self.receive(timeout, "")
         if "ended" in message:
             raise ExerciseEnded(self.describe_ending(message["ended"], ""))

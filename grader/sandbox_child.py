@@ -202,7 +202,8 @@ def serve_exercise(channel: int, exercise: str, path: str) -> None:
             return
         if request.get("stop"):
             return
-        answer = grader.probes.execute(module, request["recipe"], request["params"], None)
+        probe = request["probe"]
+        answer = grader.probes.execute(module, probe["recipe"], probe["params"], None)
         try:
             payload = json.dumps({"id": request["id"], "answer": answer}, allow_nan=False).encode()
         except (TypeError, ValueError) as error:
