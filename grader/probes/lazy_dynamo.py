@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import sys
 import types
 from typing import Any, Callable
@@ -35,14 +38,51 @@ class StandIn(types.ModuleType):
         return getattr(real_module(), name)
 
 
+class _SubmoduleFinder(importlib.abc.MetaPathFinder):
+    """Before any `torch._dynamo.<submodule>` is imported, the real torch._dynamo replaces the stand-in.
+
+    The real package may import that very submodule while it loads; the import then ends with that module object
+    (never a second copy of it).
+    """
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        if not fullname.startswith(NAME + ".") or not isinstance(sys.modules.get(NAME), StandIn):
+            return None
+        real_module()
+        loaded = sys.modules.get(fullname)
+        return None if loaded is None else importlib.util.spec_from_loader(fullname, _Loaded(loaded))
+
+
+class _Loaded(importlib.abc.Loader):
+    """Hands the import machinery a module that is already loaded, keeping its own spec."""
+
+    def __init__(self, module: types.ModuleType) -> None:
+        self.module, self.spec = module, module.__spec__
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        return self.module
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        module.__spec__ = self.spec
+
+
+_FINDER = _SubmoduleFinder()
+
+
 def install() -> bool:
     """Put the stand-in in place if torch is imported and torch._dynamo is not; whether a stand-in is in place."""
     if NAME in sys.modules or "torch" not in sys.modules:
         return isinstance(sys.modules.get(NAME), StandIn)
-    torch = sys.modules["torch"]
+    spec = importlib.util.find_spec(NAME)  # where the real package lives; nothing of it runs
+    if spec is None or spec.submodule_search_locations is None:
+        return False
     stand_in = StandIn(NAME, "stand-in for torch._dynamo (see grader.probes.lazy_dynamo)")
+    stand_in.__spec__ = spec
+    stand_in.__path__ = list(spec.submodule_search_locations)  # so that `import torch._dynamo.x` reaches the finder
+    if _FINDER not in sys.meta_path:
+        sys.meta_path.insert(0, _FINDER)
     sys.modules[NAME] = stand_in
-    setattr(torch, "_dynamo", stand_in)
+    setattr(sys.modules["torch"], "_dynamo", stand_in)
     return True
 
 
