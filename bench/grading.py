@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
+from grader.batch import default_workers  # noqa: E402
 from grader.checks import EXERCISES  # noqa: E402
 import make_sample_class as sample  # noqa: E402  (fill_in and the sample class's styles and mistakes)
 
@@ -480,7 +481,7 @@ def run_benchmark(args: argparse.Namespace, exercises: list[str], work: Path) ->
     timed = grade_with_kit(submissions, work / "out", args.seed, args.timeout, args.workers)
     kit = kit_scores(work / "out")
     per_student = timed.seconds / len(students)
-    workers = args.workers or cores
+    workers = args.workers or default_workers()
     print(f"\ngrader grade ({workers} workers): {timed.seconds:.1f} s for {len(students)} students = "
           f"{per_student:.2f} s/student, {60 / per_student:.1f} students/min; peak memory {mib(timed.peak_bytes)}")
     target = len(students) / 200 * 120

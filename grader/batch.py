@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import shutil
 import sys
@@ -28,6 +29,12 @@ from grader.sandbox import SandboxRunner
 from grader.submissions import NoSubmissions, Submission, discover
 
 RECORD = "record.json"
+
+
+def default_workers() -> int:
+    """One worker more than cores: the cores stay busy while a worker waits on a child (starting, ending, a stuck
+    loop that only the probe timeout ends); each child still gets at least two thirds of a core on two cores."""
+    return (os.cpu_count() or 1) + 1
 _JUDGING = threading.Lock()  # judges (sympy, torch) run one at a time; children run in parallel
 
 

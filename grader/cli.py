@@ -39,9 +39,10 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from grader.batch import grade
+    from grader.batch import default_workers, grade
 
-    return grade(submissions=Path(args.submissions), out=Path(args.out), workers=args.workers, timeout=args.timeout,
+    workers = default_workers() if args.workers is None else args.workers
+    return grade(submissions=Path(args.submissions), out=Path(args.out), workers=workers, timeout=args.timeout,
                  force=args.force, seed=args.seed, progress=not args.quiet)
 
 
@@ -98,7 +99,7 @@ def parser() -> argparse.ArgumentParser:
     grade = commands.add_parser("grade", help="grade a class of submissions")
     grade.add_argument("submissions", metavar="SUBMISSIONS", help="folder of <student>/ folders or <student>.zip files")
     grade.add_argument("--out", required=True, help="folder for the gradebook, results and feedback pages")
-    grade.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel workers (default: number of cores)")
+    grade.add_argument("--workers", type=int, default=None, help="parallel workers (default: number of cores + 1)")
     grade.add_argument("--timeout", type=float, default=10.0, help="seconds allowed per probe (default: 10)")
     grade.add_argument("--force", action="store_true", help="regrade students whose files have not changed")
     grade.add_argument("--seed", type=int, default=None, help="seed for the randomised inputs (default: fresh)")
