@@ -34,7 +34,22 @@ RECORD = "record.json"
 def default_workers() -> int:
     """One worker more than cores: the cores stay busy while a worker waits on a child (starting, ending, a stuck
     loop that only the probe timeout ends); each child still gets at least two thirds of a core on two cores."""
-    return (os.cpu_count() or 1) + 1
+    return available_cores() + 1
+
+
+def available_cores() -> int:
+    """Cores this process may use: its CPU affinity, capped by a cgroup v2 CPU quota (a container's `--cpus`)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        if quota != "max":
+            cores = min(cores, max(1, int(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, cores)
 _JUDGING = threading.Lock()  # judges (sympy, torch) run one at a time; children run in parallel
 
 
