@@ -98,20 +98,23 @@ def compare_case(
 
 def recognise(value: Any, mistakes: Sequence[Mistake], args: Sequence[Any], kwargs: dict, tolerance: tuple[float, float],
               probe: Probe | None = None, scope: str = "") -> str | None:
-    """The hint of the first known mistake whose answer equals `value`, if any.
+    """The hint of the known mistake whose answer equals `value`; where several do, a hint that names them all.
 
     With a `probe`, each mistake's answer is computed once per batch, cached under `scope` (the part of the answer
     being judged, so that one hint judged on two parts of a result keeps two answers).
     """
+    hints: list[str] = []
     for mistake in mistakes:
         try:
             compute = lambda: mistake.answer(*args, **kwargs)  # noqa: E731
             wrong = compute() if probe is None else once_per_probe(probe, f"mistake:{scope}:{mistake.hint}", compute)
         except Exception:  # a mistake model that does not apply to these inputs
             continue
-        if close(value, wrong, *tolerance):
-            return mistake.hint
-    return None
+        if close(value, wrong, *tolerance) and mistake.hint not in hints:
+            hints.append(mistake.hint)
+    if len(hints) > 1:  # at these inputs the mistakes give the same answer: naming one would be a guess
+        return "at these inputs this answer fits several known mistakes: " + "; or ".join(h.rstrip(".") for h in hints) + "."
+    return hints[0] if hints else None
 
 
 @dataclass(frozen=True)

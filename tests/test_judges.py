@@ -68,3 +68,15 @@ def test_a_file_saved_twice_in_one_second_at_the_same_size_is_graded_afresh(tmp_
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, same mtime
     assert load_module(str(path), "ex_second").f() == 2
     assert not (tmp_path / "__pycache__").exists()
+
+
+def test_where_two_known_mistakes_give_the_same_answer_the_hint_names_both():
+    squared = Mistake("the rate is squared.", lambda epochs, rate: trajectory(epochs, rate ** 2))
+    halved = Mistake("the rate is halved.", lambda epochs, rate: trajectory(epochs, rate / 2))
+    check = make_check(expect(trajectory, "rate**i", [squared, halved]))  # at rate 0.5 both give 0.25
+    verdict = check.judge(check, [(check.probes[0], Returned(trajectory(5, 0.25)))])
+    assert verdict.hint == "at these inputs this answer fits several known mistakes: the rate is squared; or the rate is halved."
+    other = Check("ex04_cost_loss_sgd", "demo", 1, "public", (call("batch_gd", 5, 0.8, names=["epochs", "rate"]),),
+                  expect(trajectory, "rate**i", [squared, halved]))
+    verdict = other.judge(other, [(other.probes[0], Returned(trajectory(5, 0.4)))])
+    assert verdict.hint == "the rate is halved."
