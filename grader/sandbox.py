@@ -225,6 +225,8 @@ class Child:
         if "load_failed" in loaded:
             self._ended(" after a failed import")
             return str(loaded["load_failed"])[:2000]
+        if loaded != {"loaded": True}:  # something the file wrote on the channel while it was imported
+            raise ChildGone("wrote on the grader's channel during import (a file must not write to descriptors it did not open)")
         return None
 
     def ask(self, probe: Probe) -> Outcome:

@@ -137,8 +137,8 @@ def test_tricks_earn_nothing(hostile_class, student):
 def test_forged_output_earns_nothing(hostile_class):
     out = hostile_class[1]
     graded = results(out, "forges_results")
-    assert score(out, "forges_results") <= WITHOUT_LOSS_CURVE
-    assert all(graded[name]["status"] == "failed" for name in LOSS_CURVE)
+    assert score(out, "forges_results") == 0  # it forged frames on the grader's channel at import: nothing it sent counts
+    assert all("wrote on the grader's channel during import" in r["message"] for r in graded.values())
 
 
 def test_no_process_a_submission_started_survives_and_the_gradebook_stays_intact(hostile_class):
