@@ -29,6 +29,7 @@ from grader.sandbox import SandboxRunner
 from grader.submissions import NoSubmissions, Submission, discover
 
 RECORD = "record.json"
+_JUDGING = threading.Lock()  # judges (sympy, torch) run one at a time; children run in parallel
 
 
 def default_workers() -> int:
@@ -50,7 +51,6 @@ def available_cores() -> int:
     except (OSError, ValueError):
         pass
     return max(1, cores)
-_JUDGING = threading.Lock()  # judges (sympy, torch) run one at a time; children run in parallel
 
 
 def grade(*, submissions: Path, out: Path, workers: int, timeout: float, force: bool, seed: int | None, progress: bool) -> int:

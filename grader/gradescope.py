@@ -12,6 +12,7 @@ on the same inputs and `grader grade --seed SEED` reproduces a score; `GRADER_SE
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import random
@@ -26,7 +27,7 @@ import zipfile
 from pathlib import Path
 from typing import Sequence
 
-from grader.files import atomic_write_json
+from grader.files import atomic_write_bytes, atomic_write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDENT = "submission"
@@ -79,16 +80,15 @@ def build_autograder(*, out: Path, seed: int | None = None, report=print) -> Pat
     from grader.bundle import write_kit
 
     seed = random.SystemRandom().randrange(2**31) if seed is None else int(seed)
-    out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="gd-autograder-") as work:
         kit = write_kit(Path(work) / "kit", hidden=True, description="Gradient-descent exercise grader (autograder kit)")
-        temporary = out.with_name(f".{out.name}.tmp")
-        with zipfile.ZipFile(temporary, "w") as archive:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
             _add(archive, "setup.sh", SETUP_SH.format(index=TORCH_CPU_INDEX, torch=torch_requirement()).encode(), executable=True)
             _add(archive, "run_autograder", RUN_AUTOGRADER.format(seed=seed, root_variable=ROOT_VARIABLE).encode(), executable=True)
             for path in sorted(p for p in kit.rglob("*") if p.is_file()):
                 _add(archive, f"kit/{path.relative_to(kit).as_posix()}", path.read_bytes())
-        os.replace(temporary, out)
+    atomic_write_bytes(out, buffer.getvalue())
     if report:
         report(f"Gradescope autograder written to {out} (seed {seed}): upload it as a zip file under "
                f"'Configure Autograder'; students submit their exercise files (.py or .ipynb)")

@@ -83,14 +83,14 @@ def compare_case(
     label: str | None = None,
 ) -> Verdict:
     """Judge one received value against the reference; recognise known mistakes on failure."""
+    place = label or where(check, probe)
     try:
         value = received(got, expected)
         miss = mismatch(value, expected, *tolerance)
     except NotComparable as error:
-        return Verdict.fail(f"{label or where(check, probe)}: {error}")
+        return Verdict.fail(f"{place}: {error}")
     if miss is None:
         return Verdict.ok()
-    place = label or where(check, probe)
     args, kwargs = probe.params.get("args", ()), probe.params.get("kwargs", {})
     return Verdict.fail(failure_message(place, expected, formula, value, miss),
                         recognise(value, mistakes, args, kwargs, tolerance, probe, scope=label or ""))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from grader.files import atomic_write_text
 from grader.model import STUB_MESSAGE
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -59,7 +60,7 @@ def write_exercises(*, solutions: Path = ROOT / "solutions", exercises: Path = R
     for name, text in expected_exercises(solutions).items():
         target = exercises / name
         if not target.exists() or target.read_text() != text:
-            target.write_text(text)
+            atomic_write_text(target, text)
             written.append(target)
     return written
 

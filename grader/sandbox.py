@@ -207,18 +207,18 @@ class Child:
         ready = self.receive(self.limits.timeout + 5.0, " while starting the sandbox")
         return [str(n)[:300] for n in ready.get("ready", [])] if isinstance(ready.get("ready"), list) else []
 
-    def _request(self, request: dict | bytes, timeout: float) -> None:
+    def _request(self, request: dict | bytes, timeout: float, what: str = "") -> None:
         payload = request if isinstance(request, bytes) else json.dumps(request, allow_nan=False).encode()
         try:
             self._send(payload, time.monotonic() + timeout)
         except TimeoutError:
-            raise ChildGone(f"timed out after {timeout:g} s", timed_out=True) from None
+            raise ChildGone(f"timed out after {timeout:g} s{what}", timed_out=True) from None
         except EOFError:
-            raise ChildGone(self._death("")) from None
+            raise ChildGone(self._death(what)) from None
 
     def load(self, exercise: str, path: Path) -> str | None:
         """Fork a fresh process for `exercise` and load the student's file in it: None, or why loading failed."""
-        self._request({"load": {"exercise": exercise, "path": str(path)}}, self.limits.timeout)
+        self._request({"load": {"exercise": exercise, "path": str(path)}}, self.limits.timeout, " during import")
         loaded = self.receive(self.limits.timeout, " during import")
         if "ended" in loaded:
             return self.describe_ending(loaded["ended"], " during import")
@@ -249,7 +249,7 @@ class Child:
     def _ended(self, what: str) -> None:
         message = self.receive(self.limits.timeout, f" while ending the exercise's process{what}")
         if "ended" not in message:
-            raise ChildGone("the exercise's process sent back malformed data")
+            raise ChildGone(f"the exercise's process sent back malformed data{what}")
 
     def stop(self) -> None:
         """Kill the child's whole tree (its PID namespace dies with it) and release everything it held."""
@@ -396,7 +396,8 @@ class Session:
                     self._discard_child()
                 if isinstance(outcome, Raised) and outcome.type_name == "MemoryError":
                     outcome = Lost(f"killed: memory limit {size_text(self.sandbox.limits.memory)}")
-                    loaded = self._unload()
+                    self._unload()
+                    loaded = False
                 outcomes.append(outcome)
         finally:
             if loaded:
@@ -409,18 +410,17 @@ class Session:
             if self.child is None:
                 self.child = self.sandbox.start_child(self.folder)
             return self.child.load(exercise, path)
-        except ChildGone as gone:
+        except ChildGone as gone:  # its reason names the phase: starting the sandbox, or the import
             self._discard_child()
-            return gone.reason if "import" in gone.reason or "sandbox" in gone.reason else f"{gone.reason} during import"
+            return gone.reason
 
-    def _unload(self) -> bool:
-        """End the exercise's process; False (nothing is loaded any more) in every case."""
+    def _unload(self) -> None:
+        """End the exercise's process."""
         try:
             if self.child is not None:
                 self.child.unload()
         except ChildGone:
             self._discard_child()
-        return False
 
     def _discard_child(self) -> None:
         child, self.child = self.child, None

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import secrets
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -218,9 +220,6 @@ def test_a_student_the_grader_cannot_write_is_named_and_the_rest_are_graded(tmp_
 
 
 def test_the_default_workers_follow_the_cores_this_process_may_use():
-    import subprocess
-    import sys
-
     code = "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); from grader.batch import default_workers; print(default_workers())"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "2", done.stderr  # one core allowed: one worker for it, one more to fill its waits

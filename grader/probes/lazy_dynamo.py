@@ -108,13 +108,14 @@ def disable(fn: Callable | None = None, recursive: bool = True, *, reason: str |
     """`fn` run as it is while nothing compiles; torch's `torch._dynamo.disable(fn, ...)` once the real module loads."""
     if fn is None:
         return functools.partial(disable, recursive=recursive, reason=reason, wrapping=wrapping)
-    real: list[Callable] = []
+    real: Callable | None = None
 
     def call(*args: Any, **kwargs: Any) -> Any:
+        nonlocal real
         if not is_real():
             return fn(*args, **kwargs)
-        if not real:
-            real.append(real_module().disable(fn, recursive, reason=reason, wrapping=False))
-        return real[0](*args, **kwargs)
+        if real is None:
+            real = real_module().disable(fn, recursive, reason=reason, wrapping=False)
+        return real(*args, **kwargs)
 
     return functools.wraps(fn)(call) if wrapping else call
