@@ -61,8 +61,13 @@ def _release(args: argparse.Namespace) -> int:
             print(f"wrote {path}")
         return 0
     if not args.out:
-        print("grader release: give --out DIR for the student bundle (or --exercises / --check)", file=sys.stderr)
+        what = "the worked solutions" if args.solutions else "the student bundle (or --exercises / --check)"
+        print(f"grader release: give --out DIR for {what}", file=sys.stderr)
         return 2
+    if args.solutions:
+        written = release.write_worked_solutions(out=Path(args.out))
+        print(f"worked solutions written to {args.out} ({len(written)} files): hand them out after the deadline")
+        return 0
     from grader.bundle import write_bundle
 
     write_bundle(out=Path(args.out))
@@ -110,6 +115,8 @@ def parser() -> argparse.ArgumentParser:
     release.add_argument("--out", help="folder for the student bundle")
     release.add_argument("--exercises", dest="exercises_only", action="store_true", help="regenerate exercises/ from solutions/")
     release.add_argument("--check", action="store_true", help="fail when exercises/ differs from what solutions/ generates")
+    release.add_argument("--solutions", action="store_true",
+                         help="with --out DIR: the worked solutions (.py, .ipynb, README), for after the deadline")
     release.set_defaults(run=_release)
 
     nbgrader = commands.add_parser("nbgrader", help="build an nbgrader course from the exercises")

@@ -1,51 +1,130 @@
-"""solutions/ → exercises/: every answer region becomes a stub that raises NotImplementedError.
+"""solutions/ → exercises/ (the questions) and → worked solutions (the answers, after the deadline).
 
-An answer region is the lines between `### BEGIN SOLUTION` and `### END SOLUTION`; the stub keeps the indentation
-of the BEGIN marker. `exercises/` is generated and committed; `release --check` (and a test) fail when it drifts.
+A solution module marks two kinds of region that students must not receive before the deadline:
+
+- an **answer region** in a code cell, the lines between `### BEGIN SOLUTION` and `### END SOLUTION`; in exercises/
+  it becomes a stub that raises NotImplementedError at the indentation of the BEGIN marker;
+- a **derivation region** in a markdown cell, the lines between `# ### BEGIN SOLUTION` and `# ### END SOLUTION`
+  (the same markers, written as markdown lines); in exercises/ it disappears, and so does a markdown cell that held
+  nothing else.
+
+`exercises/` is generated and committed; `release --check` (and a test) fail when it drifts. `release --solutions`
+writes the worked solutions: the modules whole, derivations included, as .py and .ipynb.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from grader.files import atomic_write_text
 from grader.model import STUB_MESSAGE
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+MARKDOWN_BEGIN, MARKDOWN_END = f"# {BEGIN}", f"# {END}"
 STUB = f'raise NotImplementedError("{STUB_MESSAGE}")'
 ROOT = Path(__file__).resolve().parent.parent
+CELL_HEADER = "# %%"
+EMPTY_MARKDOWN_CELL = re.compile(r"^# %%[^\n]*\[markdown\][^\n]*\n(?:[ \t]*#?[ \t]*\n)*(?=# %%|\Z)", re.M)
 
 
 class ReleaseError(ValueError):
-    """A solution file whose markers do not pair up."""
+    """A solution file whose markers do not pair up, or sit in the wrong kind of cell."""
+
+
+@dataclass(frozen=True)
+class Region:
+    """One marked region: `kind` is "code" (an answer) or "markdown" (a derivation); lines are 0-based indices."""
+
+    kind: str
+    begin: int  # the BEGIN marker's line
+    end: int  # the END marker's line
+    indent: str
+    text: str  # the lines between the markers
+
+
+def _marker(line: str) -> tuple[str, str] | None:
+    """("code" | "markdown", "begin" | "end") for a marker line, else None."""
+    text = line.strip()
+    return {BEGIN: ("code", "begin"), END: ("code", "end"),
+            MARKDOWN_BEGIN: ("markdown", "begin"), MARKDOWN_END: ("markdown", "end")}.get(text)
+
+
+def regions(source: str, filename: str = "<source>") -> list[Region]:
+    """Every marked region of a solution module, validated: markers pair up, do not nest, do not cross a cell
+    boundary, and each kind sits in its kind of cell (answers in code cells, derivations in markdown cells)."""
+    lines = source.splitlines()
+    found, cell, opened = [], "code", None
+    for index, line in enumerate(lines):
+        where = f"{filename}:{index + 1}"
+        if line.startswith(CELL_HEADER):
+            if opened is not None:
+                raise ReleaseError(f"{where}: a new cell starts inside the region opened at line {opened[1] + 1}; "
+                                   f"close it with its END marker first")
+            cell = "markdown" if "[markdown]" in line else "code"
+            continue
+        marker = _marker(line)
+        if marker is None:
+            continue
+        kind, edge = marker
+        if kind != cell:
+            raise ReleaseError(f"{where}: a {kind} marker in a {cell} cell (answers are marked in code cells with "
+                               f"{BEGIN!r}, derivations in markdown cells with {MARKDOWN_BEGIN!r})")
+        if edge == "begin":
+            if opened is not None:
+                raise ReleaseError(f"{where}: {BEGIN} inside another region (opened at line {opened[1] + 1})")
+            opened = (kind, index, line[: len(line) - len(line.lstrip())])
+        else:
+            if opened is None:
+                raise ReleaseError(f"{where}: {END} without a {BEGIN}")
+            _, start, indent = opened
+            found.append(Region(kind, start, index, indent, "\n".join(lines[start + 1 : index])))
+            opened = None
+    if opened is not None:
+        raise ReleaseError(f"{filename}:{opened[1] + 1}: {BEGIN} is never closed")
+    return found
+
+
+def _rewrite(source: str, filename: str, replace: Callable[[Region, list[str]], list[str]]) -> str:
+    """`source` with every marked region (markers included) replaced by `replace(region, its lines)`."""
+    lines = source.splitlines()
+    output, position = [], 0
+    for region in regions(source, filename):
+        output.extend(lines[position : region.begin])
+        output.extend(replace(region, lines[region.begin : region.end + 1]))
+        position = region.end + 1
+    output.extend(lines[position:])
+    text = "\n".join(output) + ("\n" if source.endswith("\n") else "")
+    return EMPTY_MARKDOWN_CELL.sub("", text)
 
 
 def strip_solutions(source: str, filename: str = "<source>") -> str:
-    """The student's version of a solution file: each marked region replaced by a stub at its indentation."""
-    output, inside, begin_line = [], False, 0
-    for number, line in enumerate(source.splitlines(keepends=True), start=1):
-        marker = line.strip()
-        if marker == BEGIN:
-            if inside:
-                raise ReleaseError(f"{filename}:{number}: {BEGIN} inside another region (opened at line {begin_line})")
-            inside, begin_line = True, number
-            indent = line[: len(line) - len(line.lstrip())]
-            output.append(f"{indent}# YOUR CODE HERE\n{indent}{STUB}\n")
-        elif marker == END:
-            if not inside:
-                raise ReleaseError(f"{filename}:{number}: {END} without a {BEGIN}")
-            inside = False
-        elif not inside:
-            output.append(line)
-    if inside:
-        raise ReleaseError(f"{filename}:{begin_line}: {BEGIN} is never closed")
-    return "".join(output)
+    """The student's version of a solution file: each answer region replaced by a stub at its indentation, each
+    derivation removed."""
+    def replace(region: Region, marked: list[str]) -> list[str]:
+        if region.kind == "markdown":
+            return []
+        return [f"{region.indent}# YOUR CODE HERE", f"{region.indent}{STUB}"]
+
+    return _rewrite(source, filename, replace)
+
+
+def without_derivations(source: str, filename: str = "<source>") -> str:
+    """The solution file as a student hands it in: answers kept (markers and all), derivations removed."""
+    return _rewrite(source, filename, lambda region, marked: [] if region.kind == "markdown" else marked)
+
+
+def worked_solution(source: str, filename: str = "<source>") -> str:
+    """The solution file as released after the deadline: everything kept, the derivations' marker lines dropped."""
+    return _rewrite(source, filename, lambda region, marked: marked[1:-1] if region.kind == "markdown" else marked)
 
 
 def solution_regions(source: str) -> list[str]:
-    """The text of every answer region (to prove that none of it reaches a student)."""
-    return re.findall(rf"{re.escape(BEGIN)}\n(.*?)\n[ \t]*{re.escape(END)}", source, flags=re.S)
+    """The text of every answer and derivation region (to prove that none of it reaches a student). A derivation's
+    lines are returned as the module holds them, markdown lines with their leading `# `."""
+    return [region.text for region in regions(source)]
 
 
 def expected_exercises(solutions: Path) -> dict[str, str]:
@@ -71,3 +150,59 @@ def drifted(*, solutions: Path = ROOT / "solutions", exercises: Path = ROOT / "e
     present = {p.name for p in exercises.glob("ex*.py")}
     stale = [name for name, text in expected.items() if not (exercises / name).exists() or (exercises / name).read_text() != text]
     return sorted(stale + sorted(present - set(expected)))
+
+
+# ------------------------------------------------------------------------------------------ worked solutions
+
+SOLUTIONS_README = """# Worked solutions
+
+These are the reference solutions of the gradient-descent exercises, released after the deadline. Each exercise
+comes twice, with the same content: `exNN_*.py` (jupytext percent format: `# %%` starts a code cell,
+`# %% [markdown]` a text cell) and `exNN_*.ipynb` (the same cells as a notebook).
+
+Compared with the exercise files you worked on, they hold
+
+- the code of every function, between `### BEGIN SOLUTION` and `### END SOLUTION` (where your file had
+  `raise NotImplementedError`), and
+- the worked derivations that the exercises asked for (the derivatives, the matrix-derivative homework, the
+  flattened sizes), as text cells next to the question they answer.
+
+Any answer that passes the checks is right; these show one way to get there. Run one as a script
+(`python ex02_derivative.py`) to see its demonstration, or check it like your own work:
+`grader check ex02_derivative --path .`
+
+Files: {files}
+"""
+
+
+def notebook_json(percent_source: str) -> str:
+    """The .ipynb text of a jupytext percent-format module."""
+    try:
+        import jupytext
+    except ImportError as error:  # an instructor-only path: the student bundle never calls it
+        raise ReleaseError("writing the worked solutions as notebooks needs jupytext: "
+                           "pip install 'gd-grader[nbgrader]' (or pip install jupytext), then run it again") from error
+    notebook = jupytext.reads(percent_source, fmt="py:percent")
+    notebook.metadata.pop("jupytext", None)
+    for number, cell in enumerate(notebook.cells, start=1):
+        cell.id = f"cell-{number}"  # stable ids: the same source gives the same bytes
+    notebook.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    return jupytext.writes(notebook, fmt="ipynb")
+
+
+def write_worked_solutions(*, out: Path, solutions: Path = ROOT / "solutions") -> list[Path]:
+    """`out/exNN_*.py`, `out/exNN_*.ipynb` and `out/README.md`: the worked solutions; returns the files written."""
+    modules = sorted(solutions.glob("ex*.py"))
+    if not modules:
+        raise ReleaseError(f"no solution modules in {solutions}: expected files such as {solutions / 'ex01_linear_model.py'}")
+    worked = {path.stem: worked_solution(path.read_text(), str(path)) for path in modules}  # validates every file first
+    notebooks = {stem: notebook_json(text) for stem, text in worked.items()}
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for stem, text in worked.items():
+        for path, content in ((out / f"{stem}.py", text), (out / f"{stem}.ipynb", notebooks[stem])):
+            atomic_write_text(path, content)
+            written.append(path)
+    readme = out / "README.md"
+    atomic_write_text(readme, SOLUTIONS_README.format(files=", ".join(f"`{stem}`" for stem in worked)))
+    return written + [readme]

@@ -1,6 +1,7 @@
 """Regenerate `sample_class/`: a dozen synthetic students for `grader grade sample_class --out graded`.
 
-Every student's file is built from `solutions/<exercise>.py` the way a student fills in `exercises/`: each answer
+Every student's file is built from `solutions/<exercise>.py` (its worked derivations left out) the way a student fills in
+`exercises/`: each answer
 region is replaced by that student's code (the markers disappear). By default the code is the solution's own;
 a student may override a function's body (another correct style, or a common mistake), leave a file out, break
 its syntax, or loop forever at import. Overrides are written against SPEC.md's signatures, not the solutions'
@@ -146,10 +147,7 @@ def stub(exercise: str) -> Change:
     """The untouched stub from exercises/ (regenerated from the solution, as `grader release` does)."""
 
     def change(_: str) -> str:
-        sys.path.insert(0, str(ROOT))
-        from grader.release import strip_solutions
-
-        return strip_solutions((SOLUTIONS / f"{exercise}.py").read_text())
+        return kit_release().strip_solutions((SOLUTIONS / f"{exercise}.py").read_text())
 
     return change
 
@@ -226,8 +224,19 @@ STUDENTS = [
 # ------------------------------------------------------------------------------------------------- writing
 
 
+def kit_release():
+    """grader.release from this checkout (it splits a solution module into what students receive and the rest)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from grader import release
+
+    return release
+
+
 def available_solutions() -> dict[str, str]:
-    return {e: (SOLUTIONS / f"{e}.py").read_text() for e in EXERCISES if (SOLUTIONS / f"{e}.py").is_file()}
+    """Exercise -> its solution module as a student's file would read: the answers in, the worked derivations out."""
+    strip = kit_release().without_derivations
+    return {e: strip((SOLUTIONS / f"{e}.py").read_text()) for e in EXERCISES if (SOLUTIONS / f"{e}.py").is_file()}
 
 
 def zip_bytes(files: dict[str, str], folder: str | None) -> bytes:
