@@ -5,19 +5,23 @@
 # the calculus and an optimizer doing the update.
 #
 # **Model and data.** H(x) = W·x, one weight and no bias. The toy data maps every input to itself,
-# x = y = [[1], [2], [3]], so the best weight is W = 1.
+# x = y = [[1], [2], [3]] (shape (m, 1) with m = 3), so the best weight is W = 1.
 #
 # **Cost.** The mean squared error over the m samples: cost(W) = (1/m) Σᵢ (W·xᵢ − yᵢ)².
 #
-# **Gradient.** Differentiating each square with the chain rule brings down a factor 2 and an inner derivative xᵢ:
-# ∂cost/∂W = (2/m) Σᵢ (W·xᵢ − yᵢ)·xᵢ. The update is W ← W − α·∂cost/∂W with learning rate α.
+# **Gradient — ∂cost/∂W = ?** `manual_gd` must not use autograd: derive ∂cost/∂W by hand, with the chain rule of
+# Exercise 2 for each square and the linearity of Exercise 4 for the mean, and compute it with tensor operations.
+# The update is W ← W − α·∂cost/∂W with learning rate α.
 #
-# On the toy data with α = 0.15 the weight goes 0 → 1.4 → 0.84 → 1.064 → 0.974 …: each step overshoots W = 1 and
-# lands a little closer on the other side, because the gradient there is (2/3)·14·(W − 1) and α·(28/3) = 1.4 > 1.
+# Self-check, on the toy data with α = 0.15: the weight goes W = 0.000, 1.400, 0.840, 1.064, 0.974, … and the cost
+# 4.666667, 0.746667, 0.119467, …: each step overshoots W = 1 and lands a little closer on the other side.
 #
 # **Tensors keep their dtype and device.** Every tensor you create (the weight, a zero gradient) should be made
 # `like` the inputs (`torch.zeros(1, dtype=x.dtype, device=x.device)`), so that the same function runs in float64,
 # or on a GPU, without changes. Return plain numbers: `tensor.item()` turns a one-element tensor into a float.
+#
+# **`manual_gd(x_train, y_train, lr=0.15, epochs=10) -> list[(W, cost)]`**: W starts at 0. For epoch = 0, 1, …,
+# epochs (that is epochs + 1 entries) append the pair (W, cost at W) as two floats, *then* update W.
 
 # %%
 from typing import Sequence
@@ -30,7 +34,7 @@ Y_TRAIN = [[1.0], [2.0], [3.0]]
 
 # %%
 def manual_gd(x_train: torch.Tensor, y_train: torch.Tensor, lr: float = 0.15, epochs: int = 10) -> list[tuple[float, float]]:
-    """Gradient descent on cost(W) = mean((W·x − y)²) with the hand-derived gradient (2/m) Σ (W·x − y)·x.
+    """Gradient descent on cost(W) = mean((W·x − y)²) with a hand-derived gradient, no autograd.
 
     For epoch = 0..epochs: record (W, cost at W), then update W. Returns epochs + 1 pairs of floats.
     """
@@ -46,9 +50,16 @@ def manual_gd(x_train: torch.Tensor, y_train: torch.Tensor, lr: float = 0.15, ep
 # in `W.grad` across calls to `backward()`, so each iteration starts with `optimizer.zero_grad()`; forgetting it
 # adds up all past gradients and the descent goes astray.
 #
-# One of the lectures wrote the gradient as the plain sum Σ (W·x − y)·x, without the factor 2/m, with α = 0.1, and
-# printed the very same table as the true gradient with α = 0.15. That is no accident: a constant factor in the
-# gradient can be moved into the learning rate. `equivalent_lr` finds the rate that makes the two agree.
+# **`optim_gd(x_train, y_train, lr=0.15, epochs=10) -> list[(W, cost)]`**: the same table as `manual_gd`, with W a
+# tensor created with `requires_grad=True` (like the inputs), `torch.optim.SGD`, `zero_grad()`, `backward()` and
+# `step()`.
+#
+# **The equivalent learning rate — α = ?** One of the lectures wrote its "gradient" as the plain sum
+# Σᵢ (W·xᵢ − yᵢ)·xᵢ with learning rate `lr_sum` = 0.1, and printed the very same table as the loop above with
+# α = 0.15 on the m = 3 toy samples. That is no accident: a constant factor in the gradient can be moved into the
+# learning rate. **`equivalent_lr(lr_sum, m) -> float`** returns the α for which a step along the true ∂cost/∂W
+# (the one you derived for `manual_gd`) is the same as a step of `lr_sum` along that plain sum, for any W and any
+# data of m samples. Compare the two expressions and solve for α (the lecture's pair is your self-check).
 
 # %%
 def optim_gd(x_train: torch.Tensor, y_train: torch.Tensor, lr: float = 0.15, epochs: int = 10) -> list[tuple[float, float]]:
@@ -58,7 +69,7 @@ def optim_gd(x_train: torch.Tensor, y_train: torch.Tensor, lr: float = 0.15, epo
 
 
 def equivalent_lr(lr_sum: float, m: int) -> float:
-    """The rate α with α·(2/m)·Σ(W·x − y)·x = lr_sum·Σ(W·x − y)·x, i.e. α = lr_sum·m/2."""
+    """The learning rate α whose steps along the true ∂cost/∂W equal steps of `lr_sum` along Σ(W·x − y)·x, for m samples."""
     # YOUR CODE HERE
     raise NotImplementedError("replace this line with your code")
 
@@ -66,16 +77,23 @@ def equivalent_lr(lr_sum: float, m: int) -> float:
 # %% [markdown]
 # ## A line with a bias
 #
-# H(x) = w·x + b on x = [1, 2, 3, 4], y = 2x. Now two parameters start at 0 and both get gradients from one
+# H(x) = w·x + b, fitted to x = [1, 2, 3, 4], y = 2x. Now two parameters start at 0 and both get gradients from one
 # `backward()`. This time the update is written by hand inside `torch.no_grad()` (so the update itself is not
 # recorded), and the gradients are zeroed after it with `w.grad.zero_()`.
 #
-# After 100 epochs with α = 0.01 the line is w ≈ 1.8463, b ≈ 0.4518: still on its way to (2, 0). A tutorial printed
-# w = 2.0, b ≈ 0 for exactly this code; its own computation does not produce that, and this kit follows the
-# computation. `losses[i]` is the loss before update i, so `losses[0]` is the loss at w = b = 0.
+# **`fit_linear(x, y, lr=0.01, epochs=100) -> (w, b, losses)`**: x and y are 1-d tensors of the same length; w and b
+# are tensors like x (same dtype and device) starting at 0 with `requires_grad=True`. Each epoch: the MSE loss
+# mean((w·x + b − y)²), `backward()`, the update w ← w − lr·w.grad (and the same for b) under `torch.no_grad()`,
+# then zero both gradients. Return w and b as floats, and `losses`, the list of the `epochs` loss values, `losses[i]`
+# being the loss *before* update i. Self-check: on this data `losses[0]` is 30.0 (the loss at w = b = 0).
 #
-# `mse` is the cost on its own: the mean over the samples of (true − predicted)². For true scores 480, 520, 710, 680
-# and predictions 440, 530, 620, 710 the squared errors are 1600, 100, 8100, 900, whose mean is 2675.
+# A tutorial printed w = 2.0 and b ≈ 0 after 100 epochs of exactly this code. Its own computation does not produce
+# that: run yours and look at where the line really is after 100 epochs at lr = 0.01. The kit follows the
+# computation, not the printout.
+#
+# **`mse(y_true, y_pred) -> float`** is the cost on its own: the mean over the samples of (true − predicted)², for
+# two tensors of the same shape. The lecture's example — true scores 480, 520, 710, 680, predictions 440, 530, 620,
+# 710 — gives 2675.0.
 
 # %%
 def fit_linear(x: torch.Tensor, y: torch.Tensor, lr: float = 0.01, epochs: int = 100) -> tuple[float, float, list[float]]:
@@ -93,14 +111,15 @@ def mse(y_true: torch.Tensor, y_pred: torch.Tensor) -> float:
 # %% [markdown]
 # ## One number, minimised by autograd
 #
-# y = (x − 3)² + 4 has its minimum 4 at x = 3, and dy/dx = 2(x − 3). Starting at x = 5 with α = 0.1:
-# y = 8, dy/dx = 4, and the step moves x to 5 − 0.1·4 = 4.6; then y = 6.56, dy/dx = 3.2, x = 4.28, and so on.
+# y = (x − 3)² + 4 has its minimum 4 at x = 3. Here autograd finds dy/dx: no hand derivation is needed.
 #
-# With α = 1 the step is x − 2(x − 3) = 6 − x: it jumps from 5 to 1 and back to 5 forever. A learning rate can be
-# too large even for a perfect bowl.
+# **`descend_scalar(x0=5.0, lr=0.1, steps=10) -> list[(y, grad, x)]`** keeps x as a float32 tensor created from `x0`
+# with `requires_grad=True`, as the lecture does, and minimises y with `torch.optim.SGD([x], lr=lr)`:
+# `zero_grad()`, compute y, `backward()`, `step()`. For every step it appends three floats: y *before* the step,
+# the gradient dy/dx used by the step, and x *after* the step (`steps` entries).
 #
-# `descend_scalar` keeps x as a float32 tensor with `requires_grad=True`, as the lecture does, and for every step
-# records y *before* the step, the gradient, and x *after* the step.
+# Self-check from the lecture: with lr = 0.1 the first rows are (8.0, 4.0, 4.6) and (6.56, 3.2, 4.28). With lr = 1.0
+# x jumps from 5 to 1 and back to 5 forever: a learning rate can be too large even for a perfect bowl.
 
 # %%
 def descend_scalar(x0: float = 5.0, lr: float = 0.1, steps: int = 10) -> list[tuple[float, float, float]]:

@@ -1,10 +1,9 @@
 """Regenerate `sample_class/`: a dozen synthetic students for `grader grade sample_class --out graded`.
 
-Every student's file is built from `solutions/<exercise>.py` (its worked derivations left out) the way a student fills in
-`exercises/`: each answer
-region is replaced by that student's code (the markers disappear). By default the code is the solution's own;
-a student may override a function's body (another correct style, or a common mistake), leave a file out, break
-its syntax, or loop forever at import. Overrides are written against SPEC.md's signatures, not the solutions'
+Every student's file is built from `solutions/<exercise>.py` (its worked derivations left out) the way a student
+fills in `exercises/`: each answer region is replaced by that student's code (the markers disappear). By default the
+code is the solution's own; a student may override a function's body (another correct style, or a common mistake),
+leave a file out, break its syntax, or loop forever at import. Overrides are written against SPEC.md's signatures, not the solutions'
 text, so the class survives edits of the solutions; a stale override (a function that no longer exists) stops
 the script with a clear message.
 

@@ -26,6 +26,16 @@
 # *before* that epoch's step.
 #
 # After training, the network should predict about 5, 4 and 5 at x = 2, 3 and 4, the values of (x − 3)² + 4.
+#
+# ## What to write
+#
+# - `make_data(n=1000, noise_std=0.5, seed=0) -> (x, y)`: two float32 tensors of shape (n, 1) as above, drawn only
+#   from a `torch.Generator` seeded with `seed` (same seed, same data; the global random state untouched).
+# - `build_mlp() -> torch.nn.Sequential`: exactly Linear(1, 10), ReLU, Linear(10, 30), ReLU, Linear(30, 10), ReLU,
+#   Linear(10, 1), in that order.
+# - `train(model, x, y, lr=0.01, epochs=1000) -> list[float]`: full-batch training with `torch.optim.Adam(lr=lr)` and
+#   the MSE loss, on the device of the model's parameters; returns `epochs` floats, the loss of each epoch computed
+#   before that epoch's step.
 
 # %%
 import torch

@@ -12,9 +12,10 @@
 # and, when A is invertible, [x, y] = A⁻¹b. For a 2×2 matrix, A⁻¹ = (1/det A)·[[d, −b], [−c, a]] with
 # det A = a·d − b·c; here det A = −3 + 2 = −1, and the lines meet at (−2, −2).
 #
-# For lines y = a₁x + c₁ and y = a₂x + c₂ the determinant is −a₁ + a₂: it vanishes exactly when the slopes are
-# equal. Then the lines are parallel (no intersection) or identical (infinitely many), and there is no single
-# answer to return: `solve_lines` raises `ValueError`.
+# **`solve_lines(a1, c1, a2, c2) -> (x, y)`**: where y = a1·x + c1 meets y = a2·x + c2, two floats, found the same
+# way (write the system as A·[x, y] = b and apply A⁻¹). When the two lines have no single intersection — parallel
+# (none) or identical (infinitely many) — A is singular: raise `ValueError` with a message saying so instead of
+# inverting it. Self-check: `solve_lines(3, 4, 2, 2)` is (−2, −2).
 
 # %%
 import numpy as np
@@ -36,45 +37,66 @@ def solve_lines(a1: float, c1: float, a2: float, c2: float) -> tuple[float, floa
 # %% [markdown]
 # ## Derivatives with respect to a vector
 #
-# Take A of shape (m, n), x of shape (n,) and b of shape (m,). A vector-valued y(x) has one partial derivative
-# ∂yⱼ/∂xᵢ for every pair (i, j). This kit arranges them in the **denominator layout**: the derivative dy/dx is the
-# (n, len(y)) matrix whose row i holds the derivatives with respect to xᵢ — x's index runs down, y's across. The
-# derivative of a scalar is then a vector shaped like x: exactly the gradient used by gradient descent. (The
-# *numerator layout* is the transpose; both appear in books, so always check which one is meant.)
+# The homework's Q5 asks for four derivatives — answer them yourself, then code them:
 #
-# **Affine map.** yⱼ = Σₖ Aⱼₖ xₖ + bⱼ, so ∂yⱼ/∂xᵢ = Aⱼᵢ. Entry [i, j] of the derivative is Aⱼᵢ: the
-# derivative is Aᵀ, of shape (n, m).
+# 1. y = Ax + b with A of shape (m, n), x of shape (n,), b of shape (m,): dy/dx = ?
+# 2. y = xᵀA + bᵀ with A of shape (n, m), x of shape (n,), b of shape (m,): dy/dx = ?
+# 3. q = xᵀBx with B of shape (n, n): dq/dx = ?
+# 4. Q = (Ax − b)ᵀ(Ax − b) = ‖Ax − b‖²: dQ/dx = ?
 #
-# **Row form.** y = xᵀA + bᵀ with A of shape (n, m): yⱼ = Σₖ xₖ Aₖⱼ + bⱼ, so ∂yⱼ/∂xᵢ = Aᵢⱼ and the derivative
-# is A itself.
+# **The layout convention.** A vector-valued y(x) has one partial derivative ∂yⱼ/∂xᵢ for every pair (i, j). This
+# kit arranges them in the **denominator layout**: dy/dx is the (n, len(y)) matrix whose entry [i, j] is ∂yⱼ/∂xᵢ —
+# x's index runs down the rows, y's across the columns. The derivative of a scalar is then a vector shaped like x
+# (shape (n,)): exactly the gradient used by gradient descent. (The *numerator layout* is the transpose; both
+# appear in books, so always check which one is meant.)
 #
-# **Quadratic form.** q = xᵀBx = Σₖ Σₗ xₖ Bₖₗ xₗ. Differentiating by xᵢ catches xᵢ once as the left factor
-# (Σₗ Bᵢₗ xₗ = (Bx)ᵢ) and once as the right one (Σₖ xₖ Bₖᵢ = (Bᵀx)ᵢ), so dq/dx = (B + Bᵀ)x. Only for a
-# symmetric B is that 2Bx. A lecture slide wrote B + Bᵀ alone: that matrix is the *second* derivative (the
-# Hessian) of q; the gradient still has the x.
+# **Method: write it in components.** Expand y (or q, Q) as sums over indices, differentiate with respect to one
+# xᵢ (every other component is a constant), and read the result back as a matrix or vector expression. For a
+# composition, the chain rule in this layout multiplies the derivatives right to left: if Q = g(r) and r = h(x),
+# then dQ/dx = (dr/dx)·(dQ/dr).
 #
-# **Least squares.** Q = (Ax − b)ᵀ(Ax − b) = ‖Ax − b‖². With r = Ax − b, Q = rᵀr, dQ/dr = 2r, and the chain rule
-# with dr/dx = Aᵀ (denominator layout, so the factors multiply right to left) gives dQ/dx = 2Aᵀ(Ax − b).
-# Setting it to zero gives the normal equations AᵀAx = Aᵀb.
+# Worked on a *different* function: y = (x₁², x₁·x₂) for x = (x₁, x₂). Then ∂y₁/∂x₁ = 2x₁, ∂y₁/∂x₂ = 0,
+# ∂y₂/∂x₁ = x₂, ∂y₂/∂x₂ = x₁, and in the denominator layout (row i = ∂/∂xᵢ, column j = yⱼ)
+#
+#     dy/dx = [[2x₁, x₂],
+#              [0,   x₁]]
+#
+# For a scalar, f(x) = Σₖ xₖ³ gives ∂f/∂xᵢ = 3xᵢ², so df/dx is the vector (3x₁², …, 3xₙ²), shaped like x.
+#
+# **A slide to check.** For question 3 a lecture slide gives the answer B + Bᵀ. Hold it against the layout: the
+# derivative of the scalar q must be a vector of shape (n,), and B + Bᵀ is an (n, n) matrix. Derive dq/dx yourself
+# (write q = Σₖ Σₗ xₖ Bₖₗ xₗ and note that xᵢ appears in both factors), and work out what the slide's matrix is
+# instead.
+#
+# ## What to write
+#
+# numpy float64 arrays in, numpy arrays out:
+#
+# - `grad_affine(A, b, x)`: question 1, shape (n, m).
+# - `grad_row_affine(A, b, x)`: question 2, A of shape (n, m), result shape (n, m).
+# - `grad_quadratic_form(B, x)`: question 3, shape (n,). B need not be symmetric.
+# - `grad_least_squares(A, b, x)`: question 4, shape (n,).
+#
+# The arguments you do not need (b, or x for a derivative that does not depend on it) are still taken, in that order.
 
 # %%
 def grad_affine(A: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """d(Ax + b)/dx in denominator layout: Aᵀ, shape (n, m)."""
+    """d(Ax + b)/dx in the denominator layout, shape (n, m)."""
     return A.T.copy()
 
 
 def grad_row_affine(A: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """d(xᵀA + bᵀ)/dx for A of shape (n, m): A itself, shape (n, m)."""
+    """d(xᵀA + bᵀ)/dx for A of shape (n, m), in the denominator layout: shape (n, m)."""
     return A.copy()
 
 
 def grad_quadratic_form(B: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """d(xᵀBx)/dx = (B + Bᵀ)x, shape (n,)."""
+    """d(xᵀBx)/dx for a square (not necessarily symmetric) B, shape (n,)."""
     return (B + B.T) @ x
 
 
 def grad_least_squares(A: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """d((Ax − b)ᵀ(Ax − b))/dx = 2Aᵀ(Ax − b), shape (n,)."""
+    """d((Ax − b)ᵀ(Ax − b))/dx, shape (n,)."""
     return 2 * A.T @ (A @ x - b)
 
 
@@ -82,17 +104,23 @@ def grad_least_squares(A: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarra
 # ## The same derivations with symbols
 #
 # sympy matrices of symbols follow the same algebra: `B.T` transposes, `*` is the matrix product. Here x and b are
-# column matrices (shape (n, 1) and (m, 1)) and each function returns the gradient as a column matrix. One can
-# check the formula by brute force: build q from the symbols and differentiate it by each xᵢ in turn.
+# column matrices (shapes (n, 1) and (m, 1)), and each function returns its gradient as a column matrix of shape
+# (n, 1), built from the arguments it is given (any symbols, any size):
+#
+# - `quadratic_form_gradient_sym(B, x) -> sympy.Matrix`: the answer to question 3;
+# - `least_squares_gradient_sym(A, b, x) -> sympy.Matrix`: the answer to question 4.
+#
+# You can check a formula by brute force: build q from the symbols and differentiate it by each xᵢ in turn
+# (`sympy.diff(q, x[i])`).
 
 # %%
 def quadratic_form_gradient_sym(B: sympy.Matrix, x: sympy.Matrix) -> sympy.Matrix:
-    """(B + Bᵀ)x for a square sympy matrix B and a column matrix x."""
+    """d(xᵀBx)/dx as a column matrix, for a square sympy matrix B and a column matrix x."""
     return (B + B.T) * x
 
 
 def least_squares_gradient_sym(A: sympy.Matrix, b: sympy.Matrix, x: sympy.Matrix) -> sympy.Matrix:
-    """2Aᵀ(Ax − b) for sympy matrices; b and x are column matrices."""
+    """d((Ax − b)ᵀ(Ax − b))/dx as a column matrix, for sympy matrices; b and x are column matrices."""
     return 2 * A.T * (A * x - b)
 
 
@@ -100,13 +128,15 @@ def least_squares_gradient_sym(A: sympy.Matrix, b: sympy.Matrix, x: sympy.Matrix
 # ## Least squares by gradient descent
 #
 # An overdetermined system Ax ≈ b (more equations than unknowns) has no exact solution; least squares picks the x
-# with the smallest ‖Ax − b‖². Instead of solving the normal equations, walk downhill: from x = 0 repeat
-# x ← x − lr·2Aᵀ(Ax − b). The largest safe step depends on the largest eigenvalue of 2AᵀA; below it, the iterates
-# approach the answer `numpy.linalg.lstsq` gives.
+# with the smallest Q = ‖Ax − b‖². Instead of solving for it directly, walk downhill on Q.
+#
+# **`least_squares_gd(A, b, lr, steps) -> numpy.ndarray`**: start at x = 0 (shape (n,), float64) and make exactly
+# `steps` updates x ← x − lr·dQ/dx, with the gradient of question 4 (your `grad_least_squares`); return x. For a
+# small enough lr and enough steps it meets `numpy.linalg.lstsq(A, b)`; too large an lr makes it diverge.
 
 # %%
 def least_squares_gd(A: np.ndarray, b: np.ndarray, lr: float, steps: int) -> np.ndarray:
-    """`steps` gradient-descent updates x ← x − lr·2Aᵀ(Ax − b) from x = 0; returns x, shape (n,)."""
+    """`steps` gradient-descent updates x ← x − lr·dQ/dx from x = 0; returns x, shape (n,)."""
     x = np.zeros(A.shape[1])
     for _ in range(steps):
         x = x - lr * grad_least_squares(A, b, x)

@@ -58,17 +58,29 @@ def loss_curve(xs: Sequence[float], ys: Sequence[float], ws: Sequence[float]) ->
 # %% [markdown]
 # ## Grid search and divide and conquer
 #
-# `bounds` holds one `(lo, hi)` pair per weight, so d = len(bounds). Each axis is `numpy.linspace(lo, hi, n)` and
-# every combination is tried in `itertools.product` order: `cost_fn` receives one tuple of d floats per grid point,
-# n^d calls in all. The best point is the first one with the smallest cost.
+# **`grid_search(cost_fn, bounds, n)`** — `bounds` holds one `(lo, hi)` pair per weight, so d = len(bounds). Each
+# axis is `numpy.linspace(lo, hi, n)`, and the points of the grid are visited in `itertools.product` order (the
+# last axis changes fastest). `cost_fn` takes one tuple of d Python floats and returns a number; call it exactly once
+# per grid point, n^d calls in all, and never again. Return `(best_point, evaluations)`: `best_point` is the tuple of
+# d floats with the smallest cost — on a tie, the point visited *first* — and `evaluations` is the number of calls
+# you made, n^d.
 #
-# `refine_search` runs that grid for `rounds` rounds. After each round every axis shrinks to one grid step on either
-# side of that round's best point, `(max(lo, best − step), min(hi, best + step))` with step = (hi − lo)/(n − 1), never
-# leaving the current bounds. It returns the best point seen in any round and rounds · n^d evaluations.
+# **`refine_search(cost_fn, bounds, n=4, rounds=2)`** (n ≥ 2) runs that grid `rounds` times. After each round every
+# axis shrinks around *that round's* best point b: with step = (hi − lo)/(n − 1) on that axis, the new bounds are
+# `(max(lo, b − step), min(hi, b + step))`, so they never leave the current ones. It returns
+# `(best_point, evaluations)` where
+#
+# - `best_point` is the best point seen in *any* round (a later round can do worse than an earlier one when the
+#   cost is not a bowl), ties going to the point evaluated first;
+# - `evaluations` is rounds · n^d, and that is also exactly how many times `cost_fn` may be called: keep the cost of
+#   every point you evaluate instead of calling `cost_fn` again (for example on the best point at the end).
+#
+# Self-check on the lecture's data with one weight: `grid_search(lambda p: cost(XS, YS, p[0]), [(0.0, 4.0)], 5)`
+# visits w = 0, 1, 2, 3, 4 and returns `((2.0,), 5)`.
 
 # %%
 def grid_search(cost_fn: Callable, bounds: Sequence[tuple[float, float]], n: int) -> tuple[tuple[float, ...], int]:
-    """Exhaustive search over an n-point grid per axis: (best point, number of evaluations = n**d)."""
+    """Exhaustive search over an n-point grid per axis, one `cost_fn` call per point: (best point, n**d)."""
     axes = [np.linspace(lo, hi, n) for lo, hi in bounds]
     best_point, best_cost, evaluations = None, None, 0
     for point in itertools.product(*axes):
@@ -81,7 +93,8 @@ def grid_search(cost_fn: Callable, bounds: Sequence[tuple[float, float]], n: int
 
 
 def refine_search(cost_fn: Callable, bounds: Sequence[tuple[float, float]], n: int = 4, rounds: int = 2) -> tuple[tuple[float, ...], int]:
-    """Divide and conquer: `rounds` grids, each shrunk around the previous best; (best point, rounds * n**d)."""
+    """Divide and conquer: `rounds` grids, each shrunk around the previous round's best; (best point seen,
+    rounds * n**d), calling `cost_fn` exactly rounds * n**d times."""
     bounds = [(float(lo), float(hi)) for lo, hi in bounds]
     best_point, best_cost, evaluations = None, None, 0
     for _ in range(rounds):

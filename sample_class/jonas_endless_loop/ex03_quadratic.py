@@ -5,19 +5,18 @@
 #
 #     ŷ = x²·w2 + x·w1 + b,        loss = (ŷ − y)²
 #
-# **Exercise 3-1: the gradient.** Write e = ŷ − y for the error, so loss = e². As before, d(e²)/de = 2e, and the
-# chain rule multiplies that by how the error moves with each parameter. The error is linear in every parameter,
-# and its slope is the factor the parameter is multiplied by in ŷ:
+# **Mind the names.** Here, as in the lecture's Exercise 3-1, **w2 multiplies x²** and **w1 multiplies x**. Another
+# lecture writes the same model as w1·x² + w2·x + b, with the two names swapped; follow this file's convention
+# everywhere below (a gradient of w1 taken from the other convention belongs to w2 here).
 #
-#     ∂ŷ/∂w1 = x,    ∂ŷ/∂w2 = x²,    ∂ŷ/∂b = 1
+# **Exercise 3-1: the gradient — ∂loss/∂w1 = ?, ∂loss/∂w2 = ?, ∂loss/∂b = ?** Derive the three partial
+# derivatives by hand before you code them.
 #
-# so
-#
-#     ∂loss/∂w1 = 2·(ŷ − y)·x
-#     ∂loss/∂w2 = 2·(ŷ − y)·x²
-#     ∂loss/∂b  = 2·(ŷ − y)
-#
-# The three share the factor 2·(ŷ − y); only the inner factor differs. `sympy` derives the same expressions.
+# *Method.* A partial derivative with respect to one parameter treats every other parameter (and x, y) as a
+# constant; then the chain rule of Exercise 2 applies as for a single variable. A worked example on a *different*
+# function: for h(u, v) = sin(u·t + v) with a constant t, holding v fixed gives ∂h/∂u = cos(u·t + v)·t, and holding u
+# fixed gives ∂h/∂v = cos(u·t + v)·1. The outer derivative is shared; only the inner factor — how the inside moves
+# with that one parameter — differs. `sympy.diff(expr, u)` computes exactly this partial derivative.
 #
 # **Exercise 3-2: training.** Stochastic gradient descent visits the samples one after another. At each sample it
 # takes all three partial derivatives *at the current parameters*, and only then moves every parameter:
@@ -28,6 +27,18 @@
 # prediction made with a parameter that already moved, which is a different (and wrong) algorithm. After each pass
 # over the data (an epoch) we record the parameters and the cost — the mean loss over all the samples — measured at
 # those new parameters, after the epoch's updates.
+#
+# ## What to write
+#
+# - `forward(x, w1, w2, b) -> float`: ŷ = x²·w2 + x·w1 + b.
+# - `loss(x, y, w1, w2, b) -> float`: (ŷ − y)².
+# - `gradient_exprs() -> dict` with exactly the keys `"w1"`, `"w2"`, `"b"`, each the sympy expression of that partial
+#   derivative of the loss, in the module's symbols `x, y, w1, w2, b = sympy.symbols("x y w1 w2 b")`. Any equivalent
+#   form is right (factored or expanded).
+# - `gradients(x, y, w1, w2, b) -> (d_w1, d_w2, d_b)`: their values at the given numbers, as a tuple in that order.
+# - `train(xs, ys, w1=0.0, w2=0.0, b=0.0, lr=0.01, epochs=100) -> list`: SGD as above, samples in the given order;
+#   one entry `(w1, w2, b, cost)` per epoch (`epochs` entries, four floats each), recorded after the epoch's updates,
+#   the cost being the mean of `loss` over all the samples at those parameters.
 
 # %%
 from typing import Sequence
@@ -55,7 +66,7 @@ def gradient_exprs() -> dict:
 
 
 def gradients(x: float, y: float, w1: float, w2: float, b: float) -> tuple[float, float, float]:
-    """(∂loss/∂w1, ∂loss/∂w2, ∂loss/∂b) = 2·(ŷ − y)·(x, x², 1)."""
+    """(∂loss/∂w1, ∂loss/∂w2, ∂loss/∂b) at the given numbers."""
     error = forward(x, w1, w2, b) - y
     return 2 * error * x, 2 * error * x * x, 2 * error
 

@@ -4,10 +4,12 @@
 # Back to the line through the origin, ŷ = x·w, and the data x = 1, 2, 3 with y = 2, 4, 6.
 #
 # **Loss and cost.** The *loss* measures one sample, loss(w) = (x·w − y)². The *cost* averages it over all N
-# samples, cost(w) = (1/N) Σ (xₙ·w − yₙ)². Since the derivative of a sum is the sum of the derivatives, the
-# gradient of the cost is the mean of the per-sample gradients:
+# samples, cost(w) = (1/N) Σₙ (xₙ·w − yₙ)².
 #
-#     d loss / d w = 2·x·(x·w − y)          d cost / d w = (1/N) Σ 2·xₙ·(xₙ·w − yₙ)
+# **Their gradients — d loss/d w = ?, d cost/d w = ?** The first is the derivative you derived in Exercise 2. For
+# the second, use that differentiation is linear: the derivative of a sum is the sum of the derivatives, and a
+# constant factor stays in front. (Worked on a different function: d/dw of (1/2)·(sin w + w³) is
+# (1/2)·(cos w + 3w²).) Write both by hand: `loss_gradient` and `cost_gradient` return their values.
 #
 # **Batch gradient descent** takes one step per epoch, along the gradient of the cost: w ← w − lr · d cost/dw.
 # Each epoch evaluates the cost and its gradient at the current w, then updates, and we record the new w together with
@@ -31,7 +33,20 @@
 #
 # Each smoothed value mixes the new raw value with the *previous smoothed value*, so older values fade away
 # geometrically. (One lecture slide writes the previous *raw* value vᵢ₋₁ in place of sᵢ₋₁; that only averages two
-# neighbours and is not an exponential average. This kit uses the corrected formula.)
+# neighbours and is not an exponential average. This kit uses the formula above.)
+#
+# ## What to write
+#
+# All inputs are plain Python numbers and lists; return Python floats (or lists of tuples of floats).
+#
+# - `loss(x, y, w)` and `cost(xs, ys, w)` as defined above (the cost is a mean, not a sum).
+# - `loss_gradient(x, y, w)`: d loss/d w at one sample; `cost_gradient(xs, ys, w)`: d cost/d w over the data.
+# - `batch_gd(xs, ys, w=1.0, lr=0.01, epochs=100) -> list[(w, cost)]`: `epochs` entries (new w, cost before the step).
+# - `sgd(xs, ys, w=1.0, lr=0.01, epochs=100) -> list[(w, loss)]`: `epochs` entries (w after the epoch, loss of the
+#   last sample after its update).
+# - `minibatch_gd(xs, ys, batch_size, w=1.0, lr=0.01, epochs=100) -> list[(w, cost)]`: `epochs` entries (w after the
+#   epoch, cost over all the data at that w). Note the argument order: `batch_size` comes before `w`.
+# - `ema(values, beta) -> list[float]`: one smoothed value per input value (an empty list for an empty input).
 
 # %%
 from typing import Sequence
@@ -47,7 +62,7 @@ def loss(x: float, y: float, w: float) -> float:
 
 
 def loss_gradient(x: float, y: float, w: float) -> float:
-    """d loss / d w = 2·x·(x·w − y)."""
+    """d loss / d w for one sample."""
     return 2 * x * (x * w - y)
 
 
@@ -57,7 +72,7 @@ def cost(xs: Sequence[float], ys: Sequence[float], w: float) -> float:
 
 
 def cost_gradient(xs: Sequence[float], ys: Sequence[float], w: float) -> float:
-    """d cost / d w = (1/N) Σ 2·x·(x·w − y)."""
+    """d cost / d w over the data."""
     return sum(loss_gradient(x, y, w) for x, y in zip(xs, ys)) / len(xs)
 
 
