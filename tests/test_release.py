@@ -1,10 +1,42 @@
-"""solutions/ -> exercises/: stubs generated, drift detected, markers validated."""
+"""solutions/ -> exercises/ (stubs, no derivations) and -> worked solutions: regions validated, drift detected."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
 from grader import release
+from grader.cli import main
+
+from conftest import EXERCISES_DIR, SOLUTIONS
+
+MODULE = """\
+# %% [markdown]
+# # Exercise — d/dw of w³
+#
+# **Question: d/dw of w³ = ?**
+
+# %% [markdown]
+# ### BEGIN SOLUTION
+# **Solution.** The power rule gives 3·w².
+# ### END SOLUTION
+
+# %%
+def slope(w):
+    \"\"\"d/dw of w³.\"\"\"
+    ### BEGIN SOLUTION
+    return 3 * w ** 2
+    ### END SOLUTION
+
+
+# %% [markdown]
+# Now for a question that stays.
+# ### BEGIN SOLUTION
+# The second derivative is 6·w.
+# ### END SOLUTION
+# And a sentence after it.
+"""
 
 
 def test_committed_exercises_match_solutions():
@@ -22,12 +54,30 @@ def test_stub_replaces_region_at_its_indentation():
         namespace["f"](1)
 
 
+def test_derivations_are_stripped_with_the_cells_they_empty():
+    stub = release.strip_solutions(MODULE)
+    assert "3·w²" not in stub and "6·w" not in stub and "BEGIN SOLUTION" not in stub
+    assert stub.count("# %% [markdown]") == 2  # the cell that held only a derivation is gone, the other stays
+    assert "# Now for a question that stays.\n# And a sentence after it.\n" in stub
+    assert "**Question: d/dw of w³ = ?**" in stub and 'raise NotImplementedError("' in stub
+
+
+def test_solution_regions_reports_answers_and_derivations():
+    regions = release.solution_regions(MODULE)
+    assert regions == ["# **Solution.** The power rule gives 3·w².", "    return 3 * w ** 2", "# The second derivative is 6·w."]
+    assert [r.kind for r in release.regions(MODULE)] == ["markdown", "code", "markdown"]
+
+
 @pytest.mark.parametrize("source, problem", [
     ("### BEGIN SOLUTION\nx = 1\n", "never closed"),
     ("### END SOLUTION\n", "without a"),
     ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n", "inside another region"),
+    ("# %%\n# ### BEGIN SOLUTION\nx = 1\n# ### END SOLUTION\n", "a markdown marker in a code cell"),
+    ("# %% [markdown]\n### BEGIN SOLUTION\n# text\n### END SOLUTION\n", "a code marker in a markdown cell"),
+    ("# %% [markdown]\n# ### BEGIN SOLUTION\n# text\n# %%\nx = 1\n", "a new cell starts inside the region"),
+    ("# %% [markdown]\n# ### BEGIN SOLUTION\n# text\n\n# %%\n### END SOLUTION\n", "a new cell starts inside the region"),
 ])
-def test_unpaired_markers_are_reported_with_their_line(source, problem):
+def test_unpaired_or_misplaced_markers_are_reported_with_their_line(source, problem):
     with pytest.raises(release.ReleaseError, match=problem):
         release.strip_solutions(source, "ex.py")
 
@@ -35,8 +85,74 @@ def test_unpaired_markers_are_reported_with_their_line(source, problem):
 def test_drift_is_detected(tmp_path):
     solutions, exercises = tmp_path / "solutions", tmp_path / "exercises"
     solutions.mkdir()
-    (solutions / "ex01_a.py").write_text("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n")
+    (solutions / "ex01_a.py").write_text(MODULE)
     release.write_exercises(solutions=solutions, exercises=exercises)
     assert release.drifted(solutions=solutions, exercises=exercises) == []
-    (exercises / "ex01_a.py").write_text("def f():\n    return 1\n")
+    (exercises / "ex01_a.py").write_text(MODULE)
     assert release.drifted(solutions=solutions, exercises=exercises) == ["ex01_a.py"]
+    (exercises / "ex01_a.py").write_text(release.strip_solutions(MODULE) + "# The power rule gives 3·w².\n")
+    assert release.drifted(solutions=solutions, exercises=exercises) == ["ex01_a.py"]
+
+
+def test_no_derivation_line_reaches_the_committed_exercises():
+    derived = 0
+    for path in sorted(SOLUTIONS.glob("ex*.py")):
+        exercise = (EXERCISES_DIR / path.name).read_text().splitlines()
+        for region in release.regions(path.read_text(), str(path)):
+            if region.kind != "markdown":
+                continue
+            derived += 1
+            lines = {line.strip() for line in region.text.splitlines() if len(line.strip("# ")) > 3}
+            assert not lines & {line.strip() for line in exercise}, f"{path.name}: a derivation line is in exercises/"
+    assert derived >= 6, "the derivations the lectures ask for (ex02-ex06, ex08) are solution-only regions"
+
+
+def test_release_solutions_writes_modules_notebooks_and_readme(tmp_path, capsys):
+    nbformat = pytest.importorskip("nbformat")
+    pytest.importorskip("jupytext")
+    out = tmp_path / "worked"
+    assert main(["release", "--solutions", "--out", str(out)]) == 0
+    assert "after the deadline" in capsys.readouterr().out
+    modules = sorted(SOLUTIONS.glob("ex*.py"))
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["README.md"] + [p.name for p in modules] + [f"{p.stem}.ipynb" for p in modules])
+    readme = (out / "README.md").read_text()
+    for path in modules:
+        source = path.read_text()
+        worked = (out / path.name).read_text()
+        assert worked == release.worked_solution(source)
+        assert "# ### BEGIN SOLUTION" not in worked  # derivation markers dropped, their text kept
+        for region in release.regions(source):
+            assert region.text in worked
+        notebook = nbformat.read(out / f"{path.stem}.ipynb", as_version=4)
+        nbformat.validate(notebook)
+        text = "\n".join(cell.source for cell in notebook.cells)
+        assert "def " in text and "### BEGIN SOLUTION" in text and "# ### BEGIN SOLUTION" not in text
+        assert f"`{path.stem}`" in readme
+    first = (out / "ex02_derivative.ipynb").read_bytes()
+    assert main(["release", "--solutions", "--out", str(out)]) == 0
+    assert (out / "ex02_derivative.ipynb").read_bytes() == first, "the same source gives the same notebook"
+    derivation_cells = [c for c in json.loads(first)["cells"] if c["cell_type"] == "markdown" and "Solution" in "".join(c["source"])]
+    assert derivation_cells, "the worked derivation of ex02 is a text cell of its notebook"
+
+
+def test_release_solutions_without_out_says_what_to_give(capsys):
+    assert main(["release", "--solutions"]) == 2
+    assert "give --out DIR for the worked solutions" in capsys.readouterr().err
+
+
+def test_release_solutions_refuses_an_empty_folder(tmp_path):
+    with pytest.raises(release.ReleaseError, match="no solution modules"):
+        release.write_worked_solutions(out=tmp_path / "out", solutions=tmp_path)
+
+
+def test_nbgrader_turns_a_derivation_into_a_solution_text_cell():
+    pytest.importorskip("jupytext")
+    from grader.nbgrader_course import TEXT_STUB, config_source, exercise_notebook
+
+    notebook = exercise_notebook(MODULE, [], seed=1)
+    marked = [c for c in notebook.cells if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution")]
+    assert [c.metadata["nbgrader"]["grade_id"] for c in marked] == ["derivation_1", "derivation_2"]
+    assert all("<!-- ### BEGIN SOLUTION -->" in c.source and "<!-- ### END SOLUTION -->" in c.source for c in marked)
+    assert not any(c.metadata["nbgrader"]["grade"] for c in marked)
+    assert f"c.ClearSolutions.text_stub = {TEXT_STUB!r}" in config_source("course", 1)

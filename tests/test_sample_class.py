@@ -44,6 +44,16 @@ def test_every_exercise_is_in_the_sample_class():
     assert sorted(p.name for p in (SAMPLE / "ada_lovelace").iterdir()) == [f"{e}.py" for e in EXERCISES]
 
 
+def test_students_hand_in_exercise_text_without_the_worked_derivations():
+    from grader.release import regions
+
+    for exercise in EXERCISES:
+        derivations = [r.text for r in regions((ROOT / "solutions" / f"{exercise}.py").read_text()) if r.kind == "markdown"]
+        handed_in = (SAMPLE / "ada_lovelace" / f"{exercise}.py").read_text()
+        assert not any(text in handed_in for text in derivations), exercise
+        assert "BEGIN SOLUTION" not in handed_in, exercise
+
+
 # --------------------------------------------------------------------------------------- grading the class
 
 
