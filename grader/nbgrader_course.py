@@ -2,12 +2,13 @@
 
 For each exercise, `source/<assignment>/<exercise>.ipynb` is the solution module read by jupytext (its markdown cells
 stay markdown), with nbgrader metadata on every cell that holds an answer region (nbgrader's `### BEGIN SOLUTION`
-markers are the kit's markers; a text cell holding a worked derivation becomes a solution cell that students receive
-as a placeholder), and one autograder test cell per check, worth the check's points, placed after the
+markers are the kit's markers), and one autograder test cell per check, worth the check's points, placed after the
 cell that defines the function it tests. A test cell calls `grader.notebook.run_check` on the notebook's globals;
 hidden checks sit between `### BEGIN HIDDEN TESTS` and `### END HIDDEN TESTS`, so students see that they exist
 but not what they do. Every test cell carries the course's seed, the one to give `grader grade --seed` for the
 same inputs. Checks that need a capability (a GPU) are left out: nbgrader cannot take their points off the maximum.
+The worked derivations (markdown regions, see grader.release) are left out too: nbgrader strips text only from graded
+answer cells, so they reach students through `grader release --solutions`, after the deadline.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from grader.model import Check
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_VERSION = 3
 STUB = '# YOUR CODE HERE\nraise NotImplementedError("replace this line with your code")'
-TEXT_STUB = "*(The worked derivation is released with the solutions, after the deadline.)*"
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 DEFINITION = re.compile(r"^(?:def|class)\s+(\w+)", re.M)
 
@@ -55,33 +55,20 @@ def tested_names(check: Check) -> set[str]:
             if isinstance(name := probe.params.get(key), str)}
 
 
-def markdown_cell(text: str, number: int):
-    """A text cell; one holding a derivation region (`### BEGIN SOLUTION` … `### END SOLUTION`, see grader.release)
-    becomes an nbgrader solution cell whose markers are HTML comments, so that the instructor's notebook shows the
-    derivation without marker headings and the student's gets `TEXT_STUB` in its place."""
-    import nbformat
-
-    if "### BEGIN SOLUTION" not in text:
-        return nbformat.v4.new_markdown_cell(text)
-    hidden = re.sub(r"^[ \t]*(### (?:BEGIN|END) SOLUTION)[ \t]*$", r"<!-- \1 -->", text, flags=re.M)
-    cell = nbformat.v4.new_markdown_cell(hidden)
-    cell.metadata.update(cell_metadata(f"derivation_{number}", solution=True))
-    return cell
-
-
 def exercise_notebook(source: str, checks: Sequence[Check], seed: int):
     """The nbgrader source notebook of one exercise from its solution module's text."""
     import jupytext
     import nbformat
 
-    parsed = jupytext.reads(source, fmt="py:percent")
+    from grader.release import without_derivations
+
+    parsed = jupytext.reads(without_derivations(source), fmt="py:percent")
     cells, placed_after = [], {}
-    answers = derivations = 0
+    answers = 0
     for cell in parsed.cells:
         text = cell.source
         if cell.cell_type == "markdown":
-            derivations += "### BEGIN SOLUTION" in text
-            cells.append(markdown_cell(text, derivations))
+            cells.append(nbformat.v4.new_markdown_cell(text))
             continue
         if cell.cell_type != "code":
             continue
@@ -94,8 +81,7 @@ def exercise_notebook(source: str, checks: Sequence[Check], seed: int):
         for name in DEFINITION.findall(text):
             placed_after[name] = len(cells) - 1
     tests_after: dict[int, list] = {}
-    last_answer = max((i for i, c in enumerate(cells) if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")),
-                      default=len(cells) - 1)
+    last_answer = max((i for i, c in enumerate(cells) if c.metadata.get("nbgrader", {}).get("solution")), default=len(cells) - 1)
     for check in checks:
         anchors = [placed_after[n] for n in tested_names(check) if n in placed_after]
         tests_after.setdefault(max(anchors) if anchors else last_answer, []).append(check)
@@ -124,7 +110,6 @@ c = get_config()  # noqa: F821 - provided by nbgrader
 
 c.CourseDirectory.course_id = {course_id!r}
 c.ClearSolutions.code_stub = {{"python": {STUB!r}}}
-c.ClearSolutions.text_stub = {TEXT_STUB!r}
 c.ClearSolutions.enforce_metadata = True
 c.Execute.timeout = 300
 '''

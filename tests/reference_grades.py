@@ -9,6 +9,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from conftest import mutate
+from grader.release import without_derivations
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
@@ -35,8 +36,9 @@ def grader_grade(submissions: Path, out: Path, seed: int) -> dict[str, dict[str,
 
 def write_class(folder: Path, exercises: list[str]) -> dict[str, dict[str, str]]:
     """Two students as .py files: `correct` (the solutions) and `mistakes` (ex01's cost sums instead of averaging,
-    the second exercise left as the stub, the rest solved). Returns {student: {exercise: source}}."""
-    correct = {e: (SOLUTIONS / f"{e}.py").read_text() for e in exercises}
+    the second exercise left as the stub, the rest solved), each file the exercise text with the answers filled in
+    (no worked derivations). Returns {student: {exercise: source}}."""
+    correct = {e: without_derivations((SOLUTIONS / f"{e}.py").read_text()) for e in exercises}
     mistakes = dict(correct)
     mistakes["ex01_linear_model"] = mutate(correct["ex01_linear_model"],
                                            ("return sum(loss(x, y, w) for x, y in zip(xs, ys)) / len(xs)",

@@ -146,13 +146,14 @@ def test_release_solutions_refuses_an_empty_folder(tmp_path):
         release.write_worked_solutions(out=tmp_path / "out", solutions=tmp_path)
 
 
-def test_nbgrader_turns_a_derivation_into_a_solution_text_cell():
+def test_nbgrader_notebooks_leave_the_derivations_out():
+    # nbgrader clears text only from graded answer cells (it refuses an ungraded markdown solution cell), so the
+    # course's notebooks hold the questions and the answers' code, and the derivations wait for --solutions.
     pytest.importorskip("jupytext")
-    from grader.nbgrader_course import TEXT_STUB, config_source, exercise_notebook
+    from grader.nbgrader_course import exercise_notebook
 
     notebook = exercise_notebook(MODULE, [], seed=1)
-    marked = [c for c in notebook.cells if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution")]
-    assert [c.metadata["nbgrader"]["grade_id"] for c in marked] == ["derivation_1", "derivation_2"]
-    assert all("<!-- ### BEGIN SOLUTION -->" in c.source and "<!-- ### END SOLUTION -->" in c.source for c in marked)
-    assert not any(c.metadata["nbgrader"]["grade"] for c in marked)
-    assert f"c.ClearSolutions.text_stub = {TEXT_STUB!r}" in config_source("course", 1)
+    text = "\n".join(cell.source for cell in notebook.cells)
+    assert "3·w²" not in text and "6·w" not in text and "# ### BEGIN SOLUTION" not in text
+    assert "Now for a question that stays." in text and "return 3 * w ** 2" in text
+    assert [c.metadata["nbgrader"]["grade_id"] for c in notebook.cells if "nbgrader" in c.metadata] == ["answer_1_slope"]
