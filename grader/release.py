@@ -167,7 +167,7 @@ Compared with the exercise files you worked on, they hold
 - the worked derivations that the exercises asked for (the derivatives, the matrix-derivative homework, the
   flattened sizes), as text cells next to the question they answer.
 
-Any answer that passes the checks is right; these show one way to get there. Run one as a script
+Your own answer may look different and be just as right; these show one way to get there. Run one as a script
 (`python ex02_derivative.py`) to see its demonstration, or check it like your own work:
 `grader check ex02_derivative --path .`
 
