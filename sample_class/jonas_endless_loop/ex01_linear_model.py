@@ -70,8 +70,8 @@ def loss_curve(xs: Sequence[float], ys: Sequence[float], ws: Sequence[float]) ->
 # `(max(lo, b − step), min(hi, b + step))`, so they never leave the current ones. It returns
 # `(best_point, evaluations)` where
 #
-# - `best_point` is the best point seen in *any* round (a later round can do worse than an earlier one when the
-#   cost is not a bowl), ties going to the point evaluated first;
+# - `best_point` is the best point seen in *any* round (a later grid need not contain the previous best point, so
+#   its own best can be worse), ties going to the point evaluated first;
 # - `evaluations` is rounds · n^d, and that is also exactly how many times `cost_fn` may be called: keep the cost of
 #   every point you evaluate instead of calling `cost_fn` again (for example on the best point at the end).
 #
