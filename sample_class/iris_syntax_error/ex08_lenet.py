@@ -34,15 +34,15 @@
 # ## LeNet-5
 #
 # **`class LeNet5(torch.nn.Module)`**, built with no arguments, for grey 32×32 images. Its parameters live in exactly
-# these five attributes (the names are part of the contract: the grader reads them, and `lenet_forward_numpy` below
-# receives weights under these names):
+# these five attributes, layers of `torch.nn` (the names are part of the contract: the grader reads them, and
+# `lenet_forward_numpy` below receives weights under these names):
 #
-# - `conv1 = nn.Conv2d(1, 6, 5)`
-# - `conv2 = nn.Conv2d(6, 16, 5)`
-# - `fc1 = nn.Linear(flat, 120)`, where `flat` is the number of features per sample that reach it — **the flattened size is
+# - `conv1`: `Conv2d(1, 6, 5)`
+# - `conv2`: `Conv2d(6, 16, 5)`
+# - `fc1`: `Linear(flat, 120)`, where `flat` is the number of features per sample that reach it — **the flattened size is
 #   yours to work out** from the layers before it
-# - `fc2 = nn.Linear(120, 84)`
-# - `fc3 = nn.Linear(84, 10)`
+# - `fc2`: `Linear(120, 84)`
+# - `fc3`: `Linear(84, 10)`
 #
 # ReLU and max pooling have no parameters: call `torch.nn.functional.relu` / `max_pool2d` in `forward`, or hold
 # `nn.ReLU()` / `nn.MaxPool2d(2)` modules, as you like. `forward(x)` takes (N, 1, 32, 32) and returns (N, 10) logits:
@@ -98,16 +98,12 @@ class LeNet5(nn.Module):
 #
 # **`class SeedCNN(torch.nn.Module)`** with `__init__(self, height=28, width=28)` and exactly these two attributes:
 #
-#     self.layer = nn.Sequential(
-#         nn.Conv2d(1, 16, 5), nn.ReLU(),
-#         nn.Conv2d(16, 32, 5), nn.ReLU(),
-#         nn.MaxPool2d(2, 2),
-#         nn.Conv2d(32, 64, 5), nn.ReLU(),
-#         nn.MaxPool2d(2, 2),
-#     )
-#     self.fc_layer = nn.Sequential(nn.Linear(flat_features(height, width), 100), nn.ReLU(), nn.Linear(100, 10))
+#     layer    = Sequential(Conv2d(1, 16, 5), ReLU(), Conv2d(16, 32, 5), ReLU(), MaxPool2d(2, 2),
+#                           Conv2d(32, 64, 5), ReLU(), MaxPool2d(2, 2))
+#     fc_layer = Sequential(Linear(flat_features(height, width), 100), ReLU(), Linear(100, 10))
 #
-# (channels 16, 32, 64; a ReLU after every convolution; pooling after the second and the third). `forward(x)` takes
+# (all from `torch.nn`, in this order: channels 16, 32, 64; a ReLU after every convolution; pooling after the second
+# and the third). `forward(x)` takes
 # (N, 1, height, width), runs `self.layer`, flattens per sample, runs `self.fc_layer` and returns (N, 10) logits, for
 # any N and on any device.
 
