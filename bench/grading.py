@@ -117,7 +117,7 @@ CORRECT_STYLES = {
 def make_class(count: int, exercises: list[str], seed: int) -> list[Student]:
     """`count` students: about 2 % stuck (at least one), about 20 % with one mistake, the rest correct in some style."""
     rng = random.Random(seed)
-    solutions = {e: (SOLUTIONS / f"{e}.py").read_text() for e in exercises}
+    solutions = {e: text for e, text in sample.available_solutions().items() if e in exercises}  # no derivations
     stuck = set(rng.sample(range(count), max(1, round(count * 0.02))))
     mistaken = set(rng.sample(sorted(set(range(count)) - stuck), min(count - len(stuck), round(count * 0.2))))
     mistakes = named_mistakes()
