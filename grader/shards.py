@@ -54,9 +54,10 @@ class Shard:
             index, count = (int(part) for part in text.split("/"))
         except ValueError:
             raise ValueError(f"--shard takes K/N, e.g. 3/8 for the third of eight shards (got {text!r})") from None
+        if count < 1:
+            raise ValueError(f"--shard {text}: N, the number of shards, must be at least 1")
         if not 1 <= index <= count:
-            raise ValueError(f"--shard {text}: K must be between 1 and N (shards are numbered 1/{max(count, 1)} to "
-                             f"{max(count, 1)}/{max(count, 1)})")
+            raise ValueError(f"--shard {text}: K must be between 1 and N (the shards are 1/{count} to {count}/{count})")
         return cls(index, count)
 
     def holds(self, student: str) -> bool:
