@@ -6,7 +6,7 @@ write each student's results atomically as they finish -> write the class gradeb
 
 With `--shard K/N` the run grades only its slice of the class (grader.shards) into an OUT that other shards share:
 the seed is the class's, each student is graded under a lock, and the class files are rebuilt from every student's
-record in OUT (grader.report), so the last shard to finish leaves the whole class's gradebook.
+record in OUT (grader.report) by the last shard to end, so it leaves the whole class's gradebook.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from grader.model import Check, CheckResult
 from grader.probes import lazy_dynamo
 from grader.runner import ProbeRunner, grade_exercise
 from grader.sandbox import SandboxRunner
-from grader.shards import Locks, SeedConflict, Shard, agreed_seed, class_folder, class_lock, record_seed, stored_seed, write_shard_file
+from grader.shards import (Locks, SeedConflict, Shard, agreed_seed, all_finished, class_folder, class_lock, record_seed,
+                           stored_seed, write_shard_file)
 from grader.submissions import NoSubmissions, Submission, discover
 
 RECORD = "record.json"
@@ -100,7 +101,7 @@ def grade(*, submissions: Path, out: Path, workers: int, timeout: float, force: 
         print(f"(random inputs drawn with --seed {seed}; gradebook: {out / 'gradebook.csv'})")
         if shard is not None:
             print(log.describe())
-            print(rebuild_class_outputs(out))
+            print(rebuild_class_outputs(out, shard))
         if interrupted:
             print(f"grader grade: interrupted; {len(graded)} of {len(students)} students are graded; run the same command again to finish",
                   file=sys.stderr)
@@ -356,12 +357,16 @@ class ShardLog:
                 + (f", and took {len(self.reused)} from another process that graded them meanwhile" if self.reused else ""))
 
 
-def rebuild_class_outputs(out: Path) -> str:
-    """The class files rebuilt from every student's record in OUT (grader.report), and a line saying how complete."""
+def rebuild_class_outputs(out: Path, shard: Shard) -> str:
+    """Once every shard has ended, the class files rebuilt from every student's record in OUT (grader.report); a line
+    saying how complete the class is, or who rebuilds it. (Each shard records its end before it looks, so the last
+    shard to end sees every other's; reading the whole class once per shard would cost a large class dearly.)"""
     from grader.report import rebuild_class
 
-    state = rebuild_class(out)
-    return state.headline()
+    if not all_finished(out, shard.count):
+        return (f"the class's gradebook.csv and summary.html are rebuilt by the last of the {shard.count} shards to end, "
+                f"or by `grader report {out}`")
+    return rebuild_class(out).headline()
 
 
 def format_summary(graded: dict[str, list[CheckResult]]) -> str:

@@ -80,7 +80,7 @@ class ClassState:
                 lines.extend(f"  {name}: {students[name]}" for name in sorted(students)[:limit])
                 if len(students) > limit:
                     lines.append(f"  … and {len(students) - limit} more (all are named in summary.html)")
-        lines.extend(f"shard run {run} has not recorded its end (still running, or stopped)" for run in self.unfinished)
+        lines.extend(f"shard {run} has not recorded its end" for run in self.unfinished)
         if not self.complete:
             lines.append(f"to finish: grader grade SUBMISSIONS --out {self.out} --shard K/N for K/N in {', '.join(self.rerun())}")
         return "\n".join(lines)
@@ -112,9 +112,19 @@ def class_state(out: Path) -> ClassState:
     for student in failed:
         missing.pop(student)
     notes = list(dict.fromkeys(note for run in runs for note in run.get("notes") or []))
-    unfinished = [f"{run['shard']} (host {run.get('host')}, pid {run.get('pid')})" for run in runs if run.get("state") == "running"]
     shards = int(str(latest.get("shard", "1/1")).split("/")[-1]) if runs else 1
+    unfinished = [f"{run['shard']} (host {run.get('host')}, pid {run.get('pid')}, {whereabouts(run)})"
+                  for run in runs if run.get("state") == "running" and str(run.get("shard")).endswith(f"/{shards}")]
     return ClassState(Path(out), list(roster), graded, missing, failed, notes, unfinished, shards)
+
+
+def whereabouts(run: dict) -> str:
+    """Whether a shard run that has not recorded its end is still at work."""
+    from grader.shards import HOST, process_alive
+
+    if run.get("host") != HOST or not isinstance(run.get("pid"), int):
+        return "on another host: still running, or stopped"
+    return "still running" if process_alive(run["pid"], run.get("started")) else "stopped before its end"
 
 
 def rebuild_class(out: Path) -> ClassState:

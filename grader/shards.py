@@ -11,7 +11,8 @@ coordinate only through files under `OUT/_class/` (a student's name cannot begin
 - `locks/<student>.lock`: held while a process grades that student (owner host, pid and a token); the owner
   refreshes it every few seconds. A lock whose owner died is taken over: at once when the owner ran on this host
   and its process is gone, else once the lock has not been refreshed for `STALE_AFTER` seconds;
-- `class.lock`: held while a process rebuilds `gradebook.csv` and `summary.html` from the students' records.
+- `class.lock`: held while a process rebuilds `gradebook.csv` and `summary.html` from the students' records (the
+  last shard to end does, and `grader report`).
 """
 
 from __future__ import annotations
@@ -122,7 +123,8 @@ def _start_time(pid: int) -> str | None:
         return None
 
 
-def _alive(pid: int, started: str | None) -> bool:
+def process_alive(pid: int, started: str | None) -> bool:
+    """Whether process `pid` of this host, started at `started` (None: any start), is still running."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -132,8 +134,9 @@ def _alive(pid: int, started: str | None) -> bool:
     return started is None or _start_time(pid) in (None, started)
 
 
-def _owner() -> dict:
-    return {"host": HOST, "pid": os.getpid(), "started": _start_time(os.getpid()), "token": uuid.uuid4().hex}
+def this_process() -> dict:
+    """Who is writing: host, pid and the process's start time (a lock's owner adds a token)."""
+    return {"host": HOST, "pid": os.getpid(), "started": _start_time(os.getpid())}
 
 
 def read_owner(path: Path) -> dict | None:
@@ -154,7 +157,7 @@ class StaleWatch:
 
     def stale(self, path: Path, owner: dict) -> bool:
         if owner.get("host") == HOST and isinstance(owner.get("pid"), int):
-            return not _alive(owner["pid"], owner.get("started"))
+            return not process_alive(owner["pid"], owner.get("started"))
         try:
             status = path.stat()
         except OSError:
@@ -185,7 +188,7 @@ class Locks:
         """The lock `name` (its owner record), or None while another live process holds it."""
         path = self.path(name)
         for _ in range(3):
-            owner = _owner()
+            owner = {**this_process(), "token": uuid.uuid4().hex}
             if exclusive_write_bytes(path, json.dumps(owner).encode()):
                 with self._guard:
                     self.held[name] = owner
@@ -278,8 +281,23 @@ def shard_file(out: Path, shard: Shard) -> Path:
 
 def write_shard_file(out: Path, shard: Shard, **state) -> None:
     """What this run of `shard` saw and did (see the module's docstring); replaces the previous run's."""
-    atomic_write_json(shard_file(out, shard), {"shard": str(shard), "host": HOST, "pid": os.getpid(),
-                                               "written": time.time(), **state})
+    atomic_write_json(shard_file(out, shard), {"shard": str(shard), **this_process(), "written": time.time(), **state})
+
+
+def all_finished(out: Path, count: int) -> bool:
+    """Whether the last runs of shards 1/count to count/count have all recorded their end.
+
+    Each file is opened by name (not found by listing the folder): over NFS an open sees another machine's latest
+    close, while a folder's listing may be cached for a while.
+    """
+    for index in range(1, count + 1):
+        try:
+            state = json.loads(shard_file(out, Shard(index, count)).read_text()).get("state")
+        except (OSError, ValueError, AttributeError):
+            return False
+        if state != "finished":
+            return False
+    return True
 
 
 def read_shard_files(out: Path) -> list[dict]:

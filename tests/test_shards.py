@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -187,7 +188,7 @@ def test_shards_in_any_order_with_one_killed_and_rerun_end_with_the_single_runs_
     code, output = finish(grader("report", str(out)))
     assert code == 1, output
     assert "2 of 4 students graded" in output and "cat: not graded" in output and "fay: not graded" in output
-    assert "--shard K/N for K/N in 1/3" in output
+    assert "--shard K/N for K/N in 1/3" in output and "shard 1/3 (host" in output and "stopped before its end" in output
     assert "cat" in (out / "summary.html").read_text() and not (out / "cat" / "record.json").exists()
 
     untouched = student_files(out, ["ann", "dan"])
@@ -231,3 +232,44 @@ def test_a_shard_given_another_seed_than_the_classs_is_refused_before_grading(su
     code, output = finish(grade(submissions, out, "--shard", "2/3"))
     assert code == 2 and f"graded with --seed {SEED + 1}" in output and "same seed" in output, output
     assert not (out / "dan").exists()
+
+
+# ------------------------------------------------------------------------------------------- grader report
+
+
+def test_report_rebuilds_a_runs_gradebook_and_names_missing_outdated_and_failed_students(single_run, tmp_path, capsys):
+    from grader.report import report_class
+
+    out = tmp_path / "out"
+    shutil.copytree(single_run, out)
+    (out / "gradebook.csv").unlink()
+    assert report_class(out) == 0
+    assert (out / "gradebook.csv").read_bytes() == (single_run / "gradebook.csv").read_bytes()
+    assert "4 of 4 students graded; gradebook.csv and summary.html rebuilt" in capsys.readouterr().out
+
+    (out / "dan" / "record.json").unlink()
+    (out / "fay" / "record.json").unlink()
+    run_file = out / "_class" / "shard-1-of-1.json"
+    run = json.loads(run_file.read_text())
+    run["roster"]["ann"] = "0" * 64  # ann's files changed since they were graded
+    run["failed"] = {"fay": "fay could not be graded (OSError: disk full)", "cat": "an old failure, since graded"}
+    run_file.write_text(json.dumps(run))
+    assert report_class(out) == 1
+    output = capsys.readouterr().out
+    assert "1 of 4 students graded" in output
+    assert "dan: not graded" in output and "ann: its results are for other files" in output
+    assert "failed (1):\n  fay: fay could not be graded (OSError: disk full)" in output
+    assert "for K/N in 1/1" in output
+    rows = (out / "gradebook.csv").read_text().splitlines()
+    assert [row.split(",")[0] for row in rows[1:]] == ["cat"]
+    summary = (out / "summary.html").read_text()
+    assert "fay could not be graded" in summary and "3 of 4 students are not graded yet" not in summary
+    assert "2 of 4 students are not graded yet: ann, dan" in summary
+
+
+def test_report_on_a_folder_without_a_graded_class_says_what_to_give(tmp_path, capsys):
+    from grader.report import report_class
+
+    assert report_class(tmp_path / "nowhere") == 2
+    assert report_class(tmp_path) == 2
+    assert "give the --out folder of `grader grade`" in capsys.readouterr().err
