@@ -295,24 +295,30 @@ def grade_with_kit(submissions: Path, out: Path, seed: int, timeout: float, work
 
 
 def shard_overhead(names: list[str], work: Path, single: Timed, args: argparse.Namespace) -> None:
-    """The class graded as `args.shards` shards, one after another, into one OUT; then `grader report` (see the
-    module's docstring)."""
+    """The class graded as `args.shards` shards, one after another, into one OUT, then `grader report`; one
+    unsharded run again (the two one-run times show how much the machine's other work moves every row); and a shard
+    whose slice is empty: what each start costs (see the module's docstring)."""
     from grader.shards import shard_of
 
-    count, out = args.shards, work / "out_shards"
-    shards = [grade_with_kit(work / "submissions", out, args.seed, args.timeout, args.workers, "--shard", f"{k}/{count}")
+    count, out, submissions = args.shards, work / "out_shards", work / "submissions"
+    shards = [grade_with_kit(submissions, out, args.seed, args.timeout, args.workers, "--shard", f"{k}/{count}")
               for k in range(1, count + 1)]
     report = run_timed([sys.executable, "-m", "grader", "report", str(out)], ROOT)
+    again = grade_with_kit(submissions, work / "out_again", args.seed, args.timeout, args.workers)
+    empty = next(k for k in range(1, 10**6) if all(shard_of(n, 10**6) != k for n in names))
+    start = grade_with_kit(submissions, work / "out_empty", args.seed, args.timeout, args.workers, "--shard", f"{empty}/{10**6}")
+    one = (single.seconds + again.seconds) / 2
     sizes = [sum(shard_of(n, count) == k for n in names) for k in range(1, count + 1)]
-    summed = sum(t.seconds for t in shards)
+    summed = sum(t.seconds for t in shards) + report.seconds
+    slowest = max(t.seconds for t in shards) + report.seconds
     same = (out / "gradebook.csv").read_bytes() == (work / "out" / "gradebook.csv").read_bytes()
     print(f"\n{count} shards, one after another on this machine ({', '.join(map(str, sizes))} students): "
           + ", ".join(f"{t.seconds:.1f} s" for t in shards) + f"; `grader report` {report.seconds:.1f} s (exit {report.returncode})")
-    print(f"  summed {summed + report.seconds:.1f} s against {single.seconds:.1f} s for one run: {(summed + report.seconds) / single.seconds:.2f}x "
-          f"the work, {(summed - single.seconds) / max(count - 1, 1):+.1f} s for each shard beyond the first")
-    print(f"  on {count} machines the class takes about the slowest shard plus the report: "
-          f"{max(t.seconds for t in shards) + report.seconds:.1f} s ({single.seconds / (max(t.seconds for t in shards) + report.seconds):.2f}x "
-          f"faster than one run); gradebook {'identical to' if same else 'DIFFERS from'} the one run's, byte for byte")
+    print(f"  one unsharded run: {single.seconds:.1f} s before the shards, {again.seconds:.1f} s after (mean {one:.1f} s)")
+    print(f"  summed {summed:.1f} s against {one:.1f} s: {summed / one:.2f}x the work, {(summed - one) / max(count - 1, 1):+.1f} s "
+          f"for each shard beyond the first; a shard with no student costs {start.seconds:.1f} s (the start of a grader)")
+    print(f"  on {count} machines the class takes about the slowest shard plus the report: {slowest:.1f} s "
+          f"({one / slowest:.2f}x as fast as one run); gradebook {'identical to' if same else 'DIFFERS from'} the one run's, byte for byte")
 
 
 # One fresh interpreter per student per exercise: the same checks, in-process. The import is bounded too (a student's

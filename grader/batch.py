@@ -141,8 +141,8 @@ def choose_seed(out: Path, students: Sequence[Submission], seed: int | None, sha
         return seed
     proposal = seed if seed is not None else stored_seed(out)
     if proposal is None:
-        proposal = next((r["seed"] for r in map(lambda s: read_record(out, s.student), students)
-                         if r and isinstance(r.get("seed"), int)), None)
+        records = (read_record(out, submission.student) for submission in students)
+        proposal = next((r["seed"] for r in records if r and isinstance(r.get("seed"), int)), None)
     if proposal is None:
         proposal = random.SystemRandom().randrange(2**31)
     agreed = agreed_seed(out, proposal)
@@ -185,6 +185,15 @@ def reuse_unchanged(out: Path, students: Sequence[Submission], signature: str, f
         else:
             graded[submission.student] = results
     return graded, pending
+
+
+def record_stamp(out: Path, student: str) -> tuple[int, int] | None:
+    """Which version of a student's record is on disk (each is written anew, so its inode changes), or None."""
+    try:
+        status = (out / student / RECORD).stat()
+    except OSError:
+        return None
+    return status.st_ino, status.st_mtime_ns
 
 
 def current_results(record: dict | None, fingerprint: str, signature: str, seed: int | None) -> list[CheckResult] | None:
@@ -248,19 +257,22 @@ def grade_pending(pending: Sequence[Submission], checks: dict, runner: SandboxRu
     A student the grader itself fails on (a bug, a full disk) is left ungraded and named in `problems`, so the next
     run retries them (`problems`: student -> what went wrong); every other student is graded as usual. Each student is graded under a lock in OUT
     (grader.shards): a student another process is grading is asked for again later, and when that process has
-    finished meanwhile its results are taken (named in `reused`) instead of grading the student twice.
+    written their results meanwhile (for these files, checks and seed) they are taken (named in `reused`) instead of
+    grading the student twice.
     """
     bar = Progress(len(pending), enabled=progress)
     locks = Locks(class_folder(out) / "locks")
     reused = set() if reused is None else reused
+    found = {s.student: record_stamp(out, s.student) for s in pending}  # what --force regrades in any case
 
     def one(submission: Submission) -> tuple[Submission, list[CheckResult] | None, float | None]:
         """(submission, results, seconds); results None: another process holds the student; seconds None: reused."""
         if locks.take(submission.student) is None:
             return submission, None, None
-        finished = current_results(read_record(out, submission.student), submission.fingerprint, signature, seed)
-        if finished is not None:
-            return submission, finished, None
+        if record_stamp(out, submission.student) != found[submission.student]:
+            finished = current_results(read_record(out, submission.student), submission.fingerprint, signature, seed)
+            if finished is not None:
+                return submission, finished, None
         started = time.monotonic()
         return submission, grade_student(submission, checks, runner), time.monotonic() - started
 

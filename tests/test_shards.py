@@ -170,6 +170,7 @@ def test_another_hosts_lock_is_taken_over_only_once_it_stops_being_refreshed(tmp
 # --------------------------------------------------------------------------------------- whole processes
 
 
+@pytest.mark.slow
 def test_shards_in_any_order_with_one_killed_and_rerun_end_with_the_single_runs_gradebook(submissions, single_run, tmp_path):
     out = tmp_path / "out"
     first = grade(submissions, out, "--shard", "1/3", start_new_session=True)
@@ -206,6 +207,7 @@ def test_shards_in_any_order_with_one_killed_and_rerun_end_with_the_single_runs_
     assert not list(locks.glob("*"))
 
 
+@pytest.mark.slow
 def test_two_runs_of_the_same_shard_share_the_work_and_leave_every_student_whole(submissions, single_run, tmp_path):
     out = tmp_path / "out"
     runs = [grade(submissions, out, "--shard", "1/1") for _ in range(2)]
@@ -237,6 +239,7 @@ def test_a_shard_given_another_seed_than_the_classs_is_refused_before_grading(su
 # ------------------------------------------------------------------------------------------- grader report
 
 
+@pytest.mark.slow
 def test_report_rebuilds_a_runs_gradebook_and_names_missing_outdated_and_failed_students(single_run, tmp_path, capsys):
     from grader.report import report_class
 
