@@ -120,10 +120,10 @@ def class_state(out: Path) -> ClassState:
 
 def whereabouts(run: dict) -> str:
     """Whether a shard run that has not recorded its end is still at work."""
-    from grader.shards import HOST, process_alive
+    from grader.shards import MACHINE, process_alive
 
-    if run.get("host") != HOST or not isinstance(run.get("pid"), int):
-        return "on another host: still running, or stopped"
+    if run.get("machine") != MACHINE or not isinstance(run.get("pid"), int):
+        return "elsewhere: still running, or stopped"
     return "still running" if process_alive(run["pid"], run.get("started")) else "stopped before its end"
 
 

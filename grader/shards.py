@@ -9,7 +9,7 @@ coordinate only through files under `OUT/_class/` (a student's name cannot begin
 - `shard-K-of-N.json`: what the last run of shard K/N saw (every student's fingerprint), and whether it finished,
   which students it could not grade and why;
 - `locks/<student>.lock`: held while a process grades that student (owner host, pid and a token); the owner
-  refreshes it every few seconds. A lock whose owner died is taken over: at once when the owner ran on this host
+  refreshes it every few seconds. A lock whose owner died is taken over: at once when the owner ran on this machine
   and its process is gone, else once the lock has not been refreshed for `STALE_AFTER` seconds;
 - `class.lock`: held while a process rebuilds `gradebook.csv` and `summary.html` from the students' records (the
   last shard to end does, and `grader report`).
@@ -34,8 +34,21 @@ from grader.files import atomic_write_json, exclusive_write_bytes
 CLASS_FOLDER = "_class"
 SEED_FILE = "seed.json"
 HEARTBEAT = 5.0  # seconds between refreshes of the locks a process holds
-STALE_AFTER = 60.0  # seconds without a refresh after which another host's lock is taken over
+STALE_AFTER = 60.0  # seconds without a refresh after which a lock from another machine is taken over
 HOST = socket.gethostname()
+
+
+def _machine() -> str:
+    """Where a pid means this process table: this kernel's boot and this PID namespace (containers on one host share
+    a host name, not their processes)."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        return f"{boot}:{os.readlink('/proc/self/ns/pid')}"
+    except OSError:
+        return HOST
+
+
+MACHINE = _machine()
 
 
 # --------------------------------------------------------------------------------------------------- slices
@@ -124,7 +137,7 @@ def _start_time(pid: int) -> str | None:
 
 
 def process_alive(pid: int, started: str | None) -> bool:
-    """Whether process `pid` of this host, started at `started` (None: any start), is still running."""
+    """Whether process `pid` of this machine, started at `started` (None: any start), is still running."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -136,7 +149,7 @@ def process_alive(pid: int, started: str | None) -> bool:
 
 def this_process() -> dict:
     """Who is writing: host, pid and the process's start time (a lock's owner adds a token)."""
-    return {"host": HOST, "pid": os.getpid(), "started": _start_time(os.getpid())}
+    return {"host": HOST, "machine": MACHINE, "pid": os.getpid(), "started": _start_time(os.getpid())}
 
 
 def read_owner(path: Path) -> dict | None:
@@ -148,15 +161,16 @@ def read_owner(path: Path) -> dict | None:
 
 
 class StaleWatch:
-    """Judges whether a lock's owner is gone. On this host: its process has ended. On another host: the lock's
-    modification time has not changed for `after` seconds of this process's own clock (no clocks are compared)."""
+    """Judges whether a lock's owner is gone. On this machine (this boot, this PID namespace): its process has ended.
+    Elsewhere: the lock's modification time has not changed for `after` seconds of this process's own clock (no two
+    machines' clocks are compared)."""
 
     def __init__(self, after: float = STALE_AFTER) -> None:
         self.after = after
         self.seen: dict[Path, tuple[tuple, float]] = {}
 
     def stale(self, path: Path, owner: dict) -> bool:
-        if owner.get("host") == HOST and isinstance(owner.get("pid"), int):
+        if owner.get("machine") == MACHINE and isinstance(owner.get("pid"), int):
             return not process_alive(owner["pid"], owner.get("started"))
         try:
             status = path.stat()
