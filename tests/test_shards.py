@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import shards
 from grader.batch import in_shard
 from grader.shards import Locks, Shard, StaleWatch, agreed_seed, shard_of
 from grader.submissions import Submission
@@ -165,6 +166,22 @@ def test_another_hosts_lock_is_taken_over_only_once_it_stops_being_refreshed(tmp
     assert locks.take("ann") is not None
     assert json.loads(path.read_text())["token"] != "theirs"
     locks.release_all()
+
+
+def test_a_live_owner_keeps_its_lock_fresh_so_another_machine_never_takes_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(shards, "HEARTBEAT", 0.1)
+    owner = Locks(tmp_path)
+    assert owner.take("ann") is not None
+    monkeypatch.setattr(shards, "MACHINE", "another machine")  # the waiter below judges the lock by its age
+    waiter = Locks(tmp_path, StaleWatch(after=0.5))
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:
+        assert waiter.take("ann") is None
+        time.sleep(0.1)
+    assert owner.holds("ann")
+    owner.release_all()
+    assert waiter.take("ann") is not None
+    waiter.release_all()
 
 
 # --------------------------------------------------------------------------------------- whole processes
