@@ -226,8 +226,16 @@ def test_shards_in_any_order_with_one_killed_and_rerun_end_with_the_single_runs_
 
 @pytest.mark.slow
 def test_two_runs_of_the_same_shard_share_the_work_and_leave_every_student_whole(submissions, single_run, tmp_path):
+    """Both runs reach their students while this test holds every student's lock; once it lets go they race for the
+    same four students from the same start, and each student must be graded by exactly one of them."""
     out = tmp_path / "out"
-    runs = [grade(submissions, out, "--shard", "1/1") for _ in range(2)]
+    held = Locks(out / "_class" / "locks")
+    assert all(held.take(student) for student in SLICES)
+    runs = []
+    for _ in range(2):
+        runs.append(grade(submissions, out, "--shard", "1/1"))
+        wait_until(lambda: (json.loads((out / "_class" / "shard-1-of-1.json").read_text()).get("pid") == runs[-1].pid))
+    held.release_all()
     outputs = []
     for process in runs:
         code, output = finish(process)
@@ -235,12 +243,25 @@ def test_two_runs_of_the_same_shard_share_the_work_and_leave_every_student_whole
         outputs.append(output)
     graded_here = [int(o.split("this run graded ")[1].split()[0].rstrip(",")) for o in outputs]
     assert sum(graded_here) == len(SLICES), outputs  # each student graded by exactly one of the two
+    assert all("from another process that graded them meanwhile" in o for o in outputs if "graded 4" not in o), outputs
     for student in SLICES:
         record = json.loads((out / student / "record.json").read_text())
         results = json.loads((out / student / "results.json").read_text())
         assert record["seed"] == SEED and record["results"] == record_results(single_run, student)
         assert results["score"] == pytest.approx(sum(r["score"] for r in record["results"]))
     assert (out / "gradebook.csv").read_bytes() == (single_run / "gradebook.csv").read_bytes()
+
+
+def wait_until(condition, limit: float = RUN_LIMIT) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.02)
+    raise AssertionError(f"still not so after {limit} s")
 
 
 def test_a_shard_given_another_seed_than_the_classs_is_refused_before_grading(submissions, tmp_path):
