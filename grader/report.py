@@ -56,12 +56,17 @@ class ClassState:
 
         return [f"{k}/{self.shards}" for k in sorted({shard_of(s, self.shards) for s in [*self.missing, *self.failed]})]
 
+    def how_to_finish(self) -> str:
+        if self.shards == 1:
+            return f"run `grader grade SUBMISSIONS --out {self.out}` again"
+        return f"run `grader grade SUBMISSIONS --out {self.out} --shard K/N` for K/N in {', '.join(self.rerun())}"
+
     def class_notes(self) -> list[str]:
         """The notes for summary.html: the runs' notes, every failed student, and the missing ones with the fix."""
         notes = [*self.notes, *self.failed.values()]
         if self.missing:
             notes.append(f"{len(self.missing)} of {len(self.roster)} students are not graded yet: {', '.join(sorted(self.missing))} "
-                         f"(grade shards {', '.join(self.rerun())} again, then `grader report`)")
+                         f"(to finish, {self.how_to_finish()}, then `grader report`)")
         return notes
 
     def headline(self) -> str:
@@ -82,7 +87,7 @@ class ClassState:
                     lines.append(f"  … and {len(students) - limit} more (all are named in summary.html)")
         lines.extend(f"shard {run} has not recorded its end" for run in self.unfinished)
         if not self.complete:
-            lines.append(f"to finish: grader grade SUBMISSIONS --out {self.out} --shard K/N for K/N in {', '.join(self.rerun())}")
+            lines.append(f"to finish: {self.how_to_finish()}")
         return "\n".join(lines)
 
 
@@ -115,7 +120,7 @@ def class_state(out: Path) -> ClassState:
     shards = int(str(latest.get("shard", "1/1")).split("/")[-1]) if runs else 1
     unfinished = [f"{run['shard']} (host {run.get('host')}, pid {run.get('pid')}, {whereabouts(run)})"
                   for run in runs if run.get("state") == "running" and str(run.get("shard")).endswith(f"/{shards}")]
-    return ClassState(Path(out), list(roster), graded, missing, failed, notes, unfinished, shards)
+    return ClassState(Path(out), list(roster) if runs else [], graded, missing, failed, notes, unfinished, shards)
 
 
 def whereabouts(run: dict) -> str:

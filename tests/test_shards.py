@@ -206,7 +206,7 @@ def test_shards_in_any_order_with_one_killed_and_rerun_end_with_the_single_runs_
     code, output = finish(grader("report", str(out)))
     assert code == 1, output
     assert "2 of 4 students graded" in output and "cat: not graded" in output and "fay: not graded" in output
-    assert "--shard K/N for K/N in 1/3" in output and "shard 1/3 (host" in output and "stopped before its end" in output
+    assert "--shard K/N` for K/N in 1/3" in output and "shard 1/3 (host" in output and "stopped before its end" in output
     assert "cat" in (out / "summary.html").read_text() and not (out / "cat" / "record.json").exists()
 
     untouched = student_files(out, ["ann", "dan"])
@@ -300,7 +300,7 @@ def test_report_rebuilds_a_runs_gradebook_and_names_missing_outdated_and_failed_
     assert "1 of 4 students graded" in output
     assert "dan: not graded" in output and "ann: its results are for other files" in output
     assert "failed (1):\n  fay: fay could not be graded (OSError: disk full)" in output
-    assert "for K/N in 1/1" in output
+    assert f"to finish: run `grader grade SUBMISSIONS --out {out}` again" in output
     rows = (out / "gradebook.csv").read_text().splitlines()
     assert [row.split(",")[0] for row in rows[1:]] == ["cat"]
     summary = (out / "summary.html").read_text()
@@ -314,3 +314,16 @@ def test_report_on_a_folder_without_a_graded_class_says_what_to_give(tmp_path, c
     assert report_class(tmp_path / "nowhere") == 2
     assert report_class(tmp_path) == 2
     assert "give the --out folder of `grader grade`" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_report_on_an_out_from_before_rosters_rebuilds_what_it_holds_and_says_what_it_cannot_know(single_run, tmp_path, capsys):
+    from grader.report import report_class
+
+    out = tmp_path / "out"
+    shutil.copytree(single_run, out)
+    shutil.rmtree(out / "_class")
+    (out / "gradebook.csv").unlink()
+    assert report_class(out) == 0
+    assert (out / "gradebook.csv").read_bytes() == (single_run / "gradebook.csv").read_bytes()
+    assert "missing students cannot be named" in capsys.readouterr().out
