@@ -17,7 +17,11 @@ loops forever, or demo code at import that never ends). Then it times and prints
   both runs are compared, so the ratio compares the same checks;
 - `nbgrader autograde` of the same answers as a course made by `grader nbgrader` (only where nbgrader is importable,
   e.g. `tox -e bench`), on a subset of students that do not loop forever (the course's cell timeout is 300 s);
-- the cost of a student who never finishes: their grading time in the batch against a correct student's.
+- the cost of a student who never finishes: their grading time in the batch against a correct student's;
+- with `--shards N`: the same class graded again as N shards (`grader grade --shard K/N`) into one OUT, one shard
+  after another on this machine, then `grader report`: the shards' summed time against the one run's is the overhead
+  of sharding (each shard pays the grader's start: the warm sandbox, the checks' references), the slowest shard is
+  about what N machines would take, and the rebuilt gradebook is compared byte for byte with the one run's.
 
 Targets (issue 6; reported, not asserted): 200 complete submissions in under 2 minutes on 2 cores, at least 20x
 nbgrader's throughput and 5x the naive baseline; a stuck student costs at most its probe timeout once per stuck probe.
@@ -277,9 +281,9 @@ def student_seconds(out: Path) -> dict[str, float]:
     return {p.parent.name: float(json.loads(p.read_text())["execution_time"]) for p in out.glob("*/results.json")}
 
 
-def grade_with_kit(submissions: Path, out: Path, seed: int, timeout: float, workers: int | None) -> Timed:
+def grade_with_kit(submissions: Path, out: Path, seed: int, timeout: float, workers: int | None, *options: str) -> Timed:
     command = [sys.executable, "-m", "grader", "grade", str(submissions), "--out", str(out), "--seed", str(seed),
-               "--timeout", str(timeout), "--quiet", "--force"]
+               "--timeout", str(timeout), "--quiet", "--force", *options]
     if workers:
         command += ["--workers", str(workers)]
     timed = run_timed(command, ROOT)
@@ -288,6 +292,33 @@ def grade_with_kit(submissions: Path, out: Path, seed: int, timeout: float, work
         raise SystemExit(f"grader grade exited {timed.returncode} after {timed.seconds:.0f} s"
                          + (f" while writing {', '.join(unfinished)}" if unfinished else "") + f":\n{timed.output[-3000:]}")
     return timed
+
+
+def shard_overhead(names: list[str], work: Path, single: Timed, args: argparse.Namespace) -> None:
+    """The class graded as `args.shards` shards, one after another, into one OUT, then `grader report`; one
+    unsharded run again (the two one-run times show how much the machine's other work moves every row); and a shard
+    whose slice is empty: what each start costs (see the module's docstring)."""
+    from grader.shards import shard_of
+
+    count, out, submissions = args.shards, work / "out_shards", work / "submissions"
+    shards = [grade_with_kit(submissions, out, args.seed, args.timeout, args.workers, "--shard", f"{k}/{count}")
+              for k in range(1, count + 1)]
+    report = run_timed([sys.executable, "-m", "grader", "report", str(out)], ROOT)
+    again = grade_with_kit(submissions, work / "out_again", args.seed, args.timeout, args.workers)
+    empty = next(k for k in range(1, 10**6) if all(shard_of(n, 10**6) != k for n in names))
+    start = grade_with_kit(submissions, work / "out_empty", args.seed, args.timeout, args.workers, "--shard", f"{empty}/{10**6}")
+    one = (single.seconds + again.seconds) / 2
+    sizes = [sum(shard_of(n, count) == k for n in names) for k in range(1, count + 1)]
+    summed = sum(t.seconds for t in shards) + report.seconds
+    slowest = max(t.seconds for t in shards) + report.seconds
+    same = (out / "gradebook.csv").read_bytes() == (work / "out" / "gradebook.csv").read_bytes()
+    print(f"\n{count} shards, one after another on this machine ({', '.join(map(str, sizes))} students): "
+          + ", ".join(f"{t.seconds:.1f} s" for t in shards) + f"; `grader report` {report.seconds:.1f} s (exit {report.returncode})")
+    print(f"  one unsharded run: {single.seconds:.1f} s before the shards, {again.seconds:.1f} s after (mean {one:.1f} s)")
+    print(f"  summed {summed:.1f} s against {one:.1f} s: {summed / one:.2f}x the work, {(summed - one) / max(count - 1, 1):+.1f} s "
+          f"for each shard beyond the first; a shard with no student costs {start.seconds:.1f} s (the start of a grader)")
+    print(f"  on {count} machines the class takes about the slowest shard plus the report: {slowest:.1f} s "
+          f"({one / slowest:.2f}x as fast as one run); gradebook {'identical to' if same else 'DIFFERS from'} the one run's, byte for byte")
 
 
 # One fresh interpreter per student per exercise: the same checks, in-process. The import is bounded too (a student's
@@ -444,12 +475,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exercises", nargs="*", default=None, help="grade only these exercises (others are left out)")
     parser.add_argument("--smoke", action="store_true", help="3 students, ex01 and ex02, 1 s timeout, no nbgrader")
     parser.add_argument("--keep", type=Path, default=None, help="keep the class and the outputs in this folder")
+    parser.add_argument("--shards", type=int, default=None, help="also grade the class as this many shards (overhead of sharding)")
     args = parser.parse_args(argv)
     if args.smoke:
         args.students, args.timeout, args.no_nbgrader, args.no_small_class = 3, 1.0, True, True
         args.exercises = args.exercises or ["ex01_linear_model", "ex02_derivative"]
     exercises = [e for e in (args.exercises or EXERCISES) if (SOLUTIONS / f"{e}.py").is_file()]
     unknown = set(args.exercises or []) - set(EXERCISES)
+    if args.shards is not None and args.shards < 1:
+        parser.error("--shards must be at least 1")
     if unknown or args.students < 1:
         parser.error(f"unknown exercises {sorted(unknown)}" if unknown else "--students must be at least 1")
 
@@ -500,6 +534,8 @@ def run_benchmark(args: argparse.Namespace, exercises: list[str], work: Path) ->
         print(f"  peak memory: {mib(timed.peak_bytes)} for {len(names)} students, {mib(small_timed.peak_bytes)} for "
               f"{len(quarter)} students, with the same {workers} workers (of which the grading process itself: "
               f"{mib(timed.parent_peak_bytes)} and {mib(small_timed.parent_peak_bytes)})")
+    if args.shards:
+        shard_overhead(names, work, timed, args)
     if not args.no_stuck_cost:
         stuck_cost(students, work, args)
 

@@ -3,6 +3,10 @@
 discover the submissions -> load every exercise's checks once (references derived once per batch) -> skip students
 whose files have not changed since the last run -> grade the others in parallel, each in sandboxed children ->
 write each student's results atomically as they finish -> write the class gradebook and summary -> print a table.
+
+With `--shard K/N` the run grades only its slice of the class (grader.shards) into an OUT that other shards share:
+the seed is the class's, each student is graded under a lock, and the class files are rebuilt from every student's
+record in OUT (grader.report) by the last shard to end, so it leaves the whole class's gradebook.
 """
 
 from __future__ import annotations
@@ -26,9 +30,12 @@ from grader.model import Check, CheckResult
 from grader.probes import lazy_dynamo
 from grader.runner import ProbeRunner, grade_exercise
 from grader.sandbox import SandboxRunner
+from grader.shards import (Locks, SeedConflict, Shard, agreed_seed, all_finished, class_folder, class_lock, record_seed,
+                           stored_seed, write_shard_file)
 from grader.submissions import NoSubmissions, Submission, discover
 
 RECORD = "record.json"
+RETRY_LOCKED = 2.0  # seconds before asking again for a student another process is grading
 _JUDGING = threading.Lock()  # judges (sympy, torch) run one at a time; children run in parallel
 
 
@@ -53,8 +60,10 @@ def available_cores() -> int:
     return max(1, cores)
 
 
-def grade(*, submissions: Path, out: Path, workers: int, timeout: float, force: bool, seed: int | None, progress: bool) -> int:
-    """Grade every student in `submissions` into `out`; 0 when the batch ran, 2 for bad input, 130 when interrupted."""
+def grade(*, submissions: Path, out: Path, workers: int, timeout: float, force: bool, seed: int | None, progress: bool,
+          shard: Shard | None = None) -> int:
+    """Grade every student in `submissions` (or `shard`'s slice of them) into `out`; 0 when the batch ran, 2 for bad
+    input, 130 when interrupted."""
     problem = bad_input(submissions, out, workers, timeout)
     if problem:
         print(f"grader grade: {problem}", file=sys.stderr)
@@ -66,21 +75,33 @@ def grade(*, submissions: Path, out: Path, workers: int, timeout: float, force: 
         except NoSubmissions as error:
             print(f"grader grade: {error}", file=sys.stderr)
             return 2
+        try:
+            seed = choose_seed(out, students, seed, shard)
+        except (SeedConflict, OSError) as error:
+            print(f"grader grade: {error}", file=sys.stderr)
+            return 2
+        roster, students = students, in_shard(students, shard)
         runner = SandboxRunner(timeout=timeout, forbidden=[out, submissions, staging])
         runner.warm_up()  # the zygote imports and warms torch on the other core while this process loads the checks
         try:
-            seed = choose_seed(out, students, seed)
             checks = load_all_checks(seed)
             signature = checks_signature(checks)
-            graded, pending = reuse_unchanged(out, students, signature, force)
-            problems: list[str] = []
-            interrupted = grade_pending(pending, checks, runner, out, seed, signature, workers, graded, progress, problems)
-            notes = runner.notes + problems
+            graded, pending = reuse_unchanged(out, students, signature, force, seed)
+            log = ShardLog(out, shard or Shard(1, 1), roster, students, seed, signature)
+            problems: dict[str, str] = {}
+            interrupted = grade_pending(pending, checks, runner, out, seed, signature, workers, graded, progress, problems,
+                                        log.reused)
+            notes = runner.notes + list(problems.values())
+            log.finish(problems, runner.notes, interrupted, graded_here=len(set(graded) & {s.student for s in pending}))
         finally:
             runner.close()
-        write_class_outputs(out, graded, notes, skipped=len(students) - len(pending))
+        if shard is None:
+            write_class_outputs(out, graded, notes, skipped=len(students) - len(pending))
         print(format_summary(graded))
         print(f"(random inputs drawn with --seed {seed}; gradebook: {out / 'gradebook.csv'})")
+        if shard is not None:
+            print(log.describe())
+            print(rebuild_class_outputs(out, shard))
         if interrupted:
             print(f"grader grade: interrupted; {len(graded)} of {len(students)} students are graded; run the same command again to finish",
                   file=sys.stderr)
@@ -109,15 +130,26 @@ def bad_input(submissions: Path, out: Path, workers: int, timeout: float) -> str
     return None
 
 
-def choose_seed(out: Path, students: Sequence[Submission], seed: int | None) -> int:
-    """The given seed; else the seed of an earlier run into `out` (so a resumed class shares inputs); else a fresh one."""
-    if seed is not None:
+def choose_seed(out: Path, students: Sequence[Submission], seed: int | None, shard: Shard | None = None) -> int:
+    """The given seed; else the seed of an earlier run into `out` (so a resumed class shares inputs); else a fresh one.
+
+    The class's seed is recorded in `out` by whichever run comes first, so shards starting together agree on it. An
+    unsharded run given --seed makes that the class's seed; a shard given another seed than the class's is refused.
+    """
+    if seed is not None and shard is None:
+        record_seed(out, seed)
         return seed
-    for submission in students:
-        record = read_record(out, submission.student)
-        if record and isinstance(record.get("seed"), int):
-            return record["seed"]
-    return random.SystemRandom().randrange(2**31)
+    proposal = seed if seed is not None else stored_seed(out)
+    if proposal is None:
+        records = (read_record(out, submission.student) for submission in students)
+        proposal = next((r["seed"] for r in records if r and isinstance(r.get("seed"), int)), None)
+    if proposal is None:
+        proposal = random.SystemRandom().randrange(2**31)
+    agreed = agreed_seed(out, proposal)
+    if seed is not None and agreed != seed:
+        raise SeedConflict(f"{out} holds a class graded with --seed {agreed} ({class_folder(out) / 'seed.json'}); "
+                           f"give every shard the same seed (or none, to use the class's), or grade into another --out")
+    return agreed
 
 
 def load_all_checks(seed: int) -> dict[str, list[Check]]:
@@ -141,20 +173,39 @@ def read_record(out: Path, student: str) -> dict | None:
     return record if isinstance(record, dict) else None
 
 
-def reuse_unchanged(out: Path, students: Sequence[Submission], signature: str, force: bool) -> tuple[dict, list[Submission]]:
-    """Results of students whose files and checks are unchanged since the last run, and the students left to grade."""
+def reuse_unchanged(out: Path, students: Sequence[Submission], signature: str, force: bool,
+                    seed: int | None = None) -> tuple[dict, list[Submission]]:
+    """Results of students whose files, checks and seed are unchanged since the last run, and the students left to grade."""
     graded: dict[str, list[CheckResult]] = {}
     pending = []
     for submission in students:
-        record = None if force else read_record(out, submission.student)
-        if record and record.get("fingerprint") == submission.fingerprint and record.get("checks") == signature:
-            try:
-                graded[submission.student] = [CheckResult.from_dict(r) for r in record["results"]]
-                continue
-            except (KeyError, TypeError):
-                pass
-        pending.append(submission)
+        results = None if force else current_results(read_record(out, submission.student), submission.fingerprint, signature, seed)
+        if results is None:
+            pending.append(submission)
+        else:
+            graded[submission.student] = results
     return graded, pending
+
+
+def record_stamp(out: Path, student: str) -> tuple[int, int] | None:
+    """Which version of a student's record is on disk (each is written anew, so its inode changes), or None."""
+    try:
+        status = (out / student / RECORD).stat()
+    except OSError:
+        return None
+    return status.st_ino, status.st_mtime_ns
+
+
+def current_results(record: dict | None, fingerprint: str, signature: str, seed: int | None) -> list[CheckResult] | None:
+    """The results in `record` when it grades these files with these checks and this seed (any seed when None)."""
+    if not record or record.get("fingerprint") != fingerprint or record.get("checks") != signature:
+        return None
+    if seed is not None and record.get("seed") != seed:
+        return None
+    try:
+        return [CheckResult.from_dict(r) for r in record["results"]]
+    except (KeyError, TypeError):
+        return None
 
 
 def grade_student(submission: Submission, checks: dict[str, list[Check]], runner: SandboxRunner) -> list[CheckResult]:
@@ -200,35 +251,67 @@ def write_student_outputs(out: Path, submission: Submission, results: list[Check
 
 
 def grade_pending(pending: Sequence[Submission], checks: dict, runner: SandboxRunner, out: Path, seed: int, signature: str,
-                  workers: int, graded: dict, progress: bool, problems: list[str]) -> bool:
+                  workers: int, graded: dict, progress: bool, problems: dict[str, str], reused: set[str] | None = None) -> bool:
     """Grade `pending` with `workers` in parallel, writing each as it finishes; True when Ctrl-C stopped it.
 
     A student the grader itself fails on (a bug, a full disk) is left ungraded and named in `problems`, so the next
-    run retries them; every other student is graded as usual.
+    run retries them (`problems`: student -> what went wrong); every other student is graded as usual. Each student is graded under a lock in OUT
+    (grader.shards): a student another process is grading is asked for again later, and when that process has
+    written their results meanwhile (for these files, checks and seed) they are taken (named in `reused`) instead of
+    grading the student twice.
     """
     bar = Progress(len(pending), enabled=progress)
+    locks = Locks(class_folder(out) / "locks")
+    reused = set() if reused is None else reused
+    found = {s.student: record_stamp(out, s.student) for s in pending}  # what --force regrades in any case
 
-    def one(submission: Submission) -> tuple[Submission, list[CheckResult], float]:
+    def one(submission: Submission) -> tuple[Submission, list[CheckResult] | None, float | None]:
+        """(submission, results, seconds); results None: another process holds the student; seconds None: reused."""
+        if locks.take(submission.student) is None:
+            return submission, None, None
+        if record_stamp(out, submission.student) != found[submission.student]:
+            finished = current_results(read_record(out, submission.student), submission.fingerprint, signature, seed)
+            if finished is not None:
+                return submission, finished, None
         started = time.monotonic()
         return submission, grade_student(submission, checks, runner), time.monotonic() - started
 
     executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grader")
     submitted: dict[Future, Submission] = {executor.submit(one, s): s for s in pending}
     running: set[Future] = set(submitted)
+    later: list[tuple[float, Submission]] = []
     try:
-        while running:
+        while running or later:
+            due = [s for at, s in later if at <= time.monotonic()]
+            later = [(at, s) for at, s in later if at > time.monotonic()]
+            for submission in due:
+                future = executor.submit(one, submission)
+                submitted[future] = submission
+                running.add(future)
+            if not running:
+                time.sleep(0.2)
+                continue
             done, running = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
             for future in done:
-                submission = submitted[future]
+                submission = submitted.pop(future)
                 try:
                     _, results, seconds = future.result()
-                    write_student_outputs(out, submission, results, seed, signature, seconds)
+                    if results is None:
+                        later.append((time.monotonic() + RETRY_LOCKED, submission))
+                        continue
+                    if seconds is None:
+                        reused.add(submission.student)
+                    elif locks.holds(submission.student):
+                        write_student_outputs(out, submission, results, seed, signature, seconds)
+                    else:
+                        raise RuntimeError("another process took this student's lock over while it was graded here")
                 except Exception as error:  # noqa: BLE001 - one student's failure must not stop the class
-                    problems.append(f"{submission.student} could not be graded ({type(error).__name__}: {error}); "
-                                    "run the same command again to retry, and report it if it persists")
-                    print(f"grader grade: {problems[-1]}", file=sys.stderr)
+                    problems[submission.student] = (f"{submission.student} could not be graded ({type(error).__name__}: "
+                                                    f"{error}); run the same command again to retry, and report it if it persists")
+                    print(f"grader grade: {problems[submission.student]}", file=sys.stderr)
                 else:
                     graded[submission.student] = results
+                locks.release(submission.student)
                 bar.advance(submission.student)
         bar.finish()
         executor.shutdown()
@@ -237,6 +320,8 @@ def grade_pending(pending: Sequence[Submission], checks: dict, runner: SandboxRu
         bar.finish()
         executor.shutdown(wait=False, cancel_futures=True)
         return True
+    finally:
+        locks.release_all()
 
 
 def write_class_outputs(out: Path, graded: dict[str, list[CheckResult]], notes: list[str], skipped: int) -> None:
@@ -244,7 +329,56 @@ def write_class_outputs(out: Path, graded: dict[str, list[CheckResult]], notes: 
 
     if skipped:
         notes = [*notes, f"{skipped} students were unchanged since the last run and kept their results (--force regrades them)"]
-    write_class(out, dict(sorted(graded.items())), notes=notes)
+    with class_lock(out) as held:
+        if held:
+            write_class(out, dict(sorted(graded.items())), notes=notes)
+        else:
+            print(f"grader grade: another process kept {class_folder(out) / 'class.lock'}; the class files were left "
+                  f"as they are: run `grader report {out}` to rebuild them", file=sys.stderr)
+
+
+# ------------------------------------------------------------------------------------------------ shards
+
+
+def in_shard(students: Sequence[Submission], shard: Shard | None) -> list[Submission]:
+    """The students `shard` grades (every student when there is no shard)."""
+    return list(students) if shard is None else [s for s in students if shard.holds(s.student)]
+
+
+class ShardLog:
+    """`OUT/_class/shard-K-of-N.json` for this run (an unsharded run is shard 1/1): the class it saw, written when it
+    starts, and what became of its students, written when it ends. `grader report` reads them."""
+
+    def __init__(self, out: Path, shard: Shard, roster: Sequence[Submission], students: Sequence[Submission],
+                 seed: int, signature: str) -> None:
+        self.out, self.shard = out, shard
+        self.students = len(students)
+        self.reused: set[str] = set()  # graded by another process while this one waited for them
+        self.graded_here = 0
+        self.state = {"seed": seed, "checks": signature, "started": time.time(),
+                      "roster": {s.student: s.fingerprint for s in roster}, "students": [s.student for s in students]}
+        write_shard_file(out, shard, state="running", **self.state)
+
+    def finish(self, failed: dict[str, str], notes: list[str], interrupted: bool, graded_here: int) -> None:
+        self.graded_here = graded_here - len(self.reused)
+        write_shard_file(self.out, self.shard, state="interrupted" if interrupted else "finished", failed=failed,
+                         notes=notes, graded_here=self.graded_here, **self.state)
+
+    def describe(self) -> str:
+        return (f"shard {self.shard}: {self.students} students in this slice; this run graded {self.graded_here}"
+                + (f", and took {len(self.reused)} from another process that graded them meanwhile" if self.reused else ""))
+
+
+def rebuild_class_outputs(out: Path, shard: Shard) -> str:
+    """Once every shard has ended, the class files rebuilt from every student's record in OUT (grader.report); a line
+    saying how complete the class is, or who rebuilds it. (Each shard records its end before it looks, so the last
+    shard to end sees every other's; reading the whole class once per shard would cost a large class dearly.)"""
+    from grader.report import rebuild_class
+
+    if not all_finished(out, shard.count):
+        return (f"the class's gradebook.csv and summary.html are rebuilt by the last of the {shard.count} shards to end, "
+                f"or by `grader report {out}`")
+    return rebuild_class(out).headline()
 
 
 def format_summary(graded: dict[str, list[CheckResult]]) -> str:

@@ -43,7 +43,22 @@ def _grade(args: argparse.Namespace) -> int:
 
     workers = default_workers() if args.workers is None else args.workers
     return grade(submissions=Path(args.submissions), out=Path(args.out), workers=workers, timeout=args.timeout,
-                 force=args.force, seed=args.seed, progress=not args.quiet)
+                 force=args.force, seed=args.seed, progress=not args.quiet, shard=args.shard)
+
+
+def _shard(text: str):
+    from grader.shards import Shard
+
+    try:
+        return Shard.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _report(args: argparse.Namespace) -> int:
+    from grader.report import report_class
+
+    return report_class(Path(args.out))
 
 
 def _release(args: argparse.Namespace) -> int:
@@ -109,7 +124,13 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--force", action="store_true", help="regrade students whose files have not changed")
     grade.add_argument("--seed", type=int, default=None, help="seed for the randomised inputs (default: fresh)")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
+    grade.add_argument("--shard", type=_shard, default=None, metavar="K/N",
+                       help="grade only the K-th of N slices of the class (by a hash of each name) into an OUT the shards share")
     grade.set_defaults(run=_grade)
+
+    report = commands.add_parser("report", help="rebuild a class's gradebook and summary from the results in OUT")
+    report.add_argument("out", metavar="OUT", help="the --out folder of `grader grade` (one run, or many shards)")
+    report.set_defaults(run=_report)
 
     release = commands.add_parser("release", help="make the student bundle, or regenerate/verify exercises/")
     release.add_argument("--out", help="folder for the student bundle")

@@ -12,6 +12,35 @@ from typing import Any
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write `data` to a temporary file beside `path`, fsync it, then rename it over `path`."""
+    temporary = _complete_temporary(path, data)
+    try:
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def exclusive_write_bytes(path: Path, data: bytes) -> bool:
+    """Create `path` holding `data` unless something is there already; True when this call created it.
+
+    The complete temporary file is hard-linked to `path`: a link is atomic and fails when the name exists, on a local
+    disk and on NFS alike, so of several processes racing on one shared folder exactly one wins, and no reader ever
+    sees the file half-written. (Over NFS a retried link may report EEXIST though it succeeded: the temporary file's
+    link count tells.)
+    """
+    temporary = _complete_temporary(path, data)
+    try:
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return os.stat(temporary).st_nlink == 2
+        return True
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
+def _complete_temporary(path: Path, data: bytes) -> str:
+    """A temporary file beside `path` holding `data`, synced to disk."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -20,10 +49,10 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    return temporary
 
 
 def _umask() -> int:

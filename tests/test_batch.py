@@ -172,7 +172,9 @@ def test_a_second_run_skips_unchanged_students_and_force_regrades(tmp_path, caps
     assert grade(force=False, **arguments) == 0
     assert (out / "ann" / "record.json").read_text() == first  # kept, not regraded
     assert "unchanged since the last run" in (out / "summary.html").read_text()
+    kept = (out / "ann" / "record.json").stat().st_ino
     assert grade(force=True, **arguments) == 0
+    assert (out / "ann" / "record.json").stat().st_ino != kept  # written anew: regraded
     assert json.loads((out / "ann" / "record.json").read_text())["seed"] == json.loads(first)["seed"]
 
 
