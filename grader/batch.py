@@ -22,9 +22,9 @@ from typing import Sequence
 
 from grader.checks import EXERCISES, load_checks
 from grader.files import atomic_write_json
-from grader.model import Check, CheckResult
+from grader.model import Check, CheckResult, Outcome
 from grader.probes import lazy_dynamo
-from grader.runner import ProbeRunner, grade_exercise
+from grader.runner import grade_exercise, judge_check
 from grader.sandbox import SandboxRunner
 from grader.submissions import NoSubmissions, Submission, discover
 
@@ -165,23 +165,14 @@ def grade_student(submission: Submission, checks: dict[str, list[Check]], runner
     with runner.session(submission.folder) as session:
         for exercise in EXERCISES:
             if checks[exercise]:
-                with _JUDGING:
-                    results += grade_exercise(exercise, submission.folder / f"{exercise}.py", checks[exercise], _Unlocked(session))
+                results += grade_exercise(exercise, submission.folder / f"{exercise}.py", checks[exercise], session, judge_locked)
     return results
 
 
-class _Unlocked:
-    """Runs the probes with the judging lock released, so students' children run in parallel."""
-
-    def __init__(self, runner: ProbeRunner) -> None:
-        self.runner = runner
-
-    def run(self, exercise, path, probes):
-        _JUDGING.release()
-        try:
-            return self.runner.run(exercise, path, probes)
-        finally:
-            _JUDGING.acquire()
+def judge_locked(check: Check, outcomes: Sequence[Outcome]) -> CheckResult:
+    """Judge one check holding the judging lock: the probes of every student run in parallel, the judges one at a time."""
+    with _JUDGING:
+        return judge_check(check, outcomes)
 
 
 def refused(check: Check, problem: str) -> CheckResult:

@@ -3,7 +3,7 @@
 `SandboxRunner.session(folder)` is a `ProbeRunner` (see `grader.runner`) for one student. It asks a zygote that has
 already imported numpy, sympy, torch and the probe recipes for a child (`grader.sandbox_child`), which confines
 itself once for the student; each exercise then runs in a fresh fork of that child, so no exercise sees what another
-left behind. Requests and answers are length-prefixed JSON on a socket; the parent never unpickles anything a child
+left behind. Requests and answers are length-prefixed JSON (`grader.protocol`); the parent never unpickles anything a child
 sends, enforces every time limit itself with a deadline, and kills the child's whole process tree (its PID
 namespace) when a probe runs too long. When an exercise's process dies, the probe in flight is `Lost` with what
 happened, and the remaining probes go on in a fresh one.
@@ -17,7 +17,6 @@ import select
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from grader import protocol
 from grader.model import Lost, Outcome, Probe, Raised
 from grader.runner import DEFAULT_TIMEOUT, outcome_from_wire, probe_request_json
 
@@ -68,17 +68,15 @@ class Zygote:
         self.forked = False
 
     def fork(self, spec: dict, fds: Sequence[int]) -> int:
-        """A new keeper process running `spec`, holding `fds` (channel, status); returns its pid."""
+        """A new keeper process running `spec`, holding `fds` (channel, ends, status); returns its pid."""
         with self.lock:
             self.forked = True
             socket.send_fds(self.control, [json.dumps(spec).encode()], list(fds))
-            answer = b""
-            while len(answer) < 4:
-                chunk = self.control.recv(4 - len(answer))
-                if not chunk:
-                    raise RuntimeError("the sandbox's zygote process died; see the messages above")
-                answer += chunk
-        return struct.unpack("!i", answer)[0]
+            try:
+                answer = protocol.read_exactly(self.control.fileno(), protocol.HEADER.size)
+            except EOFError:
+                raise RuntimeError("the sandbox's zygote process died; see the messages above") from None
+        return protocol.HEADER.unpack(answer)[0]
 
     def close(self) -> None:
         self.control.close()
@@ -104,93 +102,81 @@ class ExerciseEnded(Exception):
 
 
 class Child:
-    """One student's confined process tree; it runs each exercise in a fresh fork of itself."""
+    """One student's confined process tree; it runs each exercise in a fresh fork of itself.
+
+    Three descriptors lead to it: the channel (requests out, answers in; the student's code can write on it), `ends`
+    (the sandboxed PID 1 reports each exercise process's ending) and `status` (the keeper reports the whole child's
+    ending). Only the channel is ever open in a process running the student's code.
+    """
 
     def __init__(self, zygote: Zygote, folder: Path, scratch: Path, limits: Limits, forbidden: Sequence[Path]) -> None:
         self.limits, self.scratch = limits, scratch
         self.cgroup = f"grader-sandbox-{os.getpid()}-{id(self):x}"
         mine, theirs = socket.socketpair()
+        ends_reader, ends_writer = os.pipe()
         status_reader, status_writer = os.pipe()
         spec = {"folder": str(folder), "scratch": str(scratch), "kit_root": str(KIT_ROOT),
                 "forbidden": [str(p) for p in forbidden], "memory": limits.memory, "file_size": limits.file_size,
                 "processes": limits.processes, "cgroup": self.cgroup}
         try:
-            self.pid = zygote.fork(spec, [theirs.fileno(), status_writer])
+            self.pid = zygote.fork(spec, [theirs.fileno(), ends_writer, status_writer])
         finally:
             theirs.close()
+            os.close(ends_writer)
             os.close(status_writer)
-        self.channel, self.status = mine, status_reader
+        self.channel, self.ends, self.status = mine, ends_reader, status_reader
         self.fd = mine.fileno()
         os.set_blocking(self.fd, False)
         self.next_id = 0
 
-    # ------------------------------------------------------------------------------------------ framing
-
-    def _send(self, payload: bytes, deadline: float) -> None:
-        data = struct.pack("!i", len(payload)) + payload
-        while data:
-            _, ready, _ = select.select([], [self.fd], [], max(0.0, deadline - time.monotonic()))
-            if not ready:
-                raise TimeoutError
-            try:
-                data = data[os.write(self.fd, data):]
-            except BlockingIOError:
-                continue
-            except OSError:
-                raise EOFError from None
-
-    def _read_exactly(self, count: int, deadline: float) -> bytes:
-        chunks, missing = [], count
-        while missing:
-            ready, _, _ = select.select([self.fd], [], [], max(0.0, deadline - time.monotonic()))
-            if not ready:
-                raise TimeoutError
-            try:
-                chunk = os.read(self.fd, min(missing, 1 << 20))
-            except BlockingIOError:
-                continue
-            except OSError:
-                raise EOFError from None
-            if not chunk:
-                raise EOFError
-            chunks.append(chunk)
-            missing -= len(chunk)
-        return b"".join(chunks)
-
     def receive(self, timeout: float, what: str) -> dict:
-        """One JSON message from the child, within `timeout` seconds; `ChildGone` otherwise."""
+        """The next message within `timeout` seconds: from the channel, else an `ended` from the ends pipe."""
         deadline = time.monotonic() + timeout
         try:
-            size, = struct.unpack("!i", self._read_exactly(4, deadline))
-            if size < 0 or size > self.limits.answer_size:
-                raise ChildGone(f"sent back more than {size_text(self.limits.answer_size)}{what}")
-            message = json.loads(self._read_exactly(size, deadline))
+            readable = select.select([self.fd, self.ends], [], [], timeout)[0]
+            if not readable:
+                raise TimeoutError
+            if self.fd not in readable:
+                return self._ending(deadline, what)
+            message = protocol.receive(self.fd, deadline, self.limits.answer_size)
         except TimeoutError:
             raise ChildGone(f"timed out after {timeout:g} s{what}", timed_out=True) from None
         except EOFError:
             raise ChildGone(self._death(what)) from None
+        except protocol.FrameTooLarge:
+            raise ChildGone(f"sent back more than {size_text(self.limits.answer_size)}{what}") from None
         except (ValueError, RecursionError):
             raise ChildGone(f"sent back data the grader cannot read{what}") from None
-        if not isinstance(message, dict):
+        if not isinstance(message, dict) or protocol.ENDED in message:  # an ending on the channel is forged
             raise ChildGone(f"sent back malformed data{what}")
+        return message
+
+    def _ending(self, deadline: float, what: str) -> dict:
+        """An exercise process's ending from the ends pipe; then whatever it left unread on the channel is dropped."""
+        message = protocol.receive(self.ends, deadline, 4096)
+        if not isinstance(message, dict) or protocol.ENDED not in message:
+            raise ChildGone(f"the sandbox sent back malformed data{what}")
+        try:
+            while os.read(self.fd, protocol.CHUNK):
+                pass
+        except BlockingIOError:
+            pass
         return message
 
     def _death(self, what: str) -> str:
         """How the sandboxed process ended, from the keeper's report."""
         report = None
-        if select.select([self.status], [], [], 2.0)[0]:
+        if protocol.ready(self.status, 2.0):
             try:
-                report = json.loads(os.read(self.status, 1024)[4:])
-            except (OSError, ValueError):
+                report = protocol.receive(self.status, time.monotonic() + 1.0, 4096)
+            except (OSError, EOFError, TimeoutError, ValueError):
                 report = None
         return self.describe_ending(report, what)
 
     def describe_ending(self, report: object, what: str) -> str:
         """A sentence for a process's ending ({"signal": n} or {"exit": code})."""
-        if not isinstance(report, dict):
-            return f"the process running it died{what}"
-        if "signal" in report:
-            number = int(report["signal"])
+        if isinstance(report, dict) and isinstance(report.get("signal"), int):
+            number = report["signal"]
             if number == signal.SIGKILL:
                 return f"killed (SIGKILL; the memory limit is {size_text(self.limits.memory)}){what}"
             try:
@@ -198,19 +184,21 @@ class Child:
             except ValueError:
                 name = f"signal {number}"
             return f"crashed with signal {name}{what}"
-        return f"exited with status {report.get('exit')}{what}"
+        if isinstance(report, dict) and isinstance(report.get("exit"), int):
+            return f"exited with status {report['exit']}{what}"
+        return f"the process running it died{what}"
 
     # ------------------------------------------------------------------------------------------ protocol
 
     def start(self) -> list[str]:
         """Wait for the child to confine itself; its notes on mechanisms missing here. `ChildGone` if it does not."""
         ready = self.receive(self.limits.timeout + 5.0, " while starting the sandbox")
-        return [str(n)[:300] for n in ready.get("ready", [])] if isinstance(ready.get("ready"), list) else []
+        notes = ready.get(protocol.READY)
+        return [str(n)[:300] for n in notes] if isinstance(notes, list) else []
 
     def _request(self, request: dict | bytes, timeout: float, what: str = "") -> None:
-        payload = request if isinstance(request, bytes) else json.dumps(request, allow_nan=False).encode()
         try:
-            self._send(payload, time.monotonic() + timeout)
+            protocol.send(self.fd, request, time.monotonic() + timeout)
         except TimeoutError:
             raise ChildGone(f"timed out after {timeout:g} s{what}", timed_out=True) from None
         except EOFError:
@@ -218,14 +206,14 @@ class Child:
 
     def load(self, exercise: str, path: Path) -> str | None:
         """Fork a fresh process for `exercise` and load the student's file in it: None, or why loading failed."""
-        self._request({"load": {"exercise": exercise, "path": str(path)}}, self.limits.timeout, " during import")
+        self._request({protocol.LOAD: {"exercise": exercise, "path": str(path)}}, self.limits.timeout, " during import")
         loaded = self.receive(self.limits.timeout, " during import")
-        if "ended" in loaded:
-            return self.describe_ending(loaded["ended"], " during import")
-        if "load_failed" in loaded:
+        if protocol.ENDED in loaded:
+            return self.describe_ending(loaded[protocol.ENDED], " during import")
+        if protocol.LOAD_FAILED in loaded:
             self._ended(" after a failed import")
-            return str(loaded["load_failed"])[:2000]
-        if loaded != {"loaded": True}:  # something the file wrote on the channel while it was imported
+            return str(loaded[protocol.LOAD_FAILED])[:2000]
+        if loaded != {protocol.LOADED: True}:  # something the file wrote on the channel while it was imported
             raise ChildGone("wrote on the grader's channel during import (a file must not write to descriptors it did not open)")
         return None
 
@@ -233,22 +221,22 @@ class Child:
         """Run one probe in the exercise's process; `ExerciseEnded` if it died, `ChildGone` if nothing answers."""
         timeout = probe.timeout or self.limits.timeout
         self.next_id += 1
-        self._request(b'{"id": %d, "probe": %s}' % (self.next_id, probe_request_json(probe)), timeout)
+        self._request(b'{"id": %d, "%s": %s}' % (self.next_id, protocol.PROBE.encode(), probe_request_json(probe)), timeout)
         message = self.receive(timeout, "")
-        if "ended" in message:
-            raise ExerciseEnded(self.describe_ending(message["ended"], ""))
-        if message.get("id") != self.next_id or "answer" not in message:
+        if protocol.ENDED in message:
+            raise ExerciseEnded(self.describe_ending(message[protocol.ENDED], ""))
+        if message.get("id") != self.next_id or protocol.ANSWER not in message:
             raise ChildGone("the probe sent back malformed data")
-        return outcome_from_wire(message["answer"])
+        return outcome_from_wire(message[protocol.ANSWER])
 
     def unload(self) -> None:
         """End the exercise's process (the child stays, ready for the student's next exercise)."""
-        self._request({"stop": True}, self.limits.timeout)
+        self._request({protocol.STOP: True}, self.limits.timeout)
         self._ended("")
 
     def _ended(self, what: str) -> None:
         message = self.receive(self.limits.timeout, f" while ending the exercise's process{what}")
-        if "ended" not in message:
+        if protocol.ENDED not in message:
             raise ChildGone(f"the exercise's process sent back malformed data{what}")
 
     def stop(self) -> None:
@@ -261,9 +249,10 @@ class Child:
             except (ProcessLookupError, PermissionError):
                 pass
         self.channel.close()
+        os.close(self.ends)
         # the keeper's end of the status pipe closes when it is gone (its sandboxed child is gone before it)
         deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and select.select([self.status], [], [], deadline - time.monotonic())[0]:
+        while time.monotonic() < deadline and protocol.ready(self.status, deadline - time.monotonic()):
             if not os.read(self.status, 4096):
                 break
         os.close(self.status)
