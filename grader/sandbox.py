@@ -32,6 +32,7 @@ from grader.runner import DEFAULT_TIMEOUT, outcome_from_wire, probe_request_json
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 MiB, GiB = 1 << 20, 1 << 30
+ZYGOTE_VARIABLES = ("PATH", "LANG", "LC_ALL", "LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES")
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,8 @@ class Zygote:
 
     def __init__(self) -> None:
         ours, theirs = socket.socketpair()
-        environment = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(KIT_ROOT), os.environ.get("PYTHONPATH")])))
         self.process = subprocess.Popen([sys.executable, "-m", "grader.sandbox_child", str(theirs.fileno())],
-                                        pass_fds=[theirs.fileno()], cwd=KIT_ROOT, env=environment, stdin=subprocess.DEVNULL)
+                                        pass_fds=[theirs.fileno()], cwd=KIT_ROOT, env=zygote_environment(), stdin=subprocess.DEVNULL)
         theirs.close()
         self.control = ours
         self.lock = threading.Lock()
@@ -87,6 +87,16 @@ class Zygote:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def zygote_environment() -> dict[str, str]:
+    """The few variables the zygote needs; nothing else of the grader's environment (an instructor's tokens) is
+    copied onto the initial stack of the processes that run students' code. PYTHONPATH entries are made absolute
+    here, where relative ones mean what the instructor meant."""
+    environment = {name: os.environ[name] for name in ZYGOTE_VARIABLES if name in os.environ}
+    entries = [str(Path(p).resolve()) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    environment["PYTHONPATH"] = os.pathsep.join([str(KIT_ROOT), *entries])
+    return environment
 
 
 def size_text(size: int) -> str:
