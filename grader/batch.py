@@ -59,6 +59,7 @@ def grade(*, submissions: Path, out: Path, workers: int, timeout: float, force: 
     if problem:
         print(f"grader grade: {problem}", file=sys.stderr)
         return 2
+    submissions, out = submissions.resolve(), out.resolve()  # before anything (a sandboxed child) changes directory
     staging = Path(tempfile.mkdtemp(prefix="grader-staging-"))
     try:
         try:

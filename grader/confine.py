@@ -188,8 +188,9 @@ def all_fs_rights(abi: int) -> int:
     return rights
 
 
-def landlock(readable: Iterable[Path], writable: Iterable[Path], devices: Iterable[Path] = ()) -> list[str]:
-    """Confine this process and its future children: read only `readable`, write only under `writable`.
+def landlock(readable: Iterable[Path], writable: Iterable[Path], devices: Iterable[Path] = (), listable: Iterable[Path] = ()) -> list[str]:
+    """Confine this process and its future children: read only `readable`, write only under `writable`, list the
+    entries (not read the files) beneath `listable`.
 
     With ABI 4 and later TCP bind and connect are denied; with ABI 6 and later signals to processes outside the
     sandbox and abstract unix sockets are denied too.
@@ -207,7 +208,7 @@ def landlock(readable: Iterable[Path], writable: Iterable[Path], devices: Iterab
     if ruleset < 0:
         return [_error("Landlock ruleset could not be created")]
     try:
-        for paths, rights in ((readable, READ), (writable, everything), (devices, _READ_FILE | _WRITE_FILE)):
+        for paths, rights in ((readable, READ), (writable, everything), (devices, _READ_FILE | _WRITE_FILE), (listable, _READ_DIR)):
             for path in paths:
                 _allow(int(ruleset), Path(path), rights)
         if not prctl(PR_SET_NO_NEW_PRIVS, 1):
@@ -238,22 +239,44 @@ SYSTEM_READABLE = ("/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib",
                    "/usr/share/zoneinfo", "/dev/urandom", "/dev/zero")
 
 
-def python_readable(kit_root: Path, forbidden: Iterable[Path]) -> list[Path]:
-    """The interpreter, its standard library and packages, the system libraries, and the kit's public parts.
+def python_readable(kit_root: Path, forbidden: Iterable[Path], roots: Iterable[str | Path] = SYSTEM_READABLE) -> tuple[list[Path], list[Path]]:
+    """(readable, listable): the interpreter, its packages, the system `roots` and the kit's public parts, but no
+    forbidden path (hidden checks, solutions, OUT, other students), wherever it lies.
 
-    A `sys.path` entry that is the kit's root or contains a forbidden path (solutions/, OUT) is left out; the kit
-    contributes only `grader/*.py`, `grader/probes/` and `exercises/`.
+    Landlock only allows, so a root holding a forbidden path is not allowed whole: it becomes listable (names only)
+    and each of its entries is allowed in turn, down to the forbidden path, which is left out (`_allow_around`). A kit
+    checkout (it has a pyproject.toml) contributes only `grader/*.py`, `grader/probes/` and `exercises/`; an
+    installed kit (`pip install`, as Gradescope's setup.sh does) lies in site-packages beside numpy and loses only
+    its forbidden parts. Every path is resolved here, before anything changes directory.
     """
-    forbidden = [Path(p).resolve() for p in forbidden] + [kit_root.resolve()]
-    paths = [Path(sys.executable).resolve().parent.parent, Path(sys.base_prefix), Path(sys.prefix)]
-    paths += [Path(p) for p in sys.path if p and Path(p).is_dir()]
-    kept = []
-    for path in paths:
-        path = path.resolve()
-        if any(path == f or path in f.parents for f in forbidden):
+    forbidden = [Path(p).resolve() for p in forbidden]
+    checkout = [kit_root.resolve()] if (kit_root / "pyproject.toml").exists() else []
+    candidates = [Path(sys.executable).resolve().parent.parent, Path(sys.base_prefix), Path(sys.prefix)]
+    candidates += [Path(p) for p in sys.path if p and Path(p).is_dir()] + [Path(p) for p in roots]
+    readable: list[Path] = []
+    listable: list[Path] = []
+    for root in candidates:
+        root = root.resolve()
+        if root in checkout or any(root == f or f in root.parents for f in forbidden):
             continue
-        kept.append(path)
-    grader = kit_root / "grader"
-    kept += [p for p in grader.glob("*.py")] + [grader / "probes", grader / "__pycache__", kit_root / "exercises"]
-    kept += [Path(p) for p in SYSTEM_READABLE]
-    return kept
+        _allow_around(root, forbidden + checkout, readable, listable)
+    grader = kit_root.resolve() / "grader"
+    readable += [p for p in grader.glob("*.py")] + [grader / "probes", grader / "__pycache__", kit_root.resolve() / "exercises"]
+    return readable, listable
+
+
+def _allow_around(root: Path, forbidden: list[Path], readable: list[Path], listable: list[Path]) -> None:
+    """Allow `root` whole, or, when a forbidden path lies beneath it, list it and allow its entries but that path."""
+    if not any(root in f.parents for f in forbidden):
+        readable.append(root)
+        return
+    listable.append(root)
+    try:
+        entries = list(root.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        target = entry.resolve()  # a rule follows a link to its target: judge the target
+        if any(target == f or f in target.parents for f in forbidden):
+            continue
+        _allow_around(target, forbidden, readable, listable)

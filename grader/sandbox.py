@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from grader import protocol
+from grader import confine, protocol
 from grader.model import Lost, Outcome, Probe, Raised
 from grader.runner import DEFAULT_TIMEOUT, outcome_from_wire, probe_request_json
 
@@ -119,14 +119,15 @@ class Child:
     ending). Only the channel is ever open in a process running the student's code.
     """
 
-    def __init__(self, zygote: Zygote, folder: Path, scratch: Path, limits: Limits, forbidden: Sequence[Path]) -> None:
+    def __init__(self, zygote: Zygote, folder: Path, scratch: Path, limits: Limits, forbidden: Sequence[Path],
+                 roots: Sequence[str]) -> None:
         self.limits, self.scratch = limits, scratch
         self.cgroup = f"grader-sandbox-{os.getpid()}-{id(self):x}"
         mine, theirs = socket.socketpair()
         ends_reader, ends_writer = os.pipe()
         status_reader, status_writer = os.pipe()
         spec = {"folder": str(folder), "scratch": str(scratch), "kit_root": str(KIT_ROOT),
-                "forbidden": [str(p) for p in forbidden], "memory": limits.memory, "file_size": limits.file_size,
+                "forbidden": [str(p) for p in forbidden], "roots": list(roots), "memory": limits.memory, "file_size": limits.file_size,
                 "processes": limits.processes, "cgroup": self.cgroup}
         try:
             self.pid = zygote.fork(spec, [theirs.fileno(), ends_writer, status_writer])
@@ -251,8 +252,6 @@ class Child:
 
     def stop(self) -> None:
         """Kill the child's whole tree (its PID namespace dies with it) and release everything it held."""
-        from grader import confine
-
         for kill in (os.killpg, os.kill):
             try:
                 kill(self.pid, signal.SIGKILL)
@@ -269,6 +268,11 @@ class Child:
         confine.remove_cgroup(self.cgroup)
 
 
+def kit_secrets(kit_root: Path) -> list[Path]:
+    """What no submission may read, wherever the kit is installed: the solutions and the checks (hidden ones included)."""
+    return [kit_root / "solutions", kit_root / "grader" / "checks"]
+
+
 class SandboxRunner:
     """Runs students' probes in confined, warm-started child processes; `notes` lists missing mechanisms.
 
@@ -277,12 +281,14 @@ class SandboxRunner:
     """
 
     def __init__(self, limits: Limits | None = None, *, timeout: float | None = None, forbidden: Sequence[Path] = (),
-                 scratch_root: Path | None = None) -> None:
+                 scratch_root: Path | None = None, readable: Sequence[Path] = ()) -> None:
         limits = limits or Limits()
         self.limits = Limits(timeout, limits.memory, limits.file_size, limits.processes, limits.answer_size) if timeout else limits
-        self.forbidden = [KIT_ROOT / "solutions", KIT_ROOT / "grader" / "checks", *forbidden]
+        # resolved now: the child changes into its scratch folder before it reads them
+        self.forbidden = [p.resolve() for p in (*kit_secrets(KIT_ROOT), *forbidden)]
+        self.roots = [*confine.SYSTEM_READABLE, *(str(p.resolve()) for p in readable)]
         self._zygote: Zygote | None = None  # started when the first child is needed
-        self._scratch_root = Path(tempfile.mkdtemp(prefix="grader-scratch-", dir=scratch_root))
+        self._scratch_root = Path(tempfile.mkdtemp(prefix="grader-scratch-", dir=scratch_root)).resolve()
         self._notes: dict[str, None] = {}
         self._lock = threading.Lock()
         self._live: set[Child] = set()
@@ -309,13 +315,13 @@ class SandboxRunner:
             return session.run(exercise, path, probes)
 
     def start_child(self, folder: Path) -> Child:
-        """A new confined child for the student in `folder`; `ChildGone` if it cannot confine itself."""
+        """A new confined child for the student in `folder` (an absolute path); `ChildGone` if it cannot confine itself."""
         with self._lock:
             self._counter += 1
             scratch = self._scratch_root / f"{self._counter}"
         self.warm_up()
         scratch.mkdir()
-        child = Child(self._zygote, folder, scratch, self.limits, self.forbidden)
+        child = Child(self._zygote, folder, scratch, self.limits, self.forbidden, self.roots)
         with self._lock:
             self._live.add(child)
         try:

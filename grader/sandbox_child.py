@@ -135,7 +135,7 @@ def sandboxed(channel: int, ends: int, spec: dict, notes: list[str]) -> None:
     confine.die_with_parent()
     scratch = Path(spec["scratch"])
     student_folder = Path(spec["folder"])
-    readable = confine.python_readable(Path(spec["kit_root"]), spec["forbidden"]) + [student_folder]
+    readable, listable = confine.python_readable(Path(spec["kit_root"]), spec["forbidden"], spec["roots"])
     notes += confine.set_limits(memory=spec["memory"], file_size=spec["file_size"], processes=spec["processes"])
     os.chdir(scratch)
     os.environ.clear()
@@ -145,7 +145,7 @@ def sandboxed(channel: int, ends: int, spec: dict, notes: list[str]) -> None:
         os.dup2(null, fd)
     sys.dont_write_bytecode = True
     torch.set_num_threads(1)
-    notes += confine.landlock(readable, [scratch], [Path("/dev/null")])
+    notes += confine.landlock(readable + [student_folder], [scratch], [Path("/dev/null")], listable)
     sys.path.insert(0, str(student_folder))
     protocol.send(channel, {protocol.READY: notes})
     while True:
