@@ -154,6 +154,96 @@ def remove_cgroup(name: str) -> None:
             time.sleep(0.02)
 
 
+# ----------------------------------------------------------------------------------------------------- seccomp
+
+# System calls a submission never needs, which Landlock does not cover: metadata writes (mode, owner, times,
+# extended attributes: a setuid bit or a file capability on a host binary), sockets (a pathname unix socket reaches
+# docker.sock or D-Bus; the channel is inherited), and reaching into another process (the sandbox's PID 1 holds the
+# pipe that reports endings). Numbers per architecture, from the kernel's syscall tables.
+DENIED_SYSCALLS = {
+    "x86_64": {"chmod": 90, "fchmod": 91, "fchmodat": 268, "fchmodat2": 452, "chown": 92, "fchown": 93, "lchown": 94,
+               "fchownat": 260, "utime": 132, "utimes": 235, "futimesat": 261, "utimensat": 280, "setxattr": 188,
+               "lsetxattr": 189, "fsetxattr": 190, "removexattr": 197, "lremovexattr": 198, "fremovexattr": 199,
+               "setxattrat": 463, "removexattrat": 466, "socket": 41, "socketpair": 53, "ptrace": 101,
+               "process_vm_readv": 310, "process_vm_writev": 311, "pidfd_getfd": 438},
+    "aarch64": {"fchmod": 52, "fchmodat": 53, "fchmodat2": 452, "fchownat": 54, "fchown": 55, "utimensat": 88,
+                "setxattr": 5, "lsetxattr": 6, "fsetxattr": 7, "removexattr": 14, "lremovexattr": 15, "fremovexattr": 16,
+                "setxattrat": 463, "removexattrat": 466, "socket": 198, "socketpair": 199, "ptrace": 117,
+                "process_vm_readv": 270, "process_vm_writev": 271, "pidfd_getfd": 438},
+}
+IOCTL = {"x86_64": 16, "aarch64": 29}
+DENIED_IOCTLS = (0x40086602, 0x40046602, 0x401C5820)  # FS_IOC_SETFLAGS (64- and 32-bit), FS_IOC_FSSETXATTR: chattr
+AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
+X32_SYSCALL_BIT = 0x40000000
+_LD_ABS, _JEQ, _JGE, _RET = 0x20, 0x15, 0x35, 0x06
+_ALLOW, _EPERM = 0x7FFF0000, 0x00050000 | 1
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER, PR_CAPBSET_DROP, PR_CAP_AMBIENT = 22, 2, 24, 47
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def seccomp_program(machine: str) -> list[tuple[int, int, int, int]]:
+    """A classic-BPF program (code, jt, jf, k) failing the denied system calls with EPERM on `machine`.
+
+    Another architecture's system calls (32-bit, x32) are refused whole: their numbers mean other calls.
+    """
+    body: list[tuple] = [(_LD_ABS, 0, 0, 0)]  # the system call's number
+    if machine == "x86_64":
+        body.append((_JGE, "deny", None, X32_SYSCALL_BIT))
+    body += [(_JEQ, "deny", None, number) for number in sorted(DENIED_SYSCALLS[machine].values())]
+    body.append((_JEQ, None, "allow", IOCTL[machine]))
+    body.append((_LD_ABS, 0, 0, 24))  # the low half of the ioctl's request (little-endian args[1])
+    body += [(_JEQ, "deny", None, request) for request in DENIED_IOCTLS]
+    program = [(_LD_ABS, 0, 0, 4), (_JEQ, 1, 0, AUDIT_ARCH[machine]), (_RET, 0, 0, _EPERM)] + body
+    program += [(_RET, 0, 0, _ALLOW), (_RET, 0, 0, _EPERM)]
+    targets = {"allow": len(program) - 2, "deny": len(program) - 1}
+
+    def offset(index: int, target: object) -> int:
+        return 0 if target is None else target if isinstance(target, int) else targets[target] - index - 1
+
+    return [(code, offset(i, jt), offset(i, jf), k) for i, (code, jt, jf, k) in enumerate(program)]
+
+
+def deny_system_calls() -> str | None:
+    """Install the seccomp filter of `seccomp_program` on this process and its future children."""
+    machine = os.uname().machine
+    if machine not in DENIED_SYSCALLS:
+        return f"no seccomp filter for {machine}: chmod, chown, utime, xattrs, sockets and ptrace are not denied"
+    instructions = seccomp_program(machine)
+    table = (_SockFilter * len(instructions))(*(_SockFilter(*i) for i in instructions))
+    program = _SockFprog(len(instructions), table)
+    if not prctl(PR_SET_NO_NEW_PRIVS, 1):
+        return _error("PR_SET_NO_NEW_PRIVS failed, so no seccomp filter: chmod, chown, utime, xattrs, sockets and ptrace are not denied")
+    if _libc.prctl(PR_SET_SECCOMP, ctypes.c_ulong(SECCOMP_MODE_FILTER), ctypes.byref(program), ctypes.c_ulong(0), ctypes.c_ulong(0)) != 0:
+        return _error("seccomp is unavailable: chmod, chown, utime, xattrs, sockets and ptrace are not denied")
+    return None
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def drop_capabilities() -> str | None:
+    """Drop every capability: the bounding set (so no later exec regains any), the ambient set, then the rest."""
+    for capability in range(64):
+        prctl(PR_CAPBSET_DROP, capability)  # EINVAL past the last capability this kernel knows
+    _libc.prctl(PR_CAP_AMBIENT, ctypes.c_ulong(4), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0))  # CLEAR_ALL
+    header, data = _CapHeader(0x20080522, 0), (_CapData * 2)()
+    if _libc.capset(ctypes.byref(header), data) != 0:
+        return _error("could not drop capabilities")
+    return None
+
+
 # ----------------------------------------------------------------------------------------------------- landlock
 
 _EXECUTE, _WRITE_FILE, _READ_FILE, _READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,36 @@ def initial_stack():
         seen += os.read(reader, count)
         address += count
     return seen.decode("latin-1")
+
+
+def metadata(path):
+    """Try every metadata write on `path`; the name of each that was not refused."""
+    attempts = {"chmod": lambda: os.chmod(path, 0o6777), "chown": lambda: os.chown(path, 1, 1),
+                "utime": lambda: os.utime(path, (0, 0)), "xattr": lambda: os.setxattr(path, "user.pwned", b"1"),
+                "capability": lambda: os.setxattr(path, "security.capability", bytes(20)),
+                "removexattr": lambda: os.removexattr(path, "user.kept")}
+    succeeded = []
+    for name, attempt in attempts.items():
+        try:
+            attempt()
+            succeeded.append(name)
+        except OSError:  # refused (EPERM), or unmappable in a user namespace (EINVAL for another uid)
+            pass
+    return succeeded
+
+
+def capabilities():
+    """The effective, permitted and inheritable capability sets of this process (capget)."""
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)
+    data = (ctypes.c_uint32 * 6)()
+    ctypes.CDLL(None).capget(header, data)
+    return list(data)
+
+
+def unix_connect(path):
+    client = socket.socket(socket.AF_UNIX)
+    client.connect(path)
+    return "connected"
 
 
 def read(path):
@@ -122,3 +153,66 @@ def test_relative_submissions_and_out_stay_forbidden_under_a_readable_root(sandb
     outcomes = run(sandbox, attacker, call("read", str(course / "submissions" / "alice" / "ex01_linear_model.py")),
                    call("read", str(course / "out" / "gradebook.csv")))
     assert all(denied(o) for o in outcomes), outcomes
+
+
+@pytest.fixture
+def victim(tmp_path):
+    """A root-owned file outside every sandbox path, with an extended attribute to lose."""
+    path = tmp_path / "host_binary"
+    path.write_text("#!/bin/sh\n")
+    path.chmod(0o755)
+    os.setxattr(path, "user.kept", b"1")
+    return path
+
+
+def test_no_metadata_write_reaches_a_file_outside_the_sandbox(sandbox, attacker, victim):
+    before = victim.stat()
+    succeeded, = run(sandbox, attacker, call("metadata", str(victim)))
+    assert succeeded == Returned([])
+    after = victim.stat()
+    assert (after.st_mode, after.st_uid, after.st_mtime_ns) == (before.st_mode, before.st_uid, before.st_mtime_ns)
+    assert os.listxattr(victim) == ["user.kept"]
+
+
+def test_the_child_holds_no_capability(sandbox, attacker):
+    assert run(sandbox, attacker, call("capabilities")) == [Returned([0] * 6)]
+
+
+def test_a_pathname_unix_socket_outside_is_not_reached(sandbox, attacker, tmp_path):
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(tmp_path / "agent.sock"))
+    listener.listen()
+    listener.setblocking(False)
+    try:
+        outcome, = run(sandbox, attacker, call("unix_connect", str(tmp_path / "agent.sock")))
+        assert denied(outcome), outcome
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+    finally:
+        listener.close()
+
+
+def test_as_a_normal_user_the_filter_refuses_changing_ones_own_files(tmp_path):
+    """What a non-root grader's child is: the owner of OUT. Landlock does not cover chmod; the filter does."""
+    from grader import confine
+
+    owned = tmp_path / "out"
+    owned.mkdir()
+    os.chown(owned, 65534, 65534)
+    pid = os.fork()
+    if pid == 0:  # an unprivileged process, as the sandboxed child of a normal user's grader is
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            code = 3 if confine.deny_system_calls() else 0
+            for change in (lambda: os.chmod(owned, 0o500), lambda: os.utime(owned, (0, 0)), lambda: socket.socket(socket.AF_UNIX)):
+                try:
+                    change()
+                    code = code or 1
+                except PermissionError:
+                    pass
+        finally:
+            os._exit(locals().get("code", 2))
+    _, state = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(state) == 0
+    assert owned.stat().st_mode & 0o777 != 0o500
