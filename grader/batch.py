@@ -18,10 +18,11 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from grader.checks import EXERCISES, load_checks
 from grader.files import atomic_write_json
+from grader.judging import JudgingBudget
 from grader.model import Check, CheckResult, Outcome
 from grader.probes import lazy_dynamo
 from grader.runner import grade_exercise, judge_check
@@ -30,6 +31,7 @@ from grader.submissions import NoSubmissions, Submission, discover
 
 RECORD = "record.json"
 _JUDGING = threading.Lock()  # judges (sympy, torch) run one at a time; children run in parallel
+JUDGING_SECONDS = 30.0  # of the grader's time to judge one student's answers (the sample class needs about 1 s)
 
 
 def default_workers() -> int:
@@ -163,17 +165,24 @@ def grade_student(submission: Submission, checks: dict[str, list[Check]], runner
     if submission.problem is not None:
         return [refused(check, submission.problem) for exercise in EXERCISES for check in checks[exercise]]
     results = []
+    judge = student_judge()
     with runner.session(submission.folder) as session:
         for exercise in EXERCISES:
             if checks[exercise]:
-                results += grade_exercise(exercise, submission.folder / f"{exercise}.py", checks[exercise], session, judge_locked)
+                results += grade_exercise(exercise, submission.folder / f"{exercise}.py", checks[exercise], session, judge)
     return results
 
 
-def judge_locked(check: Check, outcomes: Sequence[Outcome]) -> CheckResult:
-    """Judge one check holding the judging lock: the probes of every student run in parallel, the judges one at a time."""
-    with _JUDGING:
-        return judge_check(check, outcomes)
+def student_judge(seconds: float = JUDGING_SECONDS) -> Callable[[Check, Sequence[Outcome]], CheckResult]:
+    """Judges one student's checks one at a time under the judging lock (the probes of every student run in
+    parallel, the judges one at a time), within the student's judging budget."""
+    budget = JudgingBudget(seconds, judge_check)
+
+    def judge(check: Check, outcomes: Sequence[Outcome]) -> CheckResult:
+        with _JUDGING:
+            return budget.judge(check, outcomes)
+
+    return judge
 
 
 def refused(check: Check, problem: str) -> CheckResult:

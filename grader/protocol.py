@@ -34,6 +34,7 @@ READY, LOAD, LOADED, LOAD_FAILED, PROBE, ANSWER, STOP, ENDED = (
     "ready", "load", "loaded", "load_failed", "probe", "answer", "stop", "ended")
 HEADER = struct.Struct("!i")
 CHUNK = 1 << 20
+MAX_CONTAINERS = 100_000  # lists and objects in one frame the parent parses (the sample class sends at most ~300)
 
 
 class FrameTooLarge(ValueError):
@@ -42,6 +43,10 @@ class FrameTooLarge(ValueError):
     def __init__(self, size: int) -> None:
         super().__init__(f"a frame of {size} bytes")
         self.size = size
+
+
+class FrameTooComplex(ValueError):
+    """A frame holds more lists and objects than the reader parses (parsed, each costs the reader ~60 bytes)."""
 
 
 def encode(message: object) -> bytes:
@@ -90,8 +95,12 @@ def receive_bytes(fd: int, deadline: float | None = None, limit: int | None = No
 
 
 def receive(fd: int, deadline: float | None = None, limit: int | None = None) -> object:
-    """One frame, parsed as JSON (ValueError when it is not)."""
-    return json.loads(receive_bytes(fd, deadline, limit))
+    """One frame, parsed as JSON (ValueError when it is not). With a `limit`, a frame of more than MAX_CONTAINERS
+    lists and objects is refused before parsing (brackets inside strings count too: an upper bound)."""
+    payload = receive_bytes(fd, deadline, limit)
+    if limit is not None and payload.count(b"[") + payload.count(b"{") > MAX_CONTAINERS:
+        raise FrameTooComplex(f"more than {MAX_CONTAINERS} lists and objects")
+    return json.loads(payload)
 
 
 def ready(fd: int, timeout: float) -> bool:

@@ -43,7 +43,7 @@ class Limits:
     memory: int = 2 * GiB
     file_size: int = 16 * MiB
     processes: int = 256  # tasks (processes and threads) in the child's cgroup
-    answer_size: int = 64 * MiB
+    answer_size: int = 16 * MiB  # a frame; the sample class's largest is 80 KiB
 
 
 class ChildGone(Exception):
@@ -156,6 +156,8 @@ class Child:
             raise ChildGone(self._death(what)) from None
         except protocol.FrameTooLarge:
             raise ChildGone(f"sent back more than {size_text(self.limits.answer_size)}{what}") from None
+        except protocol.FrameTooComplex as error:
+            raise ChildGone(f"sent back {error}{what}") from None
         except (ValueError, RecursionError):
             raise ChildGone(f"sent back data the grader cannot read{what}") from None
         if not isinstance(message, dict) or protocol.ENDED in message:  # an ending on the channel is forged

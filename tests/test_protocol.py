@@ -91,7 +91,7 @@ def test_the_judging_lock_is_held_while_judging_and_released_while_probes_run(tm
     (tmp_path / "ex01_linear_model.py").write_text("def f():\n    return 1\n")
     checks = [Check("ex01_linear_model", name, 1, "public", (call("f"),), judge) for name in ("a", "b")]
     for _ in range(2):  # twice: the lock must not depend on how often a runner is called
-        results = grade_exercise("ex01_linear_model", tmp_path / "ex01_linear_model.py", checks, Recording(), batch.judge_locked)
+        results = grade_exercise("ex01_linear_model", tmp_path / "ex01_linear_model.py", checks, Recording(), batch.student_judge())
         assert [r.status for r in results] == ["passed", "passed"]
     assert seen == [("probes", False), ("judge", True), ("judge", True)] * 2
     assert not batch._JUDGING.locked()

@@ -64,6 +64,29 @@ def unix_connect(path):
     return "connected"
 
 
+def huge_integer():
+    import sympy
+    return sympy.Integer(10**1200 + 7) + sympy.Symbol("x")
+
+
+def huge_power():
+    import sympy
+    return sympy.Pow(3, 3 * 10**7, evaluate=False)
+
+
+def many_lists():
+    """A frame of millions of empty lists on every socket this process holds (the grader's channel among them)."""
+    import stat, struct
+    frame = b"[" + b"[]," * 5_000_000 + b"[]]"
+    for fd in range(3, 64):
+        try:
+            if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                os.write(fd, struct.pack("!i", len(frame)) + frame)
+        except OSError:
+            pass
+    return "sent"
+
+
 def read(path):
     with open(path) as stream:
         return stream.read()[:40]
@@ -216,3 +239,20 @@ def test_as_a_normal_user_the_filter_refuses_changing_ones_own_files(tmp_path):
     _, state = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(state) == 0
     assert owned.stat().st_mode & 0o777 != 0o500
+
+
+def test_answers_too_large_to_judge_are_refused_when_decoded(sandbox, attacker):
+    integer, power = run(sandbox, attacker, call("huge_integer"), call("huge_power"))
+    assert integer == Lost("the probe sent back data the grader cannot read (a number of more than 60 digits)")
+    assert power == Lost("the probe sent back data the grader cannot read (a power that evaluates to a number of more than 400 digits)")
+
+
+def test_a_frame_of_millions_of_lists_is_refused_before_the_parent_parses_it(sandbox, attacker):
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    flooded, after_flood = run(sandbox, attacker, call("many_lists"), call("read", str(attacker)))
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert flooded == Lost("sent back more than 100000 lists and objects")
+    assert isinstance(after_flood, Returned)  # the next probe runs in a fresh child
+    assert grown < 100 * 1024, f"the parent grew by {grown} KiB"  # parsed, the frame would take ~350 MB
