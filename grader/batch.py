@@ -22,7 +22,7 @@ from typing import Callable, Sequence
 
 from grader.checks import EXERCISES, load_checks
 from grader.files import atomic_write_json
-from grader.judging import JudgingBudget
+from grader.judging import JudgingBudget, interrupt_all
 from grader.model import Check, CheckResult, Outcome
 from grader.probes import lazy_dynamo
 from grader.runner import grade_exercise, judge_check
@@ -235,6 +235,7 @@ def grade_pending(pending: Sequence[Submission], checks: dict, runner: SandboxRu
         executor.shutdown()
         return False
     except KeyboardInterrupt:
+        interrupt_all()  # a judge stops now, not when its budget runs out
         bar.finish()
         executor.shutdown(wait=False, cancel_futures=True)
         return True

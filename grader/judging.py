@@ -19,6 +19,7 @@ from typing import Callable, Iterator, Sequence
 from grader.model import Check, CheckResult, Outcome
 
 REPEAT = 1.0  # seconds between two interruptions, should a judge swallow the first
+_ACTIVE: dict[int, tuple[threading.Lock, threading.Event]] = {}  # threads judging now, with their watcher's lock
 
 
 class OverBudget(BaseException):
@@ -45,6 +46,7 @@ def interrupted_after(seconds: float) -> Iterator[None]:
 
     watcher = threading.Thread(target=watch, name="judging-budget", daemon=True)
     try:
+        _ACTIVE[thread] = (lock, done)
         watcher.start()  # inside: the first interruption may come before start() returns
         yield
     finally:
@@ -56,8 +58,17 @@ def interrupted_after(seconds: float) -> Iterator[None]:
                 break
             except OverBudget:
                 continue
+        _ACTIVE.pop(thread, None)
         if watcher.ident is not None:
             watcher.join()
+
+
+def interrupt_all() -> None:
+    """Interrupt every judge running now (Ctrl-C: the grader stops without waiting for their budgets)."""
+    for thread, (lock, done) in list(_ACTIVE.items()):
+        with lock:
+            if not done.is_set():
+                _raise_in(thread, OverBudget)
 
 
 class JudgingBudget:

@@ -56,3 +56,16 @@ def test_an_interruption_after_the_block_is_taken_back():
     while time.monotonic() < deadline:
         pass
     assert threading.active_count() < 5
+
+
+def test_ctrl_c_interrupts_a_judge_at_once():
+    from grader.judging import interrupt_all
+
+    check = next(c for c in load_checks("ex02_derivative", seed=1) if c.name == "dloss_dw")
+    results = []
+    thread = threading.Thread(target=lambda: results.append(JudgingBudget(600, judge_check).judge(check, [Returned(exploding_derivative())])))
+    thread.start()
+    time.sleep(1.0)
+    interrupt_all()
+    thread.join(timeout=20)
+    assert not thread.is_alive() and results[0].status == "failed" and "not judged" in results[0].message
