@@ -104,54 +104,92 @@ def _processes_of_user() -> int:
     return count
 
 
-def pids_cgroup(name: str) -> Path | None:
-    """Where the process-count cgroup called `name` goes (cgroup v1 or v2), if this machine has a pids controller."""
-    v1 = Path("/sys/fs/cgroup/pids")
+def cgroup_folder(controller: str, name: str) -> Path | None:
+    """Where the cgroup called `name` for `controller` ("pids", "memory") goes (cgroup v1 or v2), if there is one."""
+    v1 = Path("/sys/fs/cgroup") / controller
     if (v1 / "cgroup.procs").exists():
         return v1 / name
     v2 = Path("/sys/fs/cgroup")
     try:
-        if "pids" in (v2 / "cgroup.subtree_control").read_text().split():
+        if controller in (v2 / "cgroup.subtree_control").read_text().split():
             return v2 / name
     except OSError:
         pass
     return None
 
 
-def join_pids_cgroup(name: str, processes: int) -> str | None:
-    """Put this process (and so all its descendants) into a new cgroup allowing at most `processes` tasks."""
-    folder = pids_cgroup(name)
+def _join(controller: str, name: str, settings: dict[str, str]) -> str | None:
+    """Create the cgroup, write `settings` (the first is required, the others where this kernel has them), join it."""
+    folder = cgroup_folder(controller, name)
     if folder is None:
-        return "no writable pids cgroup: the number of processes and threads is limited by RLIMIT_NPROC only (which does not bind root)"
+        return f"no writable {controller} cgroup"
     try:
         folder.mkdir(exist_ok=True)
-        (folder / "pids.max").write_text(str(processes))
+        for index, (setting, value) in enumerate(settings.items()):
+            if index == 0 or (folder / setting).exists():
+                (folder / setting).write_text(value)
         (folder / "cgroup.procs").write_text(str(os.getpid()))
     except OSError as error:
-        return f"could not create a pids cgroup ({error}): the number of processes is limited by RLIMIT_NPROC only"
+        return f"could not create a {controller} cgroup ({error})"
     return None
 
 
+def join_cgroups(name: str, processes: int, memory: int) -> list[str]:
+    """Put this process (and so all its descendants) into new cgroups: at most `processes` tasks and `memory` bytes
+    in all (swap included), whatever the number of processes. Notes for the limits not in force."""
+    notes = []
+    missing = _join("pids", name, {"pids.max": str(processes)})
+    if missing:
+        notes.append(f"{missing}: the number of processes and threads is limited by RLIMIT_NPROC only (which does not bind root)")
+    v1 = {"memory.limit_in_bytes": str(memory), "memory.memsw.limit_in_bytes": str(memory)}
+    v2 = {"memory.max": str(memory), "memory.swap.max": "0"}
+    folder = cgroup_folder("memory", name)
+    missing = _join("memory", name, v2 if folder is not None and folder.parent == Path("/sys/fs/cgroup") else v1)
+    if missing:
+        notes.append(f"{missing}: memory is limited per process (RLIMIT_AS), so several processes of one student may together use more")
+    return notes
+
+
 def remove_cgroup(name: str) -> None:
-    """Remove an emptied cgroup (the kernel refuses while tasks remain; they are being killed, so retry briefly)."""
+    """Remove the emptied cgroups (the kernel refuses while tasks remain; they are being killed, so retry briefly)."""
     import time
 
-    folder = pids_cgroup(name)
-    if folder is None or not folder.exists():
-        return
-    for _ in range(100):
-        try:
-            for pid in (folder / "cgroup.procs").read_text().split():
-                os.kill(int(pid), signal.SIGKILL)  # a straggler (no PID namespace here) goes too
-        except (OSError, ValueError):
-            pass
-        try:
-            folder.rmdir()
-            return
-        except FileNotFoundError:
-            return
-        except OSError:
-            time.sleep(0.02)
+    for controller in ("pids", "memory"):
+        folder = cgroup_folder(controller, name)
+        if folder is None or not folder.exists():
+            continue
+        for _ in range(100):
+            try:
+                for pid in (folder / "cgroup.procs").read_text().split():
+                    os.kill(int(pid), signal.SIGKILL)  # a straggler (no PID namespace here) goes too
+            except (OSError, ValueError):
+                pass
+            try:
+                folder.rmdir()
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.02)
+
+
+# ----------------------------------------------------------------------------------------------------- scratch
+
+
+CLONE_NEWNS, MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 0x00020000, 2, 4, 1 << 14, 1 << 18
+
+
+def private_scratch(scratch: Path, size: int, files: int) -> str | None:
+    """Mount a tmpfs of `size` bytes and `files` inodes on `scratch`, seen only by this process and its children (a
+    new mount namespace): a student who fills it fills their own, not the disk the class shares."""
+    if _libc.unshare(CLONE_NEWNS) != 0:
+        return _error("no mount namespace: scratch folders share the grader's disk (a submission can fill it; files are limited by size only)")
+    if _libc.mount(b"none", b"/", None, ctypes.c_ulong(MS_REC | MS_PRIVATE), None) != 0:
+        return _error("could not make the sandbox's mounts private, so its scratch folder is not size-limited")
+    options = f"size={size},nr_inodes={files},mode=0700".encode()
+    if _libc.mount(b"tmpfs", str(scratch).encode(), b"tmpfs", ctypes.c_ulong(MS_NOSUID | MS_NODEV), options) != 0:
+        return _error("could not mount a size-limited scratch folder: scratch folders share the grader's disk")
+    return None
 
 
 # ----------------------------------------------------------------------------------------------------- seccomp

@@ -22,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -37,13 +38,16 @@ ZYGOTE_VARIABLES = ("PATH", "LANG", "LC_ALL", "LD_LIBRARY_PATH", "CUDA_VISIBLE_D
 
 @dataclass(frozen=True)
 class Limits:
-    """What one child may use: seconds per probe, address space above the warm interpreter, file and answer sizes."""
+    """What one child may use: seconds per probe; memory (address space above the warm interpreter per process, and
+    all its processes together); file, scratch and answer sizes."""
 
     timeout: float = DEFAULT_TIMEOUT
     memory: int = 2 * GiB
     file_size: int = 16 * MiB
     processes: int = 256  # tasks (processes and threads) in the child's cgroup
     answer_size: int = 16 * MiB  # a frame; the sample class's largest is 80 KiB
+    scratch_size: int = 64 * MiB
+    scratch_files: int = 1000
 
 
 class ChildGone(Exception):
@@ -128,7 +132,8 @@ class Child:
         status_reader, status_writer = os.pipe()
         spec = {"folder": str(folder), "scratch": str(scratch), "kit_root": str(KIT_ROOT),
                 "forbidden": [str(p) for p in forbidden], "roots": list(roots), "memory": limits.memory, "file_size": limits.file_size,
-                "processes": limits.processes, "cgroup": self.cgroup}
+                "processes": limits.processes, "cgroup": self.cgroup,
+                "scratch_size": limits.scratch_size, "scratch_files": limits.scratch_files}
         try:
             self.pid = zygote.fork(spec, [theirs.fileno(), ends_writer, status_writer])
         finally:
@@ -285,7 +290,7 @@ class SandboxRunner:
     def __init__(self, limits: Limits | None = None, *, timeout: float | None = None, forbidden: Sequence[Path] = (),
                  scratch_root: Path | None = None, readable: Sequence[Path] = ()) -> None:
         limits = limits or Limits()
-        self.limits = Limits(timeout, limits.memory, limits.file_size, limits.processes, limits.answer_size) if timeout else limits
+        self.limits = dataclasses.replace(limits, timeout=timeout) if timeout else limits
         # resolved now: the child changes into its scratch folder before it reads them
         self.forbidden = [p.resolve() for p in (*kit_secrets(KIT_ROOT), *forbidden)]
         self.roots = [*confine.SYSTEM_READABLE, *(str(p.resolve()) for p in readable)]

@@ -102,8 +102,9 @@ def _reap() -> None:
 def keeper(channel: int, ends: int, status: int, spec: dict) -> None:
     """New session, process cgroup, namespaces; fork the sandboxed process; report how it ended on `status`."""
     os.setsid()
-    notes = [confine.join_pids_cgroup(spec["cgroup"], spec["processes"]), confine.become_subreaper()]
+    notes = confine.join_cgroups(spec["cgroup"], spec["processes"], spec["memory"]) + [confine.become_subreaper()]
     notes.append(confine.enter_namespaces())
+    notes.append(confine.private_scratch(Path(spec["scratch"]), spec["scratch_size"], spec["scratch_files"]))
     pid = os.fork()
     if pid == 0:
         os.close(status)

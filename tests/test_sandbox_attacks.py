@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from grader.model import Lost, Raised, Returned, call
-from grader.sandbox import Limits, SandboxRunner, kit_secrets
+from grader.sandbox import Limits, MiB, SandboxRunner, kit_secrets
 
 SECRET = f"instructor-token-{secrets.token_hex(8)}"
 
@@ -87,6 +87,34 @@ def many_lists():
     return "sent"
 
 
+def fill_scratch(files, size):
+    """Write `files` files of `size` bytes in the scratch folder; how many were written, and the error that stopped it."""
+    for index in range(files):
+        try:
+            with open(f"filler{index}", "wb") as stream:
+                stream.write(b"x" * size)
+        except OSError as error:
+            return [index, error.strerror]
+    return [files, None]
+
+
+def held_together(processes, size):
+    """How many of `processes` forked processes hold `size` bytes each at the same time."""
+    import time
+    reader, writer = os.pipe()
+    children = []
+    for _ in range(processes):
+        pid = os.fork()
+        if pid == 0:
+            held = b"\x01" * size
+            os.write(writer, b"k")
+            time.sleep(5)
+            os._exit(len(held) and 0)
+        children.append(pid)
+    time.sleep(3)
+    return sum(os.waitpid(pid, os.WNOHANG) == (0, 0) for pid in children)
+
+
 def read(path):
     with open(path) as stream:
         return stream.read()[:40]
@@ -123,7 +151,8 @@ def sandbox(places):
     old_directory = os.getcwd()
     os.chdir(places["course"])
     try:
-        runner = SandboxRunner(Limits(timeout=5.0), forbidden=[Path("submissions"), Path("out"), *kit_secrets(places["kit"])],
+        limits = Limits(timeout=10.0, memory=512 * MiB, scratch_size=8 * MiB, scratch_files=200)
+        runner = SandboxRunner(limits, forbidden=[Path("submissions"), Path("out"), *kit_secrets(places["kit"])],
                                readable=[places["system"]])
         runner.warm_up()
     finally:
@@ -256,3 +285,15 @@ def test_a_frame_of_millions_of_lists_is_refused_before_the_parent_parses_it(san
     assert flooded == Lost("sent back more than 100000 lists and objects")
     assert isinstance(after_flood, Returned)  # the next probe runs in a fresh child
     assert grown < 100 * 1024, f"the parent grew by {grown} KiB"  # parsed, the frame would take ~350 MB
+
+
+def test_filling_the_scratch_folder_fills_only_this_students_own(sandbox, attacker):
+    space, inodes = run(sandbox, attacker, call("fill_scratch", 20, 1 * MiB), call("fill_scratch", 1000, 0))
+    assert isinstance(space, Returned) and space.value[1] == "No space left on device" and space.value[0] <= 8, space
+    assert isinstance(inodes, Returned) and inodes.value[1] == "No space left on device" and inodes.value[0] <= 200, inodes
+
+
+def test_processes_of_one_student_share_one_memory_limit(sandbox, attacker):
+    """Four processes of 300 MiB each fit a 512 MiB limit per process, not one of 512 MiB in all."""
+    alive, = run(sandbox, attacker, call("held_together", 4, 300 * MiB))
+    assert alive == Returned(1) or alive == Returned(0), alive
