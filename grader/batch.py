@@ -7,6 +7,7 @@ write each student's results atomically as they finish -> write the class gradeb
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -18,7 +19,7 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from grader.checks import EXERCISES, load_checks
 from grader.files import atomic_write_json
@@ -30,7 +31,10 @@ from grader.sandbox import SandboxRunner
 from grader.submissions import NoSubmissions, Submission, discover
 
 RECORD = "record.json"
+CLASS_FILES = ("gradebook.csv", "summary.html")  # the class's own files in OUT (and the histogram, SCORE_PICTURE)
 _JUDGING = threading.Lock()  # judges (sympy, torch) run one at a time; children run in parallel
+MAX_TEXT = 20_000  # characters of a check's message or hint in a student's outputs
+MAX_EXTRAS = 1 << 20  # characters of a check's extras (training curves for the feedback page), as JSON
 JUDGING_SECONDS = 30.0  # of the grader's time to judge one student's answers (the sample class needs about 1 s)
 
 
@@ -64,8 +68,9 @@ def grade(*, submissions: Path, out: Path, workers: int, timeout: float, force: 
     submissions, out = submissions.resolve(), out.resolve()  # before anything (a sandboxed child) changes directory
     staging = Path(tempfile.mkdtemp(prefix="grader-staging-"))
     try:
+        ignored: list[str] = []
         try:
-            students = discover(submissions, staging)
+            students = discover(submissions, staging, ignored)
         except NoSubmissions as error:
             print(f"grader grade: {error}", file=sys.stderr)
             return 2
@@ -78,7 +83,7 @@ def grade(*, submissions: Path, out: Path, workers: int, timeout: float, force: 
             graded, pending = reuse_unchanged(out, students, signature, force)
             problems: list[str] = []
             interrupted = grade_pending(pending, checks, runner, out, seed, signature, workers, graded, progress, problems)
-            notes = runner.notes + problems
+            notes = runner.notes + ignored + problems
         finally:
             runner.close()
         write_class_outputs(out, graded, notes, skipped=len(students) - len(pending))
@@ -136,9 +141,18 @@ def checks_signature(checks: dict[str, list[Check]]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def student_folder(out: Path, student: str) -> Path:
+    """`OUT/<student>/`, apart from the class's own files: a student named like one of them (`gradebook.csv`,
+    compared without case) writes to `OUT/<student>~student/` instead (no student's name holds a `~`)."""
+    from grader.gradebook import SCORE_PICTURE
+
+    clashes = student.lower() in {name.lower() for name in (*CLASS_FILES, SCORE_PICTURE)}
+    return out / (f"{student}~student" if clashes else student)
+
+
 def read_record(out: Path, student: str) -> dict | None:
     try:
-        record = json.loads((out / student / RECORD).read_text())
+        record = json.loads((student_folder(out, student) / RECORD).read_text())
     except (OSError, ValueError):
         return None
     return record if isinstance(record, dict) else None
@@ -185,6 +199,32 @@ def student_judge(seconds: float = JUDGING_SECONDS) -> Callable[[Check, Sequence
     return judge
 
 
+def bounded(result: CheckResult) -> CheckResult:
+    """`result` as it may be written: message and hint cut to MAX_TEXT characters and extras left out past
+    MAX_EXTRAS, each saying what was cut, and lone surrogates (which UTF-8 cannot hold) escaped. A huge or malformed
+    answer then costs its student a few kilobytes of output and never stops their results being written."""
+    extras, message = _clean(result.extras), result.message
+    size = len(json.dumps(extras, default=str))
+    if size > MAX_EXTRAS:
+        extras, message = {}, f"{message} (the details for the feedback page, {size} characters, were left out)"
+    hint = None if result.hint is None else _clean(_cut(result.hint))
+    return dataclasses.replace(result, message=_clean(_cut(message)), hint=hint, extras=extras)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else f"{text[:MAX_TEXT]} … [{len(text) - MAX_TEXT} more characters cut]"
+
+
+def _clean(data: Any) -> Any:
+    if isinstance(data, str):
+        return data.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(data, dict):
+        return {_clean(key): _clean(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_clean(value) for value in data]
+    return data
+
+
 def refused(check: Check, problem: str) -> CheckResult:
     return CheckResult(check.exercise, check.name, "failed", 0.0, check.points, check.visibility, message=problem)
 
@@ -194,8 +234,9 @@ def write_student_outputs(out: Path, submission: Submission, results: list[Check
     """results.json and the feedback page (grader.gradebook), then this run's record for resuming, each atomically."""
     from grader.gradebook import write_student
 
-    write_student(out, submission.student, results, execution_time=seconds)
-    atomic_write_json(out / submission.student / RECORD, {
+    folder = student_folder(out, submission.student)
+    write_student(out, submission.student, results, execution_time=seconds, folder=folder)
+    atomic_write_json(folder / RECORD, {
         "student": submission.student, "fingerprint": submission.fingerprint, "seed": seed, "checks": signature,
         "execution_time": round(seconds, 3), "results": [r.to_dict() for r in results]})
 
@@ -211,7 +252,8 @@ def grade_pending(pending: Sequence[Submission], checks: dict, runner: SandboxRu
 
     def one(submission: Submission) -> tuple[Submission, list[CheckResult], float]:
         started = time.monotonic()
-        return submission, grade_student(submission, checks, runner), time.monotonic() - started
+        results = [bounded(r) for r in grade_student(submission, checks, runner)]
+        return submission, results, time.monotonic() - started
 
     executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grader")
     submitted: dict[Future, Submission] = {executor.submit(one, s): s for s in pending}

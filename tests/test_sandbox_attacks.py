@@ -6,11 +6,13 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from grader.model import Lost, Raised, Returned, call
+from grader.batch import MAX_TEXT
 from grader.sandbox import Limits, MiB, SandboxRunner, kit_secrets
 
 SECRET = f"instructor-token-{secrets.token_hex(8)}"
@@ -297,3 +299,90 @@ def test_processes_of_one_student_share_one_memory_limit(sandbox, attacker):
     """Four processes of 300 MiB each fit a 512 MiB limit per process, not one of 512 MiB in all."""
     alive, = run(sandbox, attacker, call("held_together", 4, 300 * MiB))
     assert alive == Returned(1) or alive == Returned(0), alive
+
+
+# ------------------------------------------------------------------------------------------- a whole class
+
+MALLORY = r'''
+
+def forward(x, w):
+    """Forges an ending on every socket it holds (the grader's channel among them), then answers."""
+    import json, stat, struct
+    frame = json.dumps({"ended": {"signal": "not a number"}}).encode()
+    for fd in range(3, 64):
+        try:
+            if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                os.write(fd, struct.pack("!i", len(frame)) + frame)
+        except OSError:
+            pass
+    return x * w
+
+
+def loss(x, y, w):
+    raise ValueError("bad \ud800 value")
+
+
+def cost(xs, ys, w):
+    return type("x" * (10 * 2**20), (), {})()  # its type's name crosses the wire and into the message
+'''
+
+
+@pytest.fixture(scope="module")
+def hostile_names(tmp_path_factory):
+    """A class whose names and answers attack the class's outputs, graded twice (the second run regrades all)."""
+    from grader.batch import grade
+
+    root = Path(__file__).resolve().parent.parent
+    solution = (root / "solutions" / "ex01_linear_model.py").read_text()
+    base = tmp_path_factory.mktemp("names")
+    submissions, out = base / "submissions", base / "out"
+    for student, text in {"alice": solution, "gradebook.csv": solution, "mallory": "import os\n" + solution + MALLORY}.items():
+        (submissions / student).mkdir(parents=True)
+        (submissions / student / "ex01_linear_model.py").write_text(text)
+    with zipfile.ZipFile(submissions / "alice.zip", "w") as archive:
+        archive.writestr("ex01_linear_model.py", "raise SystemExit('not alice')\n")
+    with zipfile.ZipFile(submissions / "summary.html.zip", "w") as archive:
+        archive.writestr("ex01_linear_model.py", solution)
+    codes = [grade(submissions=submissions, out=out, workers=2, timeout=5.0, force=True, seed=7, progress=False) for _ in range(2)]
+    return out, codes
+
+
+def ex01_points(out: Path, folder: str) -> float:
+    import json
+
+    return sum(r["score"] for r in json.loads((out / folder / "record.json").read_text())["results"] if r["exercise"] == "ex01_linear_model")
+
+
+def test_students_named_like_the_class_files_are_graded_beside_them(hostile_names):
+    import csv
+
+    out, codes = hostile_names
+    assert codes == [0, 0]
+    assert (out / "gradebook.csv").is_file() and (out / "summary.html").is_file()
+    rows = {row["student"]: row for row in csv.DictReader((out / "gradebook.csv").open())}
+    assert set(rows) == {"alice", "gradebook.csv", "mallory", "summary.html"}
+    full = ex01_points(out, "alice")
+    assert full > 0
+    for student in ("gradebook.csv", "summary.html"):
+        assert ex01_points(out, f"{student}~student") == full
+        assert float(rows[student]["ex01_linear_model"]) == full
+
+
+def test_a_zip_beside_a_folder_of_the_same_name_is_ignored_and_said_so(hostile_names):
+    out, _ = hostile_names
+    assert "not alice" not in (out / "alice" / "record.json").read_text()
+    assert "alice.zip was ignored: the folder alice/ beside it was graded" in (out / "summary.html").read_text()
+
+
+def test_forged_endings_lone_surrogates_and_huge_answers_cost_only_their_own_checks(hostile_names):
+    import json
+
+    out, _ = hostile_names
+    record = json.loads((out / "mallory" / "record.json").read_text())
+    assert ex01_points(out, "mallory") > 0  # the checks of her untouched functions passed
+    messages = {r["name"]: r["message"] for r in record["results"] if r["exercise"] == "ex01_linear_model"}
+    assert "sent back malformed data" in messages["forward"]
+    assert "\\ud800" in messages["loss"]
+    assert messages["cost"].endswith("more characters cut]") and len(messages["cost"]) < MAX_TEXT + 100
+    for name in ("record.json", "results.json", "feedback.html"):
+        assert (out / "mallory" / name).stat().st_size < 1 << 20
