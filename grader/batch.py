@@ -26,7 +26,7 @@ from grader.files import atomic_write_json
 from grader.judging import JudgingBudget, interrupt_all
 from grader.model import Check, CheckResult, Outcome
 from grader.probes import lazy_dynamo
-from grader.runner import grade_exercise, judge_check
+from grader.runner import capability_available, grade_exercise, judge_check, skipped
 from grader.sandbox import SandboxRunner
 from grader.submissions import NoSubmissions, Submission, discover
 
@@ -176,8 +176,9 @@ def reuse_unchanged(out: Path, students: Sequence[Submission], signature: str, f
 
 def grade_student(submission: Submission, checks: dict[str, list[Check]], runner: SandboxRunner) -> list[CheckResult]:
     """Every check of every exercise for one student (a refused submission fails every check with the reason)."""
-    if submission.problem is not None:
-        return [refused(check, submission.problem) for exercise in EXERCISES for check in checks[exercise]]
+    if submission.problem is not None:  # checks this machine cannot run are skipped, as for every other student
+        return [refused(check, submission.problem) if check.requires is None or capability_available(check.requires) else skipped(check)
+                for exercise in EXERCISES for check in checks[exercise]]
     results = []
     judge = student_judge()
     with runner.session(submission.folder) as session:

@@ -343,6 +343,7 @@ def hostile_names(tmp_path_factory):
         archive.writestr("ex01_linear_model.py", "raise SystemExit('not alice')\n")
     with zipfile.ZipFile(submissions / "summary.html.zip", "w") as archive:
         archive.writestr("ex01_linear_model.py", solution)
+    (submissions / "refused name").mkdir()  # not a safe file name: refused, with a row of its own
     codes = [grade(submissions=submissions, out=out, workers=2, timeout=5.0, force=True, seed=7, progress=False) for _ in range(2)]
     return out, codes
 
@@ -360,7 +361,7 @@ def test_students_named_like_the_class_files_are_graded_beside_them(hostile_name
     assert codes == [0, 0]
     assert (out / "gradebook.csv").is_file() and (out / "summary.html").is_file()
     rows = {row["student"]: row for row in csv.DictReader((out / "gradebook.csv").open())}
-    assert set(rows) == {"alice", "gradebook.csv", "mallory", "summary.html"}
+    assert set(rows) - {"alice", "gradebook.csv", "mallory", "summary.html"} == {next(r for r in rows if r.startswith("refused_"))}
     full = ex01_points(out, "alice")
     assert full > 0
     for student in ("gradebook.csv", "summary.html"):
@@ -386,3 +387,14 @@ def test_forged_endings_lone_surrogates_and_huge_answers_cost_only_their_own_che
     assert messages["cost"].endswith("more characters cut]") and len(messages["cost"]) < MAX_TEXT + 100
     for name in ("record.json", "results.json", "feedback.html"):
         assert (out / "mallory" / name).stat().st_size < 1 << 20
+
+
+def test_a_refused_student_has_the_same_maximum_as_the_class(hostile_names):
+    """Checks this machine skips (CUDA) count in no one's maximum, a refused student's included."""
+    import csv
+
+    out, _ = hostile_names
+    rows = list(csv.DictReader((out / "gradebook.csv").open()))
+    refused = next(r for r in rows if r["student"].startswith("refused_"))
+    assert float(refused["total"]) == 0
+    assert {r["max_total"] for r in rows} == {refused["max_total"]}
