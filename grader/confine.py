@@ -248,9 +248,9 @@ def seccomp_program(machine: str) -> list[tuple[int, int, int, int]]:
     return [(code, offset(i, jt), offset(i, jf), k) for i, (code, jt, jf, k) in enumerate(program)]
 
 
-def deny_system_calls() -> str | None:
+def deny_system_calls(machine: str | None = None) -> str | None:
     """Install the seccomp filter of `seccomp_program` on this process and its future children."""
-    machine = os.uname().machine
+    machine = machine or os.uname().machine
     if machine not in DENIED_SYSCALLS:
         return f"no seccomp filter for {machine}: chmod, chown, utime, xattrs, sockets and ptrace are not denied"
     instructions = seccomp_program(machine)
