@@ -7,7 +7,8 @@ process, which confines itself once for the student and forks a fresh exercise p
 the student's file and answers probe requests. The keeper only waits and reports how the sandboxed process ended.
 The messages are listed in `grader.protocol`. Importing this module does nothing.
 
-    zygote ─fork→ keeper (namespaces, cgroup) ─fork→ sandboxed, PID 1 (limits, Landlock) ─fork→ one exercise
+    zygote ─fork→ keeper (cgroups, namespaces, scratch tmpfs) ─fork→ sandboxed, PID 1 (limits, Landlock, no
+    capabilities, seccomp) ─fork→ one exercise
 """
 
 from __future__ import annotations
@@ -100,7 +101,8 @@ def _reap() -> None:
 
 
 def keeper(channel: int, ends: int, status: int, spec: dict) -> None:
-    """New session, process cgroup, namespaces; fork the sandboxed process; report how it ended on `status`."""
+    """New session, process and memory cgroups, namespaces, a private scratch tmpfs; fork the sandboxed process;
+    report how it ended on `status`."""
     os.setsid()
     notes = confine.join_cgroups(spec["cgroup"], spec["processes"], spec["memory"]) + [confine.become_subreaper()]
     notes.append(confine.enter_namespaces())
@@ -129,7 +131,7 @@ def sandboxed(channel: int, ends: int, spec: dict, notes: list[str]) -> None:
     This process is PID 1 of the student's PID namespace. For every `load` request it forks an exercise process
     that loads the file and answers probes on the channel; when that process has ended, whatever it left running is
     killed and `ended` follows on the `ends` pipe. Each exercise therefore starts from the same pristine state,
-    while the confinement (namespaces, limits, Landlock) is paid once per student.
+    while the confinement (namespaces, limits, Landlock, seccomp) is paid once per student.
     """
     import torch
 
