@@ -284,7 +284,8 @@ class SandboxRunner:
     """Runs students' probes in confined, warm-started child processes; `notes` lists missing mechanisms.
 
     `session(folder)` gives the `ProbeRunner` for one student (one child for all their exercises); `run` is the
-    same for a single exercise.
+    same for a single exercise. `forbidden` adds paths no child may read (OUT, SUBMISSIONS) to the kit's secrets;
+    `readable` adds roots a child may read (beside Python and the system libraries), forbidden paths carved out.
     """
 
     def __init__(self, limits: Limits | None = None, *, timeout: float | None = None, forbidden: Sequence[Path] = (),
