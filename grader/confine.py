@@ -367,25 +367,33 @@ SYSTEM_READABLE = ("/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib",
                    "/usr/share/zoneinfo", "/dev/urandom", "/dev/zero")
 
 
+def kit_secrets(kit_root: Path) -> list[Path]:
+    """What no submission may read, wherever the kit is installed: the solutions and the checks (hidden ones included)."""
+    return [kit_root / "solutions", kit_root / "grader" / "checks"]
+
+
 def python_readable(kit_root: Path, forbidden: Iterable[Path], roots: Iterable[str | Path] = SYSTEM_READABLE) -> tuple[list[Path], list[Path]]:
     """(readable, listable): the interpreter, its packages, the system `roots` and the kit's public parts, but no
     forbidden path (hidden checks, solutions, OUT, other students), wherever it lies.
 
     Landlock only allows, so a root holding a forbidden path is not allowed whole: it becomes listable (names only)
-    and each of its entries is allowed in turn, down to the forbidden path, which is left out (`_allow_around`). A kit
-    checkout (it has a pyproject.toml) contributes only `grader/*.py`, `grader/probes/` and `exercises/`; an
-    installed kit (`pip install`, as Gradescope's setup.sh does) lies in site-packages beside numpy and loses only
-    its forbidden parts. Every path is resolved here, before anything changes directory.
+    and each of its entries is allowed in turn, down to the forbidden path, which is left out (`_allow_around`).
+    The interpreter's prefixes and the system roots are always carved so; a `sys.path` entry only around the kit's
+    own secrets (an installed kit lies in site-packages beside numpy), and is left out whole when it holds OUT or
+    students' files (a course folder on PYTHONPATH). A kit checkout (it has a pyproject.toml) contributes only
+    `grader/*.py`, `grader/probes/` and `exercises/`. Every path is resolved here, before anything changes directory.
     """
     forbidden = [Path(p).resolve() for p in forbidden]
+    own = [p.resolve() for p in kit_secrets(kit_root)]
     checkout = [kit_root.resolve()] if (kit_root / "pyproject.toml").exists() else []
-    candidates = [Path(sys.executable).resolve().parent.parent, Path(sys.base_prefix), Path(sys.prefix)]
-    candidates += [Path(p) for p in sys.path if p and Path(p).is_dir()] + [Path(p) for p in roots]
+    system = {Path(p).resolve() for p in [Path(sys.executable).resolve().parent.parent, sys.base_prefix, sys.prefix, *roots]}
+    packages = {Path(p).resolve() for p in sys.path if p and Path(p).is_dir()}
     readable: list[Path] = []
     listable: list[Path] = []
-    for root in candidates:
-        root = root.resolve()
+    for root in sorted(system | packages):
         if root in checkout or any(root == f or f in root.parents for f in forbidden):
+            continue
+        if root not in system and any(root in f.parents and f not in own for f in forbidden):
             continue
         _allow_around(root, forbidden + checkout, readable, listable)
     grader = kit_root.resolve() / "grader"

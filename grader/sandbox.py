@@ -275,11 +275,6 @@ class Child:
         confine.remove_cgroup(self.cgroup)
 
 
-def kit_secrets(kit_root: Path) -> list[Path]:
-    """What no submission may read, wherever the kit is installed: the solutions and the checks (hidden ones included)."""
-    return [kit_root / "solutions", kit_root / "grader" / "checks"]
-
-
 class SandboxRunner:
     """Runs students' probes in confined, warm-started child processes; `notes` lists missing mechanisms.
 
@@ -293,7 +288,7 @@ class SandboxRunner:
         limits = limits or Limits()
         self.limits = dataclasses.replace(limits, timeout=timeout) if timeout else limits
         # resolved now: the child changes into its scratch folder before it reads them
-        self.forbidden = [p.resolve() for p in (*kit_secrets(KIT_ROOT), *forbidden)]
+        self.forbidden = [p.resolve() for p in (*confine.kit_secrets(KIT_ROOT), *forbidden)]
         self.roots = [*confine.SYSTEM_READABLE, *(str(p.resolve()) for p in readable)]
         self._zygote: Zygote | None = None  # started when the first child is needed
         self._scratch_root = Path(tempfile.mkdtemp(prefix="grader-scratch-", dir=scratch_root)).resolve()

@@ -13,7 +13,8 @@ import pytest
 
 from grader.model import Lost, Raised, Returned, call
 from grader.batch import MAX_TEXT
-from grader.sandbox import Limits, MiB, SandboxRunner, kit_secrets
+from grader.confine import kit_secrets
+from grader.sandbox import Limits, MiB, SandboxRunner
 
 SECRET = f"instructor-token-{secrets.token_hex(8)}"
 
@@ -203,9 +204,11 @@ def test_hidden_checks_and_solutions_are_unreadable_in_a_kit_installed_under_a_s
 
 
 def test_relative_submissions_and_out_stay_forbidden_under_a_readable_root(sandbox, attacker, places):
+    """The course folder is on PYTHONPATH: holding OUT and the submissions, it is left out whole."""
     course = places["course"]
+    (course / "answer_key.txt").write_text("the instructor's own file\n")
     outcomes = run(sandbox, attacker, call("read", str(course / "submissions" / "alice" / "ex01_linear_model.py")),
-                   call("read", str(course / "out" / "gradebook.csv")))
+                   call("read", str(course / "out" / "gradebook.csv")), call("read", str(course / "answer_key.txt")))
     assert all(denied(o) for o in outcomes), outcomes
 
 
