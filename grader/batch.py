@@ -11,6 +11,7 @@ record in OUT (grader.report) by the last shard to end, so it leaves the whole c
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -22,13 +23,14 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 from grader.checks import EXERCISES, load_checks
 from grader.files import atomic_write_json
-from grader.model import Check, CheckResult
+from grader.judging import JudgingBudget, interrupt_all
+from grader.model import Check, CheckResult, Outcome
 from grader.probes import lazy_dynamo
-from grader.runner import ProbeRunner, grade_exercise
+from grader.runner import capability_available, grade_exercise, judge_check, skipped
 from grader.sandbox import SandboxRunner
 from grader.shards import (Locks, SeedConflict, Shard, agreed_seed, all_finished, class_folder, class_lock, record_seed,
                            stored_seed, write_shard_file)
@@ -36,7 +38,11 @@ from grader.submissions import NoSubmissions, Submission, discover
 
 RECORD = "record.json"
 RETRY_LOCKED = 2.0  # seconds before asking again for a student another process is grading
+CLASS_FILES = ("gradebook.csv", "summary.html")  # the class's own files in OUT (and the histogram, SCORE_PICTURE)
 _JUDGING = threading.Lock()  # judges (sympy, torch) run one at a time; children run in parallel
+MAX_TEXT = 20_000  # characters of a check's message or hint in a student's outputs
+MAX_EXTRAS = 1 << 20  # characters of a check's extras (training curves for the feedback page), as JSON
+JUDGING_SECONDS = 30.0  # of the grader's time to judge one student's answers (the sample class needs about 1 s)
 
 
 def default_workers() -> int:
@@ -68,10 +74,12 @@ def grade(*, submissions: Path, out: Path, workers: int, timeout: float, force: 
     if problem:
         print(f"grader grade: {problem}", file=sys.stderr)
         return 2
+    submissions, out = submissions.resolve(), out.resolve()  # before anything (a sandboxed child) changes directory
     staging = Path(tempfile.mkdtemp(prefix="grader-staging-"))
     try:
+        ignored: list[str] = []
         try:
-            students = discover(submissions, staging)
+            students = discover(submissions, staging, ignored)
         except NoSubmissions as error:
             print(f"grader grade: {error}", file=sys.stderr)
             return 2
@@ -91,7 +99,7 @@ def grade(*, submissions: Path, out: Path, workers: int, timeout: float, force: 
             problems: dict[str, str] = {}
             interrupted = grade_pending(pending, checks, runner, out, seed, signature, workers, graded, progress, problems,
                                         log.reused)
-            notes = runner.notes + list(problems.values())
+            notes = runner.notes + ignored + list(problems.values())
             log.finish(problems, runner.notes, interrupted, graded_here=len(set(graded) & {s.student for s in pending}))
         finally:
             runner.close()
@@ -165,9 +173,18 @@ def checks_signature(checks: dict[str, list[Check]]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def student_folder(out: Path, student: str) -> Path:
+    """`OUT/<student>/`, apart from the class's own files: a student named like one of them (`gradebook.csv`,
+    compared without case) writes to `OUT/<student>~student/` instead (no student's name holds a `~`)."""
+    from grader.gradebook import SCORE_PICTURE
+
+    clashes = student.lower() in {name.lower() for name in (*CLASS_FILES, SCORE_PICTURE)}
+    return out / (f"{student}~student" if clashes else student)
+
+
 def read_record(out: Path, student: str) -> dict | None:
     try:
-        record = json.loads((out / student / RECORD).read_text())
+        record = json.loads((student_folder(out, student) / RECORD).read_text())
     except (OSError, ValueError):
         return None
     return record if isinstance(record, dict) else None
@@ -190,7 +207,7 @@ def reuse_unchanged(out: Path, students: Sequence[Submission], signature: str, f
 def record_stamp(out: Path, student: str) -> tuple[int, int] | None:
     """Which version of a student's record is on disk (each is written anew, so its inode changes), or None."""
     try:
-        status = (out / student / RECORD).stat()
+        status = (student_folder(out, student) / RECORD).stat()
     except OSError:
         return None
     return status.st_ino, status.st_mtime_ns
@@ -210,29 +227,54 @@ def current_results(record: dict | None, fingerprint: str, signature: str, seed:
 
 def grade_student(submission: Submission, checks: dict[str, list[Check]], runner: SandboxRunner) -> list[CheckResult]:
     """Every check of every exercise for one student (a refused submission fails every check with the reason)."""
-    if submission.problem is not None:
-        return [refused(check, submission.problem) for exercise in EXERCISES for check in checks[exercise]]
+    if submission.problem is not None:  # checks this machine cannot run are skipped, as for every other student
+        return [refused(check, submission.problem) if check.requires is None or capability_available(check.requires) else skipped(check)
+                for exercise in EXERCISES for check in checks[exercise]]
     results = []
+    judge = student_judge()
     with runner.session(submission.folder) as session:
         for exercise in EXERCISES:
             if checks[exercise]:
-                with _JUDGING:
-                    results += grade_exercise(exercise, submission.folder / f"{exercise}.py", checks[exercise], _Unlocked(session))
+                results += grade_exercise(exercise, submission.folder / f"{exercise}.py", checks[exercise], session, judge)
     return results
 
 
-class _Unlocked:
-    """Runs the probes with the judging lock released, so students' children run in parallel."""
+def student_judge(seconds: float = JUDGING_SECONDS) -> Callable[[Check, Sequence[Outcome]], CheckResult]:
+    """Judges one student's checks one at a time under the judging lock (the probes of every student run in
+    parallel, the judges one at a time), within the student's judging budget."""
+    budget = JudgingBudget(seconds, judge_check)
 
-    def __init__(self, runner: ProbeRunner) -> None:
-        self.runner = runner
+    def judge(check: Check, outcomes: Sequence[Outcome]) -> CheckResult:
+        with _JUDGING:
+            return budget.judge(check, outcomes)
 
-    def run(self, exercise, path, probes):
-        _JUDGING.release()
-        try:
-            return self.runner.run(exercise, path, probes)
-        finally:
-            _JUDGING.acquire()
+    return judge
+
+
+def bounded(result: CheckResult) -> CheckResult:
+    """`result` as it may be written: message and hint cut to MAX_TEXT characters and extras left out past
+    MAX_EXTRAS, each saying what was cut, and lone surrogates (which UTF-8 cannot hold) escaped. A huge or malformed
+    answer then costs its student a few kilobytes of output and never stops their results being written."""
+    extras, message = _clean(result.extras), result.message
+    size = len(json.dumps(extras, default=str))
+    if size > MAX_EXTRAS:
+        extras, message = {}, f"{message} (the details for the feedback page, {size} characters, were left out)"
+    hint = None if result.hint is None else _clean(_cut(result.hint))
+    return dataclasses.replace(result, message=_clean(_cut(message)), hint=hint, extras=extras)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else f"{text[:MAX_TEXT]} … [{len(text) - MAX_TEXT} more characters cut]"
+
+
+def _clean(data: Any) -> Any:
+    if isinstance(data, str):
+        return data.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(data, dict):
+        return {_clean(key): _clean(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_clean(value) for value in data]
+    return data
 
 
 def refused(check: Check, problem: str) -> CheckResult:
@@ -244,8 +286,9 @@ def write_student_outputs(out: Path, submission: Submission, results: list[Check
     """results.json and the feedback page (grader.gradebook), then this run's record for resuming, each atomically."""
     from grader.gradebook import write_student
 
-    write_student(out, submission.student, results, execution_time=seconds)
-    atomic_write_json(out / submission.student / RECORD, {
+    folder = student_folder(out, submission.student)
+    write_student(out, submission.student, results, execution_time=seconds, folder=folder)
+    atomic_write_json(folder / RECORD, {
         "student": submission.student, "fingerprint": submission.fingerprint, "seed": seed, "checks": signature,
         "execution_time": round(seconds, 3), "results": [r.to_dict() for r in results]})
 
@@ -274,7 +317,8 @@ def grade_pending(pending: Sequence[Submission], checks: dict, runner: SandboxRu
             if finished is not None:
                 return submission, finished, None
         started = time.monotonic()
-        return submission, grade_student(submission, checks, runner), time.monotonic() - started
+        results = [bounded(r) for r in grade_student(submission, checks, runner)]
+        return submission, results, time.monotonic() - started
 
     executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grader")
     submitted: dict[Future, Submission] = {executor.submit(one, s): s for s in pending}
@@ -317,6 +361,7 @@ def grade_pending(pending: Sequence[Submission], checks: dict, runner: SandboxRu
         executor.shutdown()
         return False
     except KeyboardInterrupt:
+        interrupt_all()  # a judge stops now, not when its budget runs out
         bar.finish()
         executor.shutdown(wait=False, cancel_futures=True)
         return True

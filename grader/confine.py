@@ -104,54 +104,182 @@ def _processes_of_user() -> int:
     return count
 
 
-def pids_cgroup(name: str) -> Path | None:
-    """Where the process-count cgroup called `name` goes (cgroup v1 or v2), if this machine has a pids controller."""
-    v1 = Path("/sys/fs/cgroup/pids")
+def cgroup_folder(controller: str, name: str) -> Path | None:
+    """Where the cgroup called `name` for `controller` ("pids", "memory") goes (cgroup v1 or v2), if there is one."""
+    v1 = Path("/sys/fs/cgroup") / controller
     if (v1 / "cgroup.procs").exists():
         return v1 / name
     v2 = Path("/sys/fs/cgroup")
     try:
-        if "pids" in (v2 / "cgroup.subtree_control").read_text().split():
+        if controller in (v2 / "cgroup.subtree_control").read_text().split():
             return v2 / name
     except OSError:
         pass
     return None
 
 
-def join_pids_cgroup(name: str, processes: int) -> str | None:
-    """Put this process (and so all its descendants) into a new cgroup allowing at most `processes` tasks."""
-    folder = pids_cgroup(name)
+def _join(controller: str, name: str, settings: dict[str, str]) -> str | None:
+    """Create the cgroup, write `settings` (the first is required, the others where this kernel has them), join it."""
+    folder = cgroup_folder(controller, name)
     if folder is None:
-        return "no writable pids cgroup: the number of processes and threads is limited by RLIMIT_NPROC only (which does not bind root)"
+        return f"no writable {controller} cgroup"
     try:
         folder.mkdir(exist_ok=True)
-        (folder / "pids.max").write_text(str(processes))
+        for index, (setting, value) in enumerate(settings.items()):
+            if index == 0 or (folder / setting).exists():
+                (folder / setting).write_text(value)
         (folder / "cgroup.procs").write_text(str(os.getpid()))
     except OSError as error:
-        return f"could not create a pids cgroup ({error}): the number of processes is limited by RLIMIT_NPROC only"
+        return f"could not create a {controller} cgroup ({error})"
     return None
 
 
+def join_cgroups(name: str, processes: int, memory: int) -> list[str]:
+    """Put this process (and so all its descendants) into new cgroups: at most `processes` tasks and `memory` bytes
+    in all (swap included), whatever the number of processes. Notes for the limits not in force."""
+    notes = []
+    missing = _join("pids", name, {"pids.max": str(processes)})
+    if missing:
+        notes.append(f"{missing}: the number of processes and threads is limited by RLIMIT_NPROC only (which does not bind root)")
+    v1 = {"memory.limit_in_bytes": str(memory), "memory.memsw.limit_in_bytes": str(memory)}
+    v2 = {"memory.max": str(memory), "memory.swap.max": "0"}
+    folder = cgroup_folder("memory", name)
+    missing = _join("memory", name, v2 if folder is not None and folder.parent == Path("/sys/fs/cgroup") else v1)
+    if missing:
+        notes.append(f"{missing}: memory is limited per process (RLIMIT_AS), so several processes of one student may together use more")
+    return notes
+
+
 def remove_cgroup(name: str) -> None:
-    """Remove an emptied cgroup (the kernel refuses while tasks remain; they are being killed, so retry briefly)."""
+    """Remove the emptied cgroups (the kernel refuses while tasks remain; they are being killed, so retry briefly)."""
     import time
 
-    folder = pids_cgroup(name)
-    if folder is None or not folder.exists():
-        return
-    for _ in range(100):
-        try:
-            for pid in (folder / "cgroup.procs").read_text().split():
-                os.kill(int(pid), signal.SIGKILL)  # a straggler (no PID namespace here) goes too
-        except (OSError, ValueError):
-            pass
-        try:
-            folder.rmdir()
-            return
-        except FileNotFoundError:
-            return
-        except OSError:
-            time.sleep(0.02)
+    for controller in ("pids", "memory"):
+        folder = cgroup_folder(controller, name)
+        if folder is None or not folder.exists():
+            continue
+        for _ in range(100):
+            try:
+                for pid in (folder / "cgroup.procs").read_text().split():
+                    os.kill(int(pid), signal.SIGKILL)  # a straggler (no PID namespace here) goes too
+            except (OSError, ValueError):
+                pass
+            try:
+                folder.rmdir()
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.02)
+
+
+# ----------------------------------------------------------------------------------------------------- scratch
+
+
+CLONE_NEWNS, MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 0x00020000, 2, 4, 1 << 14, 1 << 18
+
+
+def private_scratch(scratch: Path, size: int, files: int) -> str | None:
+    """Mount a tmpfs of `size` bytes and `files` inodes on `scratch`, seen only by this process and its children (a
+    new mount namespace): a student who fills it fills their own, not the disk the class shares."""
+    if _libc.unshare(CLONE_NEWNS) != 0:
+        return _error("no mount namespace: scratch folders share the grader's disk (a submission can fill it; files are limited by size only)")
+    if _libc.mount(b"none", b"/", None, ctypes.c_ulong(MS_REC | MS_PRIVATE), None) != 0:
+        return _error("could not make the sandbox's mounts private, so its scratch folder is not size-limited")
+    options = f"size={size},nr_inodes={files},mode=0700".encode()
+    if _libc.mount(b"tmpfs", str(scratch).encode(), b"tmpfs", ctypes.c_ulong(MS_NOSUID | MS_NODEV), options) != 0:
+        return _error("could not mount a size-limited scratch folder: scratch folders share the grader's disk")
+    return None
+
+
+# ----------------------------------------------------------------------------------------------------- seccomp
+
+# System calls a submission never needs, which Landlock does not cover: metadata writes (mode, owner, times,
+# extended attributes: a setuid bit or a file capability on a host binary), sockets (a pathname unix socket reaches
+# docker.sock or D-Bus; the channel is inherited), and reaching into another process (the sandbox's PID 1 holds the
+# pipe that reports endings). Numbers per architecture, from the kernel's syscall tables.
+DENIED_SYSCALLS = {
+    "x86_64": {"chmod": 90, "fchmod": 91, "fchmodat": 268, "fchmodat2": 452, "chown": 92, "fchown": 93, "lchown": 94,
+               "fchownat": 260, "utime": 132, "utimes": 235, "futimesat": 261, "utimensat": 280, "setxattr": 188,
+               "lsetxattr": 189, "fsetxattr": 190, "removexattr": 197, "lremovexattr": 198, "fremovexattr": 199,
+               "setxattrat": 463, "removexattrat": 466, "socket": 41, "socketpair": 53, "ptrace": 101,
+               "process_vm_readv": 310, "process_vm_writev": 311, "pidfd_getfd": 438},
+    "aarch64": {"fchmod": 52, "fchmodat": 53, "fchmodat2": 452, "fchownat": 54, "fchown": 55, "utimensat": 88,
+                "setxattr": 5, "lsetxattr": 6, "fsetxattr": 7, "removexattr": 14, "lremovexattr": 15, "fremovexattr": 16,
+                "setxattrat": 463, "removexattrat": 466, "socket": 198, "socketpair": 199, "ptrace": 117,
+                "process_vm_readv": 270, "process_vm_writev": 271, "pidfd_getfd": 438},
+}
+IOCTL = {"x86_64": 16, "aarch64": 29}
+DENIED_IOCTLS = (0x40086602, 0x40046602, 0x401C5820)  # FS_IOC_SETFLAGS (64- and 32-bit), FS_IOC_FSSETXATTR: chattr
+AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
+X32_SYSCALL_BIT = 0x40000000
+_LD_ABS, _JEQ, _JGE, _RET = 0x20, 0x15, 0x35, 0x06
+_ALLOW, _EPERM = 0x7FFF0000, 0x00050000 | 1
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER, PR_CAPBSET_DROP, PR_CAP_AMBIENT = 22, 2, 24, 47
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def seccomp_program(machine: str) -> list[tuple[int, int, int, int]]:
+    """A classic-BPF program (code, jt, jf, k) failing the denied system calls with EPERM on `machine`.
+
+    Another architecture's system calls (32-bit, x32) are refused whole: their numbers mean other calls.
+    """
+    body: list[tuple] = [(_LD_ABS, 0, 0, 0)]  # the system call's number
+    if machine == "x86_64":
+        body.append((_JGE, "deny", None, X32_SYSCALL_BIT))
+    body += [(_JEQ, "deny", None, number) for number in sorted(DENIED_SYSCALLS[machine].values())]
+    body.append((_JEQ, None, "allow", IOCTL[machine]))
+    body.append((_LD_ABS, 0, 0, 24))  # the low half of the ioctl's request (little-endian args[1])
+    body += [(_JEQ, "deny", None, request) for request in DENIED_IOCTLS]
+    program = [(_LD_ABS, 0, 0, 4), (_JEQ, 1, 0, AUDIT_ARCH[machine]), (_RET, 0, 0, _EPERM)] + body
+    program += [(_RET, 0, 0, _ALLOW), (_RET, 0, 0, _EPERM)]
+    targets = {"allow": len(program) - 2, "deny": len(program) - 1}
+
+    def offset(index: int, target: object) -> int:
+        return 0 if target is None else target if isinstance(target, int) else targets[target] - index - 1
+
+    return [(code, offset(i, jt), offset(i, jf), k) for i, (code, jt, jf, k) in enumerate(program)]
+
+
+def deny_system_calls(machine: str | None = None) -> str | None:
+    """Install the seccomp filter of `seccomp_program` on this process and its future children."""
+    machine = machine or os.uname().machine
+    if machine not in DENIED_SYSCALLS:
+        return f"no seccomp filter for {machine}: chmod, chown, utime, xattrs, sockets and ptrace are not denied"
+    instructions = seccomp_program(machine)
+    table = (_SockFilter * len(instructions))(*(_SockFilter(*i) for i in instructions))
+    program = _SockFprog(len(instructions), table)
+    if not prctl(PR_SET_NO_NEW_PRIVS, 1):
+        return _error("PR_SET_NO_NEW_PRIVS failed, so no seccomp filter: chmod, chown, utime, xattrs, sockets and ptrace are not denied")
+    if _libc.prctl(PR_SET_SECCOMP, ctypes.c_ulong(SECCOMP_MODE_FILTER), ctypes.byref(program), ctypes.c_ulong(0), ctypes.c_ulong(0)) != 0:
+        return _error("seccomp is unavailable: chmod, chown, utime, xattrs, sockets and ptrace are not denied")
+    return None
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def drop_capabilities() -> str | None:
+    """Drop every capability: the bounding set (so no later exec regains any), the ambient set, then the rest."""
+    for capability in range(64):
+        prctl(PR_CAPBSET_DROP, capability)  # EINVAL past the last capability this kernel knows
+    _libc.prctl(PR_CAP_AMBIENT, ctypes.c_ulong(4), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0))  # CLEAR_ALL
+    header, data = _CapHeader(0x20080522, 0), (_CapData * 2)()
+    if _libc.capset(ctypes.byref(header), data) != 0:
+        return _error("could not drop capabilities")
+    return None
 
 
 # ----------------------------------------------------------------------------------------------------- landlock
@@ -188,8 +316,9 @@ def all_fs_rights(abi: int) -> int:
     return rights
 
 
-def landlock(readable: Iterable[Path], writable: Iterable[Path], devices: Iterable[Path] = ()) -> list[str]:
-    """Confine this process and its future children: read only `readable`, write only under `writable`.
+def landlock(readable: Iterable[Path], writable: Iterable[Path], devices: Iterable[Path] = (), listable: Iterable[Path] = ()) -> list[str]:
+    """Confine this process and its future children: read only `readable`, write only under `writable`, list the
+    entries (not read the files) beneath `listable`.
 
     With ABI 4 and later TCP bind and connect are denied; with ABI 6 and later signals to processes outside the
     sandbox and abstract unix sockets are denied too.
@@ -207,7 +336,7 @@ def landlock(readable: Iterable[Path], writable: Iterable[Path], devices: Iterab
     if ruleset < 0:
         return [_error("Landlock ruleset could not be created")]
     try:
-        for paths, rights in ((readable, READ), (writable, everything), (devices, _READ_FILE | _WRITE_FILE)):
+        for paths, rights in ((readable, READ), (writable, everything), (devices, _READ_FILE | _WRITE_FILE), (listable, _READ_DIR)):
             for path in paths:
                 _allow(int(ruleset), Path(path), rights)
         if not prctl(PR_SET_NO_NEW_PRIVS, 1):
@@ -238,22 +367,52 @@ SYSTEM_READABLE = ("/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib",
                    "/usr/share/zoneinfo", "/dev/urandom", "/dev/zero")
 
 
-def python_readable(kit_root: Path, forbidden: Iterable[Path]) -> list[Path]:
-    """The interpreter, its standard library and packages, the system libraries, and the kit's public parts.
+def kit_secrets(kit_root: Path) -> list[Path]:
+    """What no submission may read, wherever the kit is installed: the solutions and the checks (hidden ones included)."""
+    return [kit_root / "solutions", kit_root / "grader" / "checks"]
 
-    A `sys.path` entry that is the kit's root or contains a forbidden path (solutions/, OUT) is left out; the kit
-    contributes only `grader/*.py`, `grader/probes/` and `exercises/`.
+
+def python_readable(kit_root: Path, forbidden: Iterable[Path], roots: Iterable[str | Path] = SYSTEM_READABLE) -> tuple[list[Path], list[Path]]:
+    """(readable, listable): the interpreter, its packages, the system `roots` and the kit's public parts, but no
+    forbidden path (hidden checks, solutions, OUT, other students), wherever it lies.
+
+    Landlock only allows, so a root holding a forbidden path is not allowed whole: it becomes listable (names only)
+    and each of its entries is allowed in turn, down to the forbidden path, which is left out (`_allow_around`).
+    The interpreter's prefixes and the system roots are always carved so; a `sys.path` entry only around the kit's
+    own secrets (an installed kit lies in site-packages beside numpy), and is left out whole when it holds OUT or
+    students' files (a course folder on PYTHONPATH). A kit checkout (it has a pyproject.toml) contributes only
+    `grader/*.py`, `grader/probes/` and `exercises/`. Every path is resolved here, before anything changes directory.
     """
-    forbidden = [Path(p).resolve() for p in forbidden] + [kit_root.resolve()]
-    paths = [Path(sys.executable).resolve().parent.parent, Path(sys.base_prefix), Path(sys.prefix)]
-    paths += [Path(p) for p in sys.path if p and Path(p).is_dir()]
-    kept = []
-    for path in paths:
-        path = path.resolve()
-        if any(path == f or path in f.parents for f in forbidden):
+    forbidden = [Path(p).resolve() for p in forbidden]
+    own = [p.resolve() for p in kit_secrets(kit_root)]
+    checkout = [kit_root.resolve()] if (kit_root / "pyproject.toml").exists() else []
+    system = {Path(p).resolve() for p in [Path(sys.executable).resolve().parent.parent, sys.base_prefix, sys.prefix, *roots]}
+    packages = {Path(p).resolve() for p in sys.path if p and Path(p).is_dir()}
+    readable: list[Path] = []
+    listable: list[Path] = []
+    for root in sorted(system | packages):
+        if root in checkout or any(root == f or f in root.parents for f in forbidden):
             continue
-        kept.append(path)
-    grader = kit_root / "grader"
-    kept += [p for p in grader.glob("*.py")] + [grader / "probes", grader / "__pycache__", kit_root / "exercises"]
-    kept += [Path(p) for p in SYSTEM_READABLE]
-    return kept
+        if root not in system and any(root in f.parents and f not in own for f in forbidden):
+            continue
+        _allow_around(root, forbidden + checkout, readable, listable)
+    grader = kit_root.resolve() / "grader"
+    readable += [p for p in grader.glob("*.py")] + [grader / "probes", grader / "__pycache__", kit_root.resolve() / "exercises"]
+    return readable, listable
+
+
+def _allow_around(root: Path, forbidden: list[Path], readable: list[Path], listable: list[Path]) -> None:
+    """Allow `root` whole, or, when a forbidden path lies beneath it, list it and allow its entries but that path."""
+    if not any(root in f.parents for f in forbidden):
+        readable.append(root)
+        return
+    listable.append(root)
+    try:
+        entries = list(root.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        target = entry.resolve()  # a rule follows a link to its target: judge the target
+        if any(target == f or f in target.parents for f in forbidden):
+            continue
+        _allow_around(target, forbidden, readable, listable)

@@ -371,9 +371,9 @@ def gradebook_csv(students: Mapping[str, Sequence[CheckResult]]) -> str:
 # ---------------------------------------------------------------------------------------------- writing out
 
 
-def write_student(out: Path, student: str, results: list[CheckResult], *, execution_time: float) -> None:
-    """`OUT/<student>/results.json` and `OUT/<student>/feedback.html`, each written atomically."""
-    folder = Path(out) / student
+def write_student(out: Path, student: str, results: list[CheckResult], *, execution_time: float, folder: Path | None = None) -> None:
+    """`OUT/<student>/results.json` and `OUT/<student>/feedback.html` (or in `folder`), each written atomically."""
+    folder = folder or Path(out) / student
     atomic_write_json(folder / "results.json", results_json(results, execution_time))
     atomic_write_text(folder / "feedback.html", feedback_html(student, results))
 

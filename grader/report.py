@@ -3,6 +3,8 @@ in OUT (who is graded, missing or failed), from which the class files are rebuil
 
 from __future__ import annotations
 
+import json
+
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +93,14 @@ class ClassState:
         return "\n".join(lines)
 
 
+def recorded_student(record_path: Path) -> str:
+    """The student a record belongs to (its folder may be `<name>~student`, apart from the class's own files)."""
+    try:
+        return str(json.loads(record_path.read_text())["student"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return record_path.parent.name
+
+
 def class_state(out: Path) -> ClassState:
     """Read OUT: the latest run's roster, every student's record, and what each shard's last run said."""
     from grader.batch import RECORD, current_results, read_record
@@ -101,7 +111,7 @@ def class_state(out: Path) -> ClassState:
     if runs:
         roster = dict(latest["roster"])
     else:  # an OUT written before runs recorded their roster: every student folder with a record
-        roster = {p.parent.name: None for p in sorted(Path(out).glob(f"*/{RECORD}"))}
+        roster = {recorded_student(p): None for p in sorted(Path(out).glob(f"*/{RECORD}"))}
     seed = stored_seed(out) if runs else None
     graded, missing = {}, {}
     for student, fingerprint in sorted(roster.items()):

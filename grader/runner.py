@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterable, Protocol, Sequence
+from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from grader import wire
 from grader.model import Check, CheckResult, Lost, Outcome, Probe, Raised, Returned, Verdict
@@ -125,14 +125,15 @@ def skipped(check: Check) -> CheckResult:
                        message=f"skipped: this machine has no {check.requires}; the check counts neither for nor against you")
 
 
-def grade_exercise(exercise: str, path: Path, checks: Sequence[Check], runner: ProbeRunner) -> list[CheckResult]:
-    """Run every runnable check's probes in one batch, then judge each check."""
+def grade_exercise(exercise: str, path: Path, checks: Sequence[Check], runner: ProbeRunner,
+                   judge: Callable[[Check, Sequence[Outcome]], CheckResult] = judge_check) -> list[CheckResult]:
+    """Run every runnable check's probes in one batch, then judge each check (with `judge`)."""
     runnable = [c for c in checks if c.requires is None or capability_available(c.requires)]
     probes = [p for c in runnable for p in c.probes]
     outcomes = iter(runner.run(exercise, path, probes) if probes else [])
     results = {}
     for check in runnable:
-        results[check.name] = judge_check(check, [next(outcomes) for _ in check.probes])
+        results[check.name] = judge(check, [next(outcomes) for _ in check.probes])
     return [results[c.name] if c.name in results else skipped(c) for c in checks]
 
 

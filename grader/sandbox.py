@@ -3,7 +3,7 @@
 `SandboxRunner.session(folder)` is a `ProbeRunner` (see `grader.runner`) for one student. It asks a zygote that has
 already imported numpy, sympy, torch and the probe recipes for a child (`grader.sandbox_child`), which confines
 itself once for the student; each exercise then runs in a fresh fork of that child, so no exercise sees what another
-left behind. Requests and answers are length-prefixed JSON on a socket; the parent never unpickles anything a child
+left behind. Requests and answers are length-prefixed JSON (`grader.protocol`); the parent never unpickles anything a child
 sends, enforces every time limit itself with a deadline, and kills the child's whole process tree (its PID
 namespace) when a probe runs too long. When an exercise's process dies, the probe in flight is `Lost` with what
 happened, and the remaining probes go on in a fresh one.
@@ -17,32 +17,37 @@ import select
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from grader import confine, protocol
 from grader.model import Lost, Outcome, Probe, Raised
 from grader.runner import DEFAULT_TIMEOUT, outcome_from_wire, probe_request_json
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 MiB, GiB = 1 << 20, 1 << 30
+ZYGOTE_VARIABLES = ("PATH", "LANG", "LC_ALL", "LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES")
 
 
 @dataclass(frozen=True)
 class Limits:
-    """What one child may use: seconds per probe, address space above the warm interpreter, file and answer sizes."""
+    """What one child may use: seconds per probe; memory (address space above the warm interpreter per process, and
+    all its processes together); file, scratch and answer sizes."""
 
     timeout: float = DEFAULT_TIMEOUT
     memory: int = 2 * GiB
     file_size: int = 16 * MiB
     processes: int = 256  # tasks (processes and threads) in the child's cgroup
-    answer_size: int = 64 * MiB
+    answer_size: int = 16 * MiB  # a frame; the sample class's largest is 80 KiB
+    scratch_size: int = 64 * MiB
+    scratch_files: int = 1000
 
 
 class ChildGone(Exception):
@@ -59,26 +64,23 @@ class Zygote:
 
     def __init__(self) -> None:
         ours, theirs = socket.socketpair()
-        environment = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(KIT_ROOT), os.environ.get("PYTHONPATH")])))
         self.process = subprocess.Popen([sys.executable, "-m", "grader.sandbox_child", str(theirs.fileno())],
-                                        pass_fds=[theirs.fileno()], cwd=KIT_ROOT, env=environment, stdin=subprocess.DEVNULL)
+                                        pass_fds=[theirs.fileno()], cwd=KIT_ROOT, env=zygote_environment(), stdin=subprocess.DEVNULL)
         theirs.close()
         self.control = ours
         self.lock = threading.Lock()
         self.forked = False
 
     def fork(self, spec: dict, fds: Sequence[int]) -> int:
-        """A new keeper process running `spec`, holding `fds` (channel, status); returns its pid."""
+        """A new keeper process running `spec`, holding `fds` (channel, ends, status); returns its pid."""
         with self.lock:
             self.forked = True
             socket.send_fds(self.control, [json.dumps(spec).encode()], list(fds))
-            answer = b""
-            while len(answer) < 4:
-                chunk = self.control.recv(4 - len(answer))
-                if not chunk:
-                    raise RuntimeError("the sandbox's zygote process died; see the messages above")
-                answer += chunk
-        return struct.unpack("!i", answer)[0]
+            try:
+                answer = protocol.read_exactly(self.control.fileno(), protocol.HEADER.size)
+            except EOFError:
+                raise RuntimeError("the sandbox's zygote process died; see the messages above") from None
+        return protocol.HEADER.unpack(answer)[0]
 
     def close(self) -> None:
         self.control.close()
@@ -89,6 +91,16 @@ class Zygote:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def zygote_environment() -> dict[str, str]:
+    """The few variables the zygote needs; nothing else of the grader's environment (an instructor's tokens) is
+    copied onto the initial stack of the processes that run students' code. PYTHONPATH entries are made absolute
+    here, where relative ones mean what the instructor meant."""
+    environment = {name: os.environ[name] for name in ZYGOTE_VARIABLES if name in os.environ}
+    entries = [str(Path(p).resolve()) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    environment["PYTHONPATH"] = os.pathsep.join([str(KIT_ROOT), *entries])
+    return environment
 
 
 def size_text(size: int) -> str:
@@ -104,93 +116,85 @@ class ExerciseEnded(Exception):
 
 
 class Child:
-    """One student's confined process tree; it runs each exercise in a fresh fork of itself."""
+    """One student's confined process tree; it runs each exercise in a fresh fork of itself.
 
-    def __init__(self, zygote: Zygote, folder: Path, scratch: Path, limits: Limits, forbidden: Sequence[Path]) -> None:
+    Three descriptors lead to it: the channel (requests out, answers in; the student's code can write on it), `ends`
+    (the sandboxed PID 1 reports each exercise process's ending) and `status` (the keeper reports the whole child's
+    ending). Only the channel is ever open in a process running the student's code.
+    """
+
+    def __init__(self, zygote: Zygote, folder: Path, scratch: Path, limits: Limits, forbidden: Sequence[Path],
+                 roots: Sequence[str]) -> None:
         self.limits, self.scratch = limits, scratch
         self.cgroup = f"grader-sandbox-{os.getpid()}-{id(self):x}"
         mine, theirs = socket.socketpair()
+        ends_reader, ends_writer = os.pipe()
         status_reader, status_writer = os.pipe()
         spec = {"folder": str(folder), "scratch": str(scratch), "kit_root": str(KIT_ROOT),
-                "forbidden": [str(p) for p in forbidden], "memory": limits.memory, "file_size": limits.file_size,
-                "processes": limits.processes, "cgroup": self.cgroup}
+                "forbidden": [str(p) for p in forbidden], "roots": list(roots), "memory": limits.memory, "file_size": limits.file_size,
+                "processes": limits.processes, "cgroup": self.cgroup,
+                "scratch_size": limits.scratch_size, "scratch_files": limits.scratch_files}
         try:
-            self.pid = zygote.fork(spec, [theirs.fileno(), status_writer])
+            self.pid = zygote.fork(spec, [theirs.fileno(), ends_writer, status_writer])
         finally:
             theirs.close()
+            os.close(ends_writer)
             os.close(status_writer)
-        self.channel, self.status = mine, status_reader
+        self.channel, self.ends, self.status = mine, ends_reader, status_reader
         self.fd = mine.fileno()
         os.set_blocking(self.fd, False)
         self.next_id = 0
 
-    # ------------------------------------------------------------------------------------------ framing
-
-    def _send(self, payload: bytes, deadline: float) -> None:
-        data = struct.pack("!i", len(payload)) + payload
-        while data:
-            _, ready, _ = select.select([], [self.fd], [], max(0.0, deadline - time.monotonic()))
-            if not ready:
-                raise TimeoutError
-            try:
-                data = data[os.write(self.fd, data):]
-            except BlockingIOError:
-                continue
-            except OSError:
-                raise EOFError from None
-
-    def _read_exactly(self, count: int, deadline: float) -> bytes:
-        chunks, missing = [], count
-        while missing:
-            ready, _, _ = select.select([self.fd], [], [], max(0.0, deadline - time.monotonic()))
-            if not ready:
-                raise TimeoutError
-            try:
-                chunk = os.read(self.fd, min(missing, 1 << 20))
-            except BlockingIOError:
-                continue
-            except OSError:
-                raise EOFError from None
-            if not chunk:
-                raise EOFError
-            chunks.append(chunk)
-            missing -= len(chunk)
-        return b"".join(chunks)
-
     def receive(self, timeout: float, what: str) -> dict:
-        """One JSON message from the child, within `timeout` seconds; `ChildGone` otherwise."""
+        """The next message within `timeout` seconds: from the channel, else an `ended` from the ends pipe."""
         deadline = time.monotonic() + timeout
         try:
-            size, = struct.unpack("!i", self._read_exactly(4, deadline))
-            if size < 0 or size > self.limits.answer_size:
-                raise ChildGone(f"sent back more than {size_text(self.limits.answer_size)}{what}")
-            message = json.loads(self._read_exactly(size, deadline))
+            readable = select.select([self.fd, self.ends], [], [], timeout)[0]
+            if not readable:
+                raise TimeoutError
+            if self.fd not in readable:
+                return self._ending(deadline, what)
+            message = protocol.receive(self.fd, deadline, self.limits.answer_size)
         except TimeoutError:
             raise ChildGone(f"timed out after {timeout:g} s{what}", timed_out=True) from None
         except EOFError:
             raise ChildGone(self._death(what)) from None
+        except protocol.FrameTooLarge:
+            raise ChildGone(f"sent back more than {size_text(self.limits.answer_size)}{what}") from None
+        except protocol.FrameTooComplex as error:
+            raise ChildGone(f"sent back {error}{what}") from None
         except (ValueError, RecursionError):
             raise ChildGone(f"sent back data the grader cannot read{what}") from None
-        if not isinstance(message, dict):
+        if not isinstance(message, dict) or protocol.ENDED in message:  # an ending on the channel is forged
             raise ChildGone(f"sent back malformed data{what}")
+        return message
+
+    def _ending(self, deadline: float, what: str) -> dict:
+        """An exercise process's ending from the ends pipe; then whatever it left unread on the channel is dropped."""
+        message = protocol.receive(self.ends, deadline, 4096)
+        if not isinstance(message, dict) or protocol.ENDED not in message:
+            raise ChildGone(f"the sandbox sent back malformed data{what}")
+        try:
+            while os.read(self.fd, protocol.CHUNK):
+                pass
+        except BlockingIOError:
+            pass
         return message
 
     def _death(self, what: str) -> str:
         """How the sandboxed process ended, from the keeper's report."""
         report = None
-        if select.select([self.status], [], [], 2.0)[0]:
+        if protocol.ready(self.status, 2.0):
             try:
-                report = json.loads(os.read(self.status, 1024)[4:])
-            except (OSError, ValueError):
+                report = protocol.receive(self.status, time.monotonic() + 1.0, 4096)
+            except (OSError, EOFError, TimeoutError, ValueError):
                 report = None
         return self.describe_ending(report, what)
 
     def describe_ending(self, report: object, what: str) -> str:
         """A sentence for a process's ending ({"signal": n} or {"exit": code})."""
-        if not isinstance(report, dict):
-            return f"the process running it died{what}"
-        if "signal" in report:
-            number = int(report["signal"])
+        if isinstance(report, dict) and isinstance(report.get("signal"), int):
+            number = report["signal"]
             if number == signal.SIGKILL:
                 return f"killed (SIGKILL; the memory limit is {size_text(self.limits.memory)}){what}"
             try:
@@ -198,19 +202,21 @@ class Child:
             except ValueError:
                 name = f"signal {number}"
             return f"crashed with signal {name}{what}"
-        return f"exited with status {report.get('exit')}{what}"
+        if isinstance(report, dict) and isinstance(report.get("exit"), int):
+            return f"exited with status {report['exit']}{what}"
+        return f"the process running it died{what}"
 
     # ------------------------------------------------------------------------------------------ protocol
 
     def start(self) -> list[str]:
         """Wait for the child to confine itself; its notes on mechanisms missing here. `ChildGone` if it does not."""
         ready = self.receive(self.limits.timeout + 5.0, " while starting the sandbox")
-        return [str(n)[:300] for n in ready.get("ready", [])] if isinstance(ready.get("ready"), list) else []
+        notes = ready.get(protocol.READY)
+        return [str(n)[:300] for n in notes] if isinstance(notes, list) else []
 
     def _request(self, request: dict | bytes, timeout: float, what: str = "") -> None:
-        payload = request if isinstance(request, bytes) else json.dumps(request, allow_nan=False).encode()
         try:
-            self._send(payload, time.monotonic() + timeout)
+            protocol.send(self.fd, request, time.monotonic() + timeout)
         except TimeoutError:
             raise ChildGone(f"timed out after {timeout:g} s{what}", timed_out=True) from None
         except EOFError:
@@ -218,14 +224,14 @@ class Child:
 
     def load(self, exercise: str, path: Path) -> str | None:
         """Fork a fresh process for `exercise` and load the student's file in it: None, or why loading failed."""
-        self._request({"load": {"exercise": exercise, "path": str(path)}}, self.limits.timeout, " during import")
+        self._request({protocol.LOAD: {"exercise": exercise, "path": str(path)}}, self.limits.timeout, " during import")
         loaded = self.receive(self.limits.timeout, " during import")
-        if "ended" in loaded:
-            return self.describe_ending(loaded["ended"], " during import")
-        if "load_failed" in loaded:
+        if protocol.ENDED in loaded:
+            return self.describe_ending(loaded[protocol.ENDED], " during import")
+        if protocol.LOAD_FAILED in loaded:
             self._ended(" after a failed import")
-            return str(loaded["load_failed"])[:2000]
-        if loaded != {"loaded": True}:  # something the file wrote on the channel while it was imported
+            return str(loaded[protocol.LOAD_FAILED])[:2000]
+        if loaded != {protocol.LOADED: True}:  # something the file wrote on the channel while it was imported
             raise ChildGone("wrote on the grader's channel during import (a file must not write to descriptors it did not open)")
         return None
 
@@ -233,37 +239,36 @@ class Child:
         """Run one probe in the exercise's process; `ExerciseEnded` if it died, `ChildGone` if nothing answers."""
         timeout = probe.timeout or self.limits.timeout
         self.next_id += 1
-        self._request(b'{"id": %d, "probe": %s}' % (self.next_id, probe_request_json(probe)), timeout)
+        self._request(b'{"id": %d, "%s": %s}' % (self.next_id, protocol.PROBE.encode(), probe_request_json(probe)), timeout)
         message = self.receive(timeout, "")
-        if "ended" in message:
-            raise ExerciseEnded(self.describe_ending(message["ended"], ""))
-        if message.get("id") != self.next_id or "answer" not in message:
+        if protocol.ENDED in message:
+            raise ExerciseEnded(self.describe_ending(message[protocol.ENDED], ""))
+        if message.get("id") != self.next_id or protocol.ANSWER not in message:
             raise ChildGone("the probe sent back malformed data")
-        return outcome_from_wire(message["answer"])
+        return outcome_from_wire(message[protocol.ANSWER])
 
     def unload(self) -> None:
         """End the exercise's process (the child stays, ready for the student's next exercise)."""
-        self._request({"stop": True}, self.limits.timeout)
+        self._request({protocol.STOP: True}, self.limits.timeout)
         self._ended("")
 
     def _ended(self, what: str) -> None:
         message = self.receive(self.limits.timeout, f" while ending the exercise's process{what}")
-        if "ended" not in message:
+        if protocol.ENDED not in message:
             raise ChildGone(f"the exercise's process sent back malformed data{what}")
 
     def stop(self) -> None:
         """Kill the child's whole tree (its PID namespace dies with it) and release everything it held."""
-        from grader import confine
-
         for kill in (os.killpg, os.kill):
             try:
                 kill(self.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
         self.channel.close()
+        os.close(self.ends)
         # the keeper's end of the status pipe closes when it is gone (its sandboxed child is gone before it)
         deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and select.select([self.status], [], [], deadline - time.monotonic())[0]:
+        while time.monotonic() < deadline and protocol.ready(self.status, deadline - time.monotonic()):
             if not os.read(self.status, 4096):
                 break
         os.close(self.status)
@@ -274,16 +279,19 @@ class SandboxRunner:
     """Runs students' probes in confined, warm-started child processes; `notes` lists missing mechanisms.
 
     `session(folder)` gives the `ProbeRunner` for one student (one child for all their exercises); `run` is the
-    same for a single exercise.
+    same for a single exercise. `forbidden` adds paths no child may read (OUT, SUBMISSIONS) to the kit's secrets;
+    `readable` adds roots a child may read (beside Python and the system libraries), forbidden paths carved out.
     """
 
     def __init__(self, limits: Limits | None = None, *, timeout: float | None = None, forbidden: Sequence[Path] = (),
-                 scratch_root: Path | None = None) -> None:
+                 scratch_root: Path | None = None, readable: Sequence[Path] = ()) -> None:
         limits = limits or Limits()
-        self.limits = Limits(timeout, limits.memory, limits.file_size, limits.processes, limits.answer_size) if timeout else limits
-        self.forbidden = [KIT_ROOT / "solutions", KIT_ROOT / "grader" / "checks", *forbidden]
+        self.limits = dataclasses.replace(limits, timeout=timeout) if timeout else limits
+        # resolved now: the child changes into its scratch folder before it reads them
+        self.forbidden = [p.resolve() for p in (*confine.kit_secrets(KIT_ROOT), *forbidden)]
+        self.roots = [*confine.SYSTEM_READABLE, *(str(p.resolve()) for p in readable)]
         self._zygote: Zygote | None = None  # started when the first child is needed
-        self._scratch_root = Path(tempfile.mkdtemp(prefix="grader-scratch-", dir=scratch_root))
+        self._scratch_root = Path(tempfile.mkdtemp(prefix="grader-scratch-", dir=scratch_root)).resolve()
         self._notes: dict[str, None] = {}
         self._lock = threading.Lock()
         self._live: set[Child] = set()
@@ -310,13 +318,13 @@ class SandboxRunner:
             return session.run(exercise, path, probes)
 
     def start_child(self, folder: Path) -> Child:
-        """A new confined child for the student in `folder`; `ChildGone` if it cannot confine itself."""
+        """A new confined child for the student in `folder` (an absolute path); `ChildGone` if it cannot confine itself."""
         with self._lock:
             self._counter += 1
             scratch = self._scratch_root / f"{self._counter}"
         self.warm_up()
         scratch.mkdir()
-        child = Child(self._zygote, folder, scratch, self.limits, self.forbidden)
+        child = Child(self._zygote, folder, scratch, self.limits, self.forbidden, self.roots)
         with self._lock:
             self._live.add(child)
         try:

@@ -1,13 +1,14 @@
 """The child side of the sandbox: the zygote and what runs in the processes it forks for a student.
 
-`python -m grader.sandbox_child` is the zygote: it imports numpy, sympy, torch and the probe recipes once, then
-forks a warm child for each request that arrives on its control socket (with the child's two pipe ends passed as
-file descriptors). `keeper` runs in that child: it moves into fresh namespaces and forks the sandboxed process,
-which confines itself once for the student and forks a fresh exercise process per exercise; that one loads the
-student's file and answers probe requests. The keeper only waits and reports how the sandboxed process ended.
-Everything crossing to the parent is length-prefixed JSON bytes.
+`python -m grader.sandbox_child FD` is the zygote: its `main` imports numpy, sympy, torch and the probe recipes once
+and pays their first-use costs, then forks a keeper for each request that arrives on its control socket (with the
+child's pipe ends passed as file descriptors). The keeper moves into fresh namespaces and forks the sandboxed
+process, which confines itself once for the student and forks a fresh exercise process per exercise; that one loads
+the student's file and answers probe requests. The keeper only waits and reports how the sandboxed process ended.
+The messages are listed in `grader.protocol`. Importing this module does nothing.
 
-    zygote ─fork→ keeper (namespaces, cgroup) ─fork→ sandboxed, PID 1 (limits, Landlock) ─fork→ one exercise
+    zygote ─fork→ keeper (cgroups, namespaces, scratch tmpfs) ─fork→ sandboxed, PID 1 (limits, Landlock, no
+    capabilities, seccomp) ─fork→ one exercise
 """
 
 from __future__ import annotations
@@ -18,30 +19,37 @@ import json
 import os
 import signal
 import socket
-import struct
 import sys
 from pathlib import Path
 
-import numpy  # noqa: F401 - preloaded so children start warm
-import sympy  # noqa: F401
-import torch
+from grader import confine, protocol
 
-import grader.probes
-import grader.probes.functions  # noqa: F401
-from grader.probes import lazy_dynamo
-from grader import confine
+SAFE_ENVIRONMENT = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
-for _name in sorted(grader.probes.RECIPE_MODULES):
-    try:
-        importlib.import_module(f"grader.probes.{_name}")
-    except ImportError:
-        pass
+
+def preload() -> None:
+    """Import what every child needs, so that children start warm; a recipe module that cannot be imported is a bug
+    of the kit and stops the zygote (the parent then reports that the zygote died)."""
+    import numpy  # noqa: F401
+    import sympy  # noqa: F401
+    import torch  # noqa: F401
+
+    import grader.probes
+
+    for name in sorted(grader.probes.RECIPE_MODULES):
+        importlib.import_module(f"grader.probes.{name}")
+
 
 def warm_up() -> None:
     """Pay torch's and sympy's lazy first-use costs once, here, instead of in every forked child.
 
     One thread only: a forked child must not inherit a half-initialised thread pool.
     """
+    import sympy
+    import torch
+
+    from grader.probes import lazy_dynamo
+
     torch.set_num_threads(1)
     lazy_dynamo.install()  # eager optimizers and meta kernels then never import the compiler: a smaller zygote forks faster
 
@@ -58,42 +66,14 @@ def warm_up() -> None:
     gc.freeze()  # the garbage collector leaves the warm objects alone in children: no copy-on-write of every page
 
 
-warm_up()
-
-SAFE_ENVIRONMENT = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-
-def send(fd: int, payload: bytes) -> None:
-    """Write one length-prefixed message."""
-    data = struct.pack("!i", len(payload)) + payload
-    while data:
-        data = data[os.write(fd, data):]
-
-
-def receive(fd: int) -> bytes:
-    """Read one length-prefixed message; EOFError when the other end is gone."""
-    def exactly(count: int) -> bytes:
-        chunks = []
-        while count:
-            chunk = os.read(fd, min(count, 1 << 20))
-            if not chunk:
-                raise EOFError
-            chunks.append(chunk)
-            count -= len(chunk)
-        return b"".join(chunks)
-
-    size, = struct.unpack("!i", exactly(4))
-    return exactly(size)
-
-
 def zygote(control: socket.socket) -> None:
-    """Fork a keeper for every request: (spec JSON, [channel fd, status fd]) in, the keeper's pid out."""
+    """Fork a keeper for every request: (spec JSON, [channel, ends, status fds]) in, the keeper's pid out."""
     confine.die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGCHLD, lambda *_: _reap())
     while True:
         try:
-            message, fds, _, _ = socket.recv_fds(control, 1 << 16, 2)
+            message, fds, _, _ = socket.recv_fds(control, 1 << 16, 3)
         except InterruptedError:
             continue
         if not message:
@@ -104,12 +84,12 @@ def zygote(control: socket.socket) -> None:
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             try:
-                keeper(fds[0], fds[1], message.decode())
+                keeper(*fds, json.loads(message))
             finally:
                 os._exit(0)
         for fd in fds:
             os.close(fd)
-        control.sendall(struct.pack("!i", pid))
+        control.sendall(protocol.HEADER.pack(pid))
 
 
 def _reap() -> None:
@@ -120,39 +100,45 @@ def _reap() -> None:
         pass
 
 
-def keeper(channel: int, status: int, spec_text: str) -> None:
-    """New session, process cgroup, namespaces; fork the sandboxed process; report how it ended on `status`."""
-    spec = json.loads(spec_text)
+def keeper(channel: int, ends: int, status: int, spec: dict) -> None:
+    """New session, process and memory cgroups, namespaces, a private scratch tmpfs; fork the sandboxed process;
+    report how it ended on `status`."""
     os.setsid()
-    notes = [confine.join_pids_cgroup(spec["cgroup"], spec["processes"]), confine.become_subreaper()]
+    notes = confine.join_cgroups(spec["cgroup"], spec["processes"], spec["memory"]) + [confine.become_subreaper()]
     notes.append(confine.enter_namespaces())
+    notes.append(confine.private_scratch(Path(spec["scratch"]), spec["scratch_size"], spec["scratch_files"]))
     pid = os.fork()
     if pid == 0:
         os.close(status)
         code = 0
         try:
-            sandboxed(channel, spec, [n for n in notes if n])
+            sandboxed(channel, ends, spec, [n for n in notes if n])
         except BaseException:  # noqa: BLE001 - the parent sees the broken channel and says so
             code = 70
         os._exit(code)
     os.close(channel)
+    os.close(ends)
     _, state = os.waitpid(pid, 0)
     try:
-        send(status, json.dumps(ending(state)).encode())
+        protocol.send(status, ending(state))
     finally:
         os.killpg(0, signal.SIGKILL)  # without a PID namespace, whatever stayed in the process group goes now
 
 
-def sandboxed(channel: int, spec: dict, notes: list[str]) -> None:
+def sandboxed(channel: int, ends: int, spec: dict, notes: list[str]) -> None:
     """Confine this process for one student, then run each exercise they ask for in a fresh fork of it.
 
-    This process is PID 1 of the student's PID namespace. For every ``{"load": ...}`` request it forks an exercise
-    process that loads the file and answers probes on the same channel; when that process has ended, whatever it
-    left running is killed and ``{"ended": how}`` follows on the channel. Each exercise therefore starts from the
-    same pristine state, while the confinement (namespaces, limits, Landlock) is paid once per student.
+    This process is PID 1 of the student's PID namespace. For every `load` request it forks an exercise process
+    that loads the file and answers probes on the channel; when that process has ended, whatever it left running is
+    killed and `ended` follows on the `ends` pipe. Each exercise therefore starts from the same pristine state,
+    while the confinement (namespaces, limits, Landlock, seccomp) is paid once per student.
     """
+    import torch
+
     confine.die_with_parent()
     scratch = Path(spec["scratch"])
+    student_folder = Path(spec["folder"])
+    readable, listable = confine.python_readable(Path(spec["kit_root"]), spec["forbidden"], spec["roots"])
     notes += confine.set_limits(memory=spec["memory"], file_size=spec["file_size"], processes=spec["processes"])
     os.chdir(scratch)
     os.environ.clear()
@@ -162,53 +148,57 @@ def sandboxed(channel: int, spec: dict, notes: list[str]) -> None:
         os.dup2(null, fd)
     sys.dont_write_bytecode = True
     torch.set_num_threads(1)
-    student_folder = Path(spec["folder"])
-    readable = confine.python_readable(Path(spec["kit_root"]), spec["forbidden"]) + [student_folder]
-    notes += confine.landlock(readable, [scratch], [Path("/dev/null")])
+    notes += confine.landlock(readable + [student_folder], [scratch], [Path("/dev/null")], listable)
+    notes += [n for n in (confine.drop_capabilities(), confine.deny_system_calls()) if n]
     sys.path.insert(0, str(student_folder))
-    send(channel, json.dumps({"ready": notes}).encode())
+    protocol.send(channel, {protocol.READY: notes})
     while True:
         try:
-            request = json.loads(receive(channel))
+            request = protocol.receive(channel)
         except EOFError:
             return
-        if not isinstance(request, dict) or "load" not in request:
+        if not isinstance(request, dict):
             return
+        if protocol.LOAD not in request:
+            continue  # a probe or stop for an exercise that has already ended: its `ended` is on its way
         pid = os.fork()
         if pid == 0:
+            os.close(ends)  # the student's code cannot report an ending of its own
             code = 0
             try:
-                serve_exercise(channel, request["load"]["exercise"], request["load"]["path"])
+                serve_exercise(channel, request[protocol.LOAD]["exercise"], request[protocol.LOAD]["path"])
             except BaseException:  # noqa: BLE001 - the parent sees the broken channel and says so
                 code = 70
             os._exit(code)
         _, state = os.waitpid(pid, 0)
         kill_leftovers()
-        send(channel, json.dumps({"ended": ending(state)}).encode())
+        protocol.send(ends, {protocol.ENDED: ending(state)})
 
 
 def serve_exercise(channel: int, exercise: str, path: str) -> None:
     """Load one exercise file of the student, then answer probe requests until told to stop."""
+    import grader.probes
+
     try:
         module = grader.probes.load_module(path, f"submission_{exercise}")
     except BaseException as error:  # noqa: BLE001 - any failure to import is the submission's
-        send(channel, json.dumps({"load_failed": grader.probes.describe_load_failure(error, path)}).encode())
+        protocol.send(channel, {protocol.LOAD_FAILED: grader.probes.describe_load_failure(error, path)})
         return
-    send(channel, b'{"loaded": true}')
+    protocol.send(channel, {protocol.LOADED: True})
     while True:
         try:
-            request = json.loads(receive(channel))
+            request = protocol.receive(channel)
         except EOFError:
             return
-        if request.get("stop"):
+        if request.get(protocol.STOP):
             return
-        probe = request["probe"]
+        probe = request[protocol.PROBE]
         answer = grader.probes.execute(module, probe["recipe"], probe["params"], None)
         try:
-            payload = json.dumps({"id": request["id"], "answer": answer}, allow_nan=False).encode()
+            payload = json.dumps({"id": request["id"], protocol.ANSWER: answer}, allow_nan=False).encode()
         except (TypeError, ValueError) as error:
-            payload = json.dumps({"id": request["id"], "answer": {"lost": f"the answer could not be encoded ({error})"}}).encode()
-        send(channel, payload)
+            payload = json.dumps({"id": request["id"], protocol.ANSWER: {"lost": f"the answer could not be encoded ({error})"}}).encode()
+        protocol.send(channel, payload)
 
 
 def ending(state: int) -> dict:
@@ -230,6 +220,13 @@ def kill_leftovers() -> None:
         pass
 
 
+def main(control_fd: int) -> None:
+    """The zygote: preload, warm up, then fork children on request until the parent closes the control socket."""
+    preload()
+    warm_up()
+    zygote(socket.socket(fileno=control_fd))
+
+
 if __name__ == "__main__":
-    zygote(socket.socket(fileno=int(sys.argv[1])))
+    main(int(sys.argv[1]))
     os._exit(0)  # nothing to clean up; the interpreter's teardown after torch would take the parent's time

@@ -40,11 +40,16 @@ def expected_layout(submissions: Path) -> str:
             f"or {submissions / '<student>.zip'} (the exercise files at the archive's root or in one folder)")
 
 
-def discover(submissions: Path, staging: Path) -> list[Submission]:
-    """Every student in `submissions`, sorted by name; zips are unpacked under `staging`."""
+def discover(submissions: Path, staging: Path, notes: list[str] | None = None) -> list[Submission]:
+    """Every student in `submissions`, sorted by name; zips are unpacked under `staging`.
+
+    A folder wins over a zip of the same name (`alice/` beside `alice.zip`: the folder is graded, and `notes` says
+    the zip was ignored), so that nothing placed beside a student's folder can get it refused.
+    """
     if not submissions.is_dir():
         raise NoSubmissions(f"no folder {submissions}; {expected_layout(submissions)}")
     found: dict[str, Submission] = {}
+    folders: set[str] = set()
     for entry in sorted(submissions.iterdir()):
         if entry.name.startswith(".") or entry.name == "__MACOSX":
             continue
@@ -55,8 +60,13 @@ def discover(submissions: Path, staging: Path) -> list[Submission]:
         if entry.is_dir():
             student = entry.name
             submission = _from_folder(student, entry)
+            folders.add(student)
         elif entry.suffix.lower() == ".zip" and entry.is_file():
             student = entry.name[: -len(".zip")]
+            if student in folders:
+                if notes is not None:
+                    notes.append(f"{entry.name} was ignored: the folder {student}/ beside it was graded (a folder wins over a zip of the same name)")
+                continue
             submission = _from_zip(student, entry, staging / "unpacked")
         else:
             continue
@@ -64,7 +74,7 @@ def discover(submissions: Path, staging: Path) -> list[Submission]:
             student = _quarantined_name(entry.name)
             submission = Submission(student, submission.fingerprint, problem=f"refused {entry.name!r}: a student's name may hold only letters, digits and . _ @ + - (rename it)")
         if student in found:
-            submission = Submission(student, submission.fingerprint, problem=f"both a folder and a zip are named {student}; keep one of them")
+            submission = Submission(student, submission.fingerprint, problem=f"two submissions are named {student} (zips whose names differ only in case?); keep one of them")
         found[student] = submission
     if not found:
         raise NoSubmissions(f"no submissions found in {submissions}: {expected_layout(submissions)}")

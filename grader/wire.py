@@ -17,6 +17,12 @@ from typing import Any
 import numpy as np
 
 MAX_DEPTH = 64
+# What the judge accepts in one decoded value: sympy does arithmetic as it builds an expression, and judging factors
+# or simplifies what it gets, so a huge integer or a power like 3**(3*10**7) costs the grader minutes or gigabytes.
+MAX_DIGITS = 60  # in one integer, numerator or denominator, or float literal
+MAX_POWER_DIGITS = 400  # in a number that a power of numbers evaluates to
+MAX_EXPRESSION_NODES = 5000
+MAX_NAME = 100  # characters in a symbol's name
 _ARRAY_DTYPES = {
     "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
     "float16", "float32", "float64", "complex64", "complex128",
@@ -166,25 +172,56 @@ def _decode_array(data: dict) -> np.ndarray:
     return array.reshape(shape).copy()
 
 
-def _decode_expr(tree: Any, depth: int) -> Any:
+def _number_text(text: Any) -> str:
+    """An integer or float literal, refused when it has more than MAX_DIGITS digits."""
+    text = str(text)
+    if len(text.lstrip("+-")) > MAX_DIGITS:
+        raise WireError(f"a number of more than {MAX_DIGITS} digits")
+    return text
+
+
+def _power(base: Any, exponent: Any) -> Any:
+    """`base ** exponent`, refused when sympy would evaluate it to a number of more than MAX_POWER_DIGITS digits."""
     import sympy
 
+    if base.is_Rational and exponent.is_Rational and not exponent.is_Integer:
+        exponent_size = abs(exponent.p)  # a root of a rational: sympy may factor the base to simplify it
+    else:
+        exponent_size = abs(exponent) if exponent.is_Integer else 0
+    if base.is_Rational and exponent_size:
+        if exponent_size * max(math.log10(abs(base.p) or 1), math.log10(base.q)) > MAX_POWER_DIGITS:
+            raise WireError(f"a power that evaluates to a number of more than {MAX_POWER_DIGITS} digits")
+    return sympy.Pow(base, exponent)
+
+
+def _decode_expr(tree: Any, depth: int, nodes: list[int] | None = None) -> Any:
+    import sympy
+
+    nodes = [0] if nodes is None else nodes
+    nodes[0] += 1
+    if nodes[0] > MAX_EXPRESSION_NODES:
+        raise WireError(f"an expression of more than {MAX_EXPRESSION_NODES} nodes")
     if depth > MAX_DEPTH or not isinstance(tree, list) or not tree:
         raise WireError("malformed expression")
     tag = tree[0]
     if tag == "Symbol":
-        return sympy.Symbol(str(tree[1]))
+        name = str(tree[1])
+        if len(name) > MAX_NAME:
+            raise WireError(f"a symbol name of more than {MAX_NAME} characters")
+        return sympy.Symbol(name)
     if tag == "Integer":
-        return sympy.Integer(int(tree[1]))
+        return sympy.Integer(int(_number_text(tree[1])))
     if tag == "Rational":
-        return sympy.Rational(int(tree[1]), int(tree[2]))
+        return sympy.Rational(int(_number_text(tree[1])), int(_number_text(tree[2])))
     if tag == "Float":
-        float(tree[1])  # validates the literal before sympy parses it
+        float(_number_text(tree[1]))  # validates the literal before sympy parses it
         return sympy.Float(str(tree[1]))
     if tag == "Const" and tree[1] in _SYMPY_CONSTANTS:
         return getattr(sympy, tree[1])
     if tag in _SYMPY_FUNCTIONS:
-        args = [_decode_expr(arg, depth + 1) for arg in tree[1]]
+        args = [_decode_expr(arg, depth + 1, nodes) for arg in tree[1]]
+        if tag == "Pow" and len(args) == 2:
+            return _power(*args)
         return getattr(sympy, tag)(*args)
     raise WireError(f"expression tag {tag!r} is not allowed")
 
@@ -218,7 +255,8 @@ def decode(data: Any, depth: int = 0) -> Any:
     if tag == "__matrix__":
         import sympy
 
-        return sympy.Matrix([[_decode_expr(cell, depth + 2) for cell in row] for row in body])
+        nodes = [0]
+        return sympy.Matrix([[_decode_expr(cell, depth + 2, nodes) for cell in row] for row in body])
     if tag == "__function__":
         return FunctionRef(str(body[0]), decode(body[1], depth + 1))
     if tag == "__opaque__":

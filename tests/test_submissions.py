@@ -86,3 +86,13 @@ def test_unsafe_student_names_are_refused(tmp_path, class_folder):
 def test_an_empty_folder_says_which_layout_it_expected(tmp_path, class_folder):
     with pytest.raises(NoSubmissions, match=r"expected .*<student>/ex01_linear_model.py .* or .*<student>.zip"):
         found(tmp_path)
+
+
+def test_a_folder_wins_over_a_zip_of_the_same_name_and_the_notes_say_so(tmp_path, class_folder):
+    (class_folder / "alice").mkdir()
+    (class_folder / "alice" / EX01).write_text("A = 1\n")
+    make_zip(class_folder / "alice.zip", {EX01: "raise SystemExit('planted')\n"})
+    notes: list[str] = []
+    students = discover(class_folder, tmp_path / "staging", notes)
+    assert [(s.student, s.folder, s.problem) for s in students] == [("alice", class_folder / "alice", None)]
+    assert notes == ["alice.zip was ignored: the folder alice/ beside it was graded (a folder wins over a zip of the same name)"]

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator
 from grader import wire
 from grader.wire import FunctionRef, TensorData
 
-RECIPE_MODULES = {"functions", "tensors", "models"}  # grader/probes/<name>.py
+RECIPE_MODULES = {"functions", "models"}  # grader/probes/<name>.py
 
 
 class ProbeTimeout(BaseException):
