@@ -4,7 +4,6 @@ in OUT (who is graded, missing or failed), from which the class files are rebuil
 from __future__ import annotations
 
 import json
-
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
