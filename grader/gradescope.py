@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Sequence
 
 from grader.files import atomic_write_bytes, atomic_write_json
+from grader.notebook import notebook_code
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDENT = "submission"
@@ -98,20 +99,6 @@ def build_autograder(*, out: Path, seed: int | None = None, report=print) -> Pat
 # ------------------------------------------------------------------------------------------------- running on Gradescope
 
 
-def notebook_to_module(notebook_text: str) -> str:
-    """A notebook's code cells as a percent-format module; IPython magics and shell lines (% or !) are dropped."""
-    cells = json.loads(notebook_text).get("cells", [])
-    parts = []
-    for cell in cells:
-        if cell.get("cell_type") != "code":
-            continue
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
-        lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
-        parts.append("# %%\n" + "\n".join(lines) + "\n")
-    return "\n".join(parts)
-
-
 def collect_submission(submission: Path, target: Path) -> tuple[list[str], list[str]]:
     """Copy the exercise files of `submission` (anywhere below it; the shallowest wins; a `.py` over an `.ipynb`)
     into `target`. Returns (exercises found, exercises missing)."""
@@ -129,7 +116,7 @@ def collect_submission(submission: Path, target: Path) -> tuple[list[str], list[
             shutil.copyfile(match, target / f"{exercise}.py")
         else:
             try:
-                (target / f"{exercise}.py").write_text(notebook_to_module(match.read_text()))
+                (target / f"{exercise}.py").write_text(notebook_code(match.read_text()))
             except (ValueError, OSError):
                 continue  # not a readable notebook: graded as missing
         found.append(exercise)
