@@ -49,9 +49,19 @@ def _release(args: argparse.Namespace) -> int:
     return 0
 
 
+NBGRADER_EXTRA = "python3 -m pip install -c constraints/cpu.txt -e \".[nbgrader]\""
+
+
 def _nbgrader(args: argparse.Namespace) -> int:
+    import importlib.util
+
     from grader.nbgrader_course import build_course
 
+    missing = [name for name in ("jupytext", "nbformat") if importlib.util.find_spec(name) is None]
+    if missing:
+        print(f"grader nbgrader: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed; install the kit's "
+              f"nbgrader extra (which brings nbgrader too), from the kit's folder: {NBGRADER_EXTRA}", file=sys.stderr)
+        return 2
     build_course(course_dir=Path(args.course_dir), assignment=args.assignment, seed=args.seed)
     return 0
 
