@@ -233,13 +233,13 @@ class ResultsView:
 
     def html(self) -> str:
         """The table: one row per decided check, the one running now, and the summary."""
-        from grader.report import format_summary
+        from grader.report import MARKS, format_summary
 
         colours = {"passed": "#1f7a3a", "failed": "#b3261e", "skipped": "#777"}
         rows = []
         for r in self.results:
             points = "–" if r.status == "skipped" else f"{r.score:g} / {r.max_score:g}"
-            rows.append(f'<tr><td style="color:{colours[r.status]};font-weight:bold">{r.status.upper()}</td>'
+            rows.append(f'<tr><td style="color:{colours[r.status]};font-weight:bold">{MARKS[r.status]}</td>'
                         f"<td><code>{html.escape(r.qualified_name)}</code></td><td>{points}</td>"
                         f'<td style="text-align:left;white-space:pre-wrap">{html.escape(r.message)}</td>'
                         f'<td style="text-align:left">{html.escape(r.hint or "")}</td></tr>')
