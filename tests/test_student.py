@@ -195,3 +195,33 @@ def test_the_forked_check_judges_what_the_sandbox_judges(tmp_path):
 def test_a_name_that_is_not_one_exercise_says_why(name, message):
     done = grader_check(name)
     assert done.returncode == 2 and message in done.stderr
+
+
+def cuda_available() -> bool:
+    """Asked in a process of its own: asking torch here would keep this process's forks off the GPU."""
+    code = "import torch; print(torch.cuda.is_available())"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120).stdout.strip() == "True"
+
+
+def cuda_checks(exercise: str) -> set[str]:
+    return {f"{c.qualified_name}" for c in load_checks(exercise, seed=3) if c.requires == "cuda"}
+
+
+def test_without_cuda_the_cuda_checks_are_listed_as_skipped():
+    if cuda_available():
+        pytest.skip("this machine has CUDA: see test_with_cuda_the_cuda_checks_run")
+    done = grader_check("ex05", "--path", str(SOLUTIONS))
+    assert done.returncode == 0, done.stdout
+    skipped = {line.split()[1] for line in done.stdout.splitlines() if line.startswith("SKIP")}
+    assert skipped == cuda_checks("ex05_torch_gd") and skipped
+    assert "skipped: this machine has no cuda" in done.stdout
+
+
+@pytest.mark.gpu
+def test_with_cuda_the_cuda_checks_run():
+    if not cuda_available():
+        pytest.skip("needs CUDA")
+    done = grader_check("ex05", "ex07", "ex08", "--path", str(SOLUTIONS))
+    assert done.returncode == 0 and "SKIP" not in done.stdout, done.stdout
+    passed = {line.split()[1] for line in done.stdout.splitlines() if line.startswith("PASS")}
+    assert set().union(*map(cuda_checks, ["ex05_torch_gd", "ex07_mlp_regression", "ex08_lenet"])) <= passed
