@@ -80,6 +80,8 @@ def load_target(exercise: str, target: Target) -> ModuleType:
 def serve(connection: Any, exercise: str, target: Target, quiet: bool) -> None:
     """The child: load the student's module, then answer probe requests until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if "torch" in sys.modules:  # a fork has none of the parent's OpenMP threads: a parallel region would wait for them
+        sys.modules["torch"].set_num_threads(1)
     os.environ[INSIDE_CHECK] = "1"
     if quiet:  # a notebook kernel's output streams belong to the kernel, not to a fork of it
         sys.stdout = sys.stderr = open(os.devnull, "w")

@@ -225,3 +225,24 @@ def test_with_cuda_the_cuda_checks_run():
     assert done.returncode == 0 and "SKIP" not in done.stdout, done.stdout
     passed = {line.split()[1] for line in done.stdout.splitlines() if line.startswith("PASS")}
     assert set().union(*map(cuda_checks, ["ex05_torch_gd", "ex07_mlp_regression", "ex08_lenet"])) <= passed
+
+
+def test_a_child_forked_after_the_parent_ran_torch_in_parallel_does_not_hang():
+    # The parent's judges run torch with its thread pool; a fork has none of those threads, and a parallel region
+    # in the child used to wait for them forever (every conv of ex08 "timed out" after a restart).
+    code = f"""
+import torch
+from pathlib import Path
+from grader.checks import load_checks
+from grader.student import check_exercise, Running
+torch.set_num_threads(2)
+net = torch.nn.Conv2d(1, 8, 5)
+for _ in range(3):
+    net(torch.randn(16, 1, 64, 64)).sum().backward()
+checks = [c for c in load_checks("ex08_lenet", seed=1) if c.name in ("lenet_forward", "seedcnn_forward")]
+events = check_exercise("ex08_lenet", Path({str(SOLUTIONS / "ex08_lenet.py")!r}), checks, timeout=20)
+print([(e.name, e.status, e.message) for e in events if not isinstance(e, Running)])
+"""
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "'failed'" not in done.stdout and done.stdout.count("'passed'") == 2, done.stdout
