@@ -99,26 +99,33 @@ def build_autograder(*, out: Path, seed: int | None = None, report=print) -> Pat
 # ------------------------------------------------------------------------------------------------- running on Gradescope
 
 
+def module_text(path: Path) -> str | None:
+    """The code of an exercise file: a `.py` as it is, a notebook's code cells; None when it cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        return notebook_code(text) if path.suffix == ".ipynb" else text
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
 def collect_submission(submission: Path, target: Path) -> tuple[list[str], list[str]]:
-    """Copy the exercise files of `submission` (anywhere below it; the shallowest wins; a `.py` over an `.ipynb`)
-    into `target`. Returns (exercises found, exercises missing)."""
+    """Copy the exercise files of `submission` (anywhere below it; the shallowest wins) into `target`, notebooks as
+    their code cells. Where an exercise is there as `.py` and `.ipynb` alike (the bundle ships both), the one with
+    fewer untouched stubs wins, the `.py` on a tie. Returns (exercises found, exercises missing)."""
     from grader.checks import EXERCISES
+    from grader.model import STUB_MESSAGE
 
     target.mkdir(parents=True, exist_ok=True)
-    files = sorted((p for p in submission.rglob("*") if p.is_file() and not p.is_symlink() and "__MACOSX" not in p.parts),
-                   key=lambda p: (len(p.relative_to(submission).parts), p.suffix != ".py", str(p)))
+    files = [p for p in submission.rglob("*") if p.is_file() and not p.is_symlink() and "__MACOSX" not in p.parts]
     found = []
     for exercise in EXERCISES:
-        match = next((p for p in files if p.stem == exercise and p.suffix in (".py", ".ipynb")), None)
-        if match is None:
+        candidates = [(p, module_text(p)) for p in files if p.stem == exercise and p.suffix in (".py", ".ipynb")]
+        candidates = [(p, text) for p, text in candidates if text is not None]  # an unreadable notebook: missing
+        if not candidates:
             continue
-        if match.suffix == ".py":
-            shutil.copyfile(match, target / f"{exercise}.py")
-        else:
-            try:
-                (target / f"{exercise}.py").write_text(notebook_code(match.read_text()))
-            except (ValueError, OSError):
-                continue  # not a readable notebook: graded as missing
+        _, text = min(candidates, key=lambda c: (len(c[0].relative_to(submission).parts), c[1].count(STUB_MESSAGE),
+                                                 c[0].suffix != ".py", str(c[0])))
+        (target / f"{exercise}.py").write_text(text, encoding="utf-8")
         found.append(exercise)
     return found, [e for e in EXERCISES if e not in found]
 

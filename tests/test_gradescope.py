@@ -124,3 +124,22 @@ def test_the_readme_try_out_grades_the_solutions_with_the_zips_own_kit(autograde
     kit = subprocess.run([sys.executable, "-c", "import grader; print(grader.__file__)"], cwd=tmp_path,
                          env=dict(env, PYTHONPATH=str(tmp_path / "source" / "kit")), capture_output=True, text=True)
     assert kit.stdout.startswith(str(tmp_path / "source" / "kit"))  # the run above imported the zip's kit
+
+
+def test_where_both_forms_are_submitted_the_one_worked_on_is_graded(tmp_path):
+    from grader.notebook import percent_to_notebook
+
+    root = Path(__file__).resolve().parent.parent
+    stub = (root / "exercises" / "ex02_derivative.py").read_text()
+    solved = (root / "solutions" / "ex02_derivative.py").read_text()
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (submission / "ex02_derivative.py").write_text(stub)  # the bundle's .py, never touched
+    (submission / "ex02_derivative.ipynb").write_text(percent_to_notebook(solved))
+    (submission / "ex03_quadratic.py").write_text("# the .py wins a tie\n")
+    (submission / "ex03_quadratic.ipynb").write_text(percent_to_notebook("# %%\nx = 1\n"))
+    found, _ = gradescope.collect_submission(submission, tmp_path / "copied")
+    assert found == ["ex02_derivative", "ex03_quadratic"]
+    copied = (tmp_path / "copied" / "ex02_derivative.py").read_text()
+    assert "NotImplementedError" not in copied and "return 2 * x * (x * w - y)" in copied
+    assert (tmp_path / "copied" / "ex03_quadratic.py").read_text() == "# the .py wins a tie\n"
