@@ -63,6 +63,7 @@ class ChildGone(Exception):
     def __init__(self, reason: str, timed_out: bool = False) -> None:
         super().__init__(reason)
         self.reason, self.timed_out = reason, timed_out
+        self.stuck_in: str | None = None  # the student's function that was running when the clock ran out
 
 
 # ------------------------------------------------------------------------------------------------- the child
@@ -77,8 +78,46 @@ def load_target(exercise: str, target: Target) -> ModuleType:
     return namespace_module(target, f"notebook_{exercise}")
 
 
-def serve(connection: Any, exercise: str, target: Target, quiet: bool) -> None:
-    """The child: load the student's module, then answer probe requests until the pipe closes."""
+def stuck_function(frame: Any, student_globals: dict) -> str | None:
+    """The qualified name of the innermost function of the student's running in `frame`'s stack, if any."""
+    while frame is not None:
+        code = frame.f_code
+        name = getattr(code, "co_qualname", code.co_name)
+        if frame.f_globals is student_globals and "<" not in name:
+            return name
+        frame = frame.f_back
+    return None
+
+
+def stop_calling(module: ModuleType, student_globals: dict, qualname: str) -> None:
+    """Replace the student's function `qualname` (`f` or `Class.method`) by one that fails at once."""
+
+    def timed_out_earlier(*args: Any, **kwargs: Any) -> Any:
+        raise TimeoutError(f"not run: {qualname} timed out earlier")
+
+    owner_name, _, name = qualname.rpartition(".")
+    owner = getattr(module, owner_name, None) if owner_name else module
+    if owner is None or "." in owner_name:
+        return
+    setattr(owner, name, timed_out_earlier)
+    if not owner_name:
+        student_globals[name] = timed_out_earlier  # what the student's other functions look the name up in
+
+
+def report_where_stuck(connection: Any, student_globals: dict) -> None:
+    """On SIGUSR1 (the parent's clock ran out), send the function that is running, and end."""
+
+    def report(signum: int, frame: Any) -> None:
+        connection.send_bytes(json.dumps({"stuck_in": stuck_function(frame, student_globals)}).encode())
+        os._exit(0)
+
+    if hasattr(signal, "SIGUSR1"):
+        signal.signal(signal.SIGUSR1, report)
+
+
+def serve(connection: Any, exercise: str, target: Target, quiet: bool, stuck: Sequence[str] = ()) -> None:
+    """The child: load the student's module, stop the functions that timed out before (`stuck`) from running, then
+    answer probe requests until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     if "torch" in sys.modules:  # a fork has none of the parent's OpenMP threads: a parallel region would wait for them
         sys.modules["torch"].set_num_threads(1)
@@ -90,6 +129,10 @@ def serve(connection: Any, exercise: str, target: Target, quiet: bool) -> None:
     except BaseException as error:  # noqa: BLE001 - any failure to import is the student's
         connection.send_bytes(json.dumps({"load_failed": describe_load_failure(error, str(target))}).encode())
         return
+    student_globals = target if isinstance(target, dict) else module.__dict__
+    for qualname in stuck:
+        stop_calling(module, student_globals, qualname)
+    report_where_stuck(connection, student_globals)
     connection.send_bytes(b'{"loaded": true}')
     while True:
         try:
@@ -132,8 +175,8 @@ def ending(exitcode: int | None) -> str:
 class Child:
     """One forked process holding the student's module; every wait for it has a deadline kept here."""
 
-    def __init__(self, exercise: str, target: Target, quiet: bool) -> None:
-        self.process, self.connection = start_child(serve, exercise, target, quiet)
+    def __init__(self, exercise: str, target: Target, quiet: bool, stuck: Sequence[str] = ()) -> None:
+        self.process, self.connection = start_child(serve, exercise, target, quiet, list(stuck))
 
     def receive(self, timeout: float, what: str = "") -> dict:
         """The child's next message within `timeout` seconds, or `ChildGone`."""
@@ -162,8 +205,26 @@ class Child:
         except OSError:
             self.process.join(2)
             raise ChildGone(ending(self.process.exitcode)) from None
-        message = self.receive(timeout)
+        try:
+            message = self.receive(timeout)
+        except ChildGone as gone:
+            if gone.timed_out:
+                gone.stuck_in = self.where_stuck()
+            raise
         return outcome_from_wire(message.get("answer"))
+
+    def where_stuck(self) -> str | None:
+        """Ask the child which of the student's functions is running (it answers between two lines of Python)."""
+        if not hasattr(signal, "SIGUSR1") or not self.process.is_alive():
+            return None
+        try:
+            os.kill(self.process.pid, signal.SIGUSR1)
+            if self.connection.poll(1.0):
+                name = json.loads(self.connection.recv_bytes()).get("stuck_in")
+                return name if isinstance(name, str) and name.replace(".", "_").isidentifier() else None
+        except (OSError, EOFError, ValueError, AttributeError):
+            pass
+        return None
 
     def stop(self) -> None:
         """Kill the child and reap it."""
@@ -198,7 +259,7 @@ class ExerciseSession:
         if probe.function in self.timed_out:
             return Lost(f"not run: {probe.function} timed out earlier")
         if self.load_failure is None and self.child is None:
-            self.child = Child(self.exercise, self.target, self.quiet)
+            self.child = Child(self.exercise, self.target, self.quiet, sorted(self.timed_out))
             self.load_failure = self.child.load(self.timeout)
             if self.load_failure is not None:
                 self._discard()
@@ -207,10 +268,12 @@ class ExerciseSession:
         try:
             return self.child.ask(probe, probe.timeout or self.timeout)
         except ChildGone as gone:
-            if gone.timed_out and probe.function:
-                self.timed_out.add(probe.function)
             self._discard()
-            return Lost(gone.reason)
+            stuck = gone.stuck_in or probe.function
+            if not gone.timed_out or not stuck:
+                return Lost(gone.reason)
+            self.timed_out.add(stuck)  # the next child fails at once where anything calls it
+            return Lost(gone.reason if stuck == probe.function else f"{gone.reason} (in {stuck})")
 
     def _discard(self) -> None:
         child, self.child = self.child, None

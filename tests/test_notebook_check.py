@@ -47,19 +47,22 @@ def test_a_cell_checks_the_kernels_functions_and_survives_a_stuck_one():
         "def forward(x, w):\n    return x * w",                 # right
         "def loss(x, y, w):\n    return x * w - y",             # wrong: the square is missing
         "def cost(xs, ys, w):\n    while True:\n        pass",   # stuck
+        "def loss_curve(xs, ys, ws):\n    return [cost(xs, ys, w) for w in ws]",  # calls the stuck one
         "from grader.notebook import check\ncheck('ex01', timeout=2, seed=5)",
         "print('kernel alive', forward(2.0, 3.0))",
     ]
     notebook = execute(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]))
-    tables = html_outputs(notebook.cells[4])
+    tables = html_outputs(notebook.cells[5])
     assert len(tables) == 1  # one table, updated in place as the checks were decided
     table = rows(tables[0])
     assert table["ex01_linear_model.forward"][:2] == ("PASS", "1 / 1")
     result, points, message, hint = table["ex01_linear_model.loss"]
     assert (result, points) == ("FAIL", "0 / 1") and "expected 4.0" in message and "squares the error" in hint
     assert table["ex01_linear_model.cost"][0] == "FAIL" and "timed out after 2 s" in table["ex01_linear_model.cost"][2]
+    assert "not run: cost timed out earlier" in table["ex01_linear_model.loss_curve_lecture"][2]  # no second timeout
+    assert tables[0].count("timed out after") == 1
     assert "1 of 8 checks passed" in tables[0] and "seed 5" in tables[0]
-    assert notebook.cells[5].outputs[0]["text"] == "kernel alive 6.0\n"  # the kernel never ran the loop itself
+    assert notebook.cells[6].outputs[0]["text"] == "kernel alive 6.0\n"  # the kernel never ran the loop itself
 
 
 def test_the_bundled_notebook_of_a_solution_passes_its_own_check_cell():

@@ -61,6 +61,17 @@ def test_a_stuck_function_is_stopped_once_and_not_called_again(tmp_path):
     assert "PASS  ex02_derivative.dloss_dw" in done.stdout and "PASS  ex02_derivative.gradient" in done.stdout
 
 
+def test_a_function_that_timed_out_is_not_called_again_even_by_the_students_other_functions(tmp_path):
+    source = (SOLUTIONS / "ex01_linear_model.py").read_text()
+    signature = "def forward(x: float, w: float) -> float:\n"
+    assert signature in source and "forward(x, w)" in source  # loss calls forward, cost calls loss
+    write(tmp_path, "ex01_linear_model.py", source.replace(signature, signature + "    while True:\n        pass\n", 1))
+    done = grader_check("ex01", "--path", str(tmp_path), "--timeout", "1")
+    assert done.stdout.count("timed out after 1 s") == 1, done.stdout
+    assert done.stdout.count("raised TimeoutError: not run: forward timed out earlier") == 3  # loss, cost, loss_curve
+    assert "PASS  ex01_linear_model.grid_search_lecture" in done.stdout
+
+
 def test_a_crash_or_an_exit_costs_only_its_own_check(tmp_path):
     source = ex02_with("    return 2 * x * (x * w - y)", "    import os\n    os._exit(3)")
     source = source.replace("    return sympy.diff((x * w - y) ** 2, w)", "    import ctypes\n    return ctypes.string_at(0)", 1)
