@@ -244,6 +244,8 @@ class ExerciseSession:
         self.exercise, self.target, self.timeout, self.quiet = exercise, target, timeout, quiet
         self.child: Child | None = None
         self.load_failure: str | None = None
+        if isinstance(target, Path) and not target.is_file():
+            self.load_failure = f"file not found: {target} (nor {target.with_suffix('.ipynb').name})"
         self.timed_out: set[str] = set()
         self.announced = False  # whether the import failure was reported
         self.in_process = not isinstance(target, Path) and not CAN_FORK
@@ -327,7 +329,8 @@ def check_exercise(exercise: str, target: Target, checks: Sequence[Check], *, ti
         for check in checks:
             in_process = False
             if check.requires == "cuda":
-                available, in_process = cuda_here()
+                available, in_kernel = cuda_here()
+                in_process = in_kernel and not isinstance(target, Path)
                 if not available:
                     yield skipped(check)
                     continue
