@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Sequence
 
 from grader.files import atomic_write_bytes, atomic_write_json
-from grader.notebook import notebook_code
+from grader.notebook import module_text
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDENT = "submission"
@@ -97,15 +97,6 @@ def build_autograder(*, out: Path, seed: int | None = None, report=print) -> Pat
 
 
 # ------------------------------------------------------------------------------------------------- running on Gradescope
-
-
-def module_text(path: Path) -> str | None:
-    """The code of an exercise file: a `.py` as it is, a notebook's code cells; None when it cannot be read."""
-    try:
-        text = path.read_text(encoding="utf-8")
-        return notebook_code(text) if path.suffix == ".ipynb" else text
-    except (ValueError, OSError, AttributeError):
-        return None
 
 
 def collect_submission(submission: Path, target: Path) -> tuple[list[str], list[str]]:

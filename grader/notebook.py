@@ -105,6 +105,15 @@ def notebook_code(notebook_text: str) -> str:
     return "\n".join(parts)
 
 
+def module_text(path: Path) -> str | None:
+    """The code of an exercise file: a `.py` as it is, a notebook's code cells; None when it cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        return notebook_code(text) if path.suffix == ".ipynb" else text
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
 def load_notebook(path: Path, name: str) -> types.ModuleType:
     """Import the code cells of the notebook at `path` as a fresh module called `name` (raises what they raise).
 

@@ -15,9 +15,11 @@ spawned, so there the checks run in the kernel itself.
 
 from __future__ import annotations
 
+import importlib
 import json
 import multiprocessing
 import os
+import re
 import signal
 import sys
 import warnings
@@ -26,7 +28,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterator, Mapping, Sequence
 
-from grader.notebook import load_notebook, namespace_module
+from grader.notebook import load_notebook, module_text, namespace_module
 from grader.probes import describe_load_failure, execute, load_module
 from grader.model import Check, CheckResult, Lost, Outcome, Probe
 from grader.runner import DEFAULT_TIMEOUT, InProcessRunner, judge_check, outcome_from_wire, probe_request_json, skipped
@@ -416,6 +418,22 @@ def chosen_files(folder: Path, names: Sequence[str]) -> list[tuple[str, Path]]:
     return chosen
 
 
+PRELOADED = ("torch", "sympy")  # what a child should not import again after every fork
+
+
+def preload(path: Path) -> None:
+    """Import here the heavy libraries the student's file imports, so that every child forked for it starts warm
+    (and torch without its compiler); the torch-free exercises never import torch."""
+    text = module_text(path) or ""
+    for name in PRELOADED:
+        if re.search(rf"^\s*(import|from)\s+{name}\b", text, re.M):
+            importlib.import_module(name)
+    if "torch" in sys.modules:
+        from grader.probes import lazy_dynamo
+
+        lazy_dynamo.install()
+
+
 def check_files(*, folder: Path, names: Sequence[str] = (), seed: int, timeout: float = DEFAULT_TIMEOUT,
                 hidden: bool = False, console: Console | None = None) -> int:
     """`grader check`: every chosen exercise's checks on the student's files, printed as decided. The exit status:
@@ -442,10 +460,7 @@ def check_files(*, folder: Path, names: Sequence[str] = (), seed: int, timeout: 
                 console.write(f"{exercise}: checking {path}")
             sys.path.insert(0, str(path.parent.resolve()))  # a student's module may import its neighbours
             checks = load_checks(exercise, seed=seed, hidden=hidden)
-            if "torch" in sys.modules:  # warm the parent once, so that every child starts warm
-                from grader.probes import lazy_dynamo
-
-                lazy_dynamo.install()
+            preload(path)
             for event in check_exercise(exercise, path, checks, timeout=timeout):
                 console.show(event)
     except KeyboardInterrupt:

@@ -257,3 +257,11 @@ print([(e.name, e.status, e.message) for e in events if not isinstance(e, Runnin
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "'failed'" not in done.stdout and done.stdout.count("'passed'") == 2, done.stdout
+
+
+def test_the_parent_imports_torch_once_for_a_file_that_imports_it_and_never_for_the_others():
+    code = ("import sys; from grader.cli import main; main(['check', '{}', '--path', 'solutions', '--seed', '0']); "
+            "print('torch imported' if 'torch' in sys.modules else 'no torch')")
+    for exercise, expected in (("ex07", "torch imported"), ("ex03", "no torch")):
+        done = subprocess.run([sys.executable, "-c", code.format(exercise)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert done.stdout.splitlines()[-1] == expected, done.stdout + done.stderr
