@@ -4,11 +4,13 @@
 `check_exercise`, which yields events as they happen: `Running(check)` before a check's probes run, one
 `NotLoaded` when the file cannot be imported, and each check's `CheckResult` as soon as it is judged.
 
-The child is a fork of this warm process (torch is already imported where the exercise's checks need it); it loads the
-student's module once and answers probe requests on a pipe with the project's wire encoding, so the judges see
-exactly what `grader grade` would show them. This process keeps every clock: the probe timeout covers the import
-too, a function that timed out is not called again, and a child that dies (a crash, `os._exit`) costs the probe it
-was running; the next probe gets a fresh child. Nothing here confines the child: it is the student's own machine.
+The child is a fork of this warm process (which has imported torch and sympy where the student's file imports them);
+it loads the student's module once and answers probe requests on a pipe with the project's wire encoding, so the
+judges see exactly what `grader grade` would show them. This process keeps every clock: the probe timeout covers the
+import too; when a probe runs out of time the child names the student's function that was running, and the next
+child replaces that function by one that fails at once, so nothing calls it again; a child that dies (a crash,
+`os._exit`) costs the probe it was running, and the next probe gets a fresh child. Nothing here confines the child:
+it is the student's own machine.
 Where Python cannot fork (Windows), a spawned child imports the file instead; a notebook's namespace cannot be
 spawned, so there the checks run in the kernel itself.
 """
