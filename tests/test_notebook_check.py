@@ -41,6 +41,7 @@ def rows(table: str) -> dict[str, tuple[str, str, str, str]]:
     return found
 
 
+@pytest.mark.slow
 def test_a_cell_checks_the_kernels_functions_and_survives_a_stuck_one():
     cells = [
         PREAMBLE,
@@ -65,6 +66,7 @@ def test_a_cell_checks_the_kernels_functions_and_survives_a_stuck_one():
     assert notebook.cells[6].outputs[0]["text"] == "kernel alive 6.0\n"  # the kernel never ran the loop itself
 
 
+@pytest.mark.slow
 def test_the_bundled_notebook_of_a_solution_passes_its_own_check_cell():
     source = (ROOT / "solutions" / "ex02_derivative.py").read_text()
     notebook = nbformat.reads(percent_to_notebook(source, extra_cells=check_cells("ex02_derivative")), as_version=4)
