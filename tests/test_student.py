@@ -265,3 +265,27 @@ def test_the_parent_imports_torch_once_for_a_file_that_imports_it_and_never_for_
     for exercise, expected in (("ex07", "torch imported"), ("ex03", "no torch")):
         done = subprocess.run([sys.executable, "-c", code.format(exercise)], cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert done.stdout.splitlines()[-1] == expected, done.stdout + done.stderr
+
+
+def test_where_python_cannot_fork_a_spawned_child_keeps_the_same_rules(tmp_path):
+    # Windows has no fork: the child is spawned and imports the file itself. Spawning works here too, so the
+    # fallback runs for real, with a stuck function, and must judge as the forked child does.
+    path = write(tmp_path, "ex02_derivative.py", STUCK_NUMERICAL)
+    script = write(tmp_path, "spawned.py", f"""
+import sys
+from pathlib import Path
+import grader.student as student
+from grader.checks import load_checks
+
+if __name__ == "__main__":
+    student.CAN_FORK = sys.argv[1] == "fork"
+    events = student.check_exercise("ex02_derivative", Path({str(path)!r}), load_checks("ex02_derivative", seed=1), timeout=3)
+    print([(e.name, e.status, e.message) for e in events if isinstance(e, student.CheckResult)])
+""")
+    outputs = {}
+    for mode in ("spawn", "fork"):
+        done = subprocess.run([sys.executable, str(script), mode], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        outputs[mode] = done.stdout
+    assert outputs["spawn"] == outputs["fork"]
+    assert outputs["spawn"].count("timed out after 3 s") == 1 and "not run: numerical_gradient timed out earlier" in outputs["spawn"]
