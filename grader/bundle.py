@@ -94,49 +94,118 @@ def write_kit(target: Path, *, hidden: bool, description: str) -> Path:
 # ------------------------------------------------------------------------------------------------- the student bundle
 
 
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
+def student_constraints() -> str:
+    """constraints.txt of the bundle: the CPU build of torch, the same pin as the kit's constraints/cpu.txt."""
+    from grader.gradescope import torch_requirement
+
+    return f"""# `pip install -c constraints.txt .` takes the CPU build of torch (a few hundred MB) instead of a multi-GB CUDA build.
+# Leave out `-c constraints.txt` to keep a torch you already have (Colab) or to let pip choose a GPU build.
+--extra-index-url {TORCH_CPU_INDEX}
+{torch_requirement()}
+"""
+
+
+def check_cells(exercise: str) -> list[tuple[str, str]]:
+    """The cells that end each bundled notebook: check the functions as they stand in the kernel."""
+    return [("markdown", "## Check your work\n\nRun this cell after changing a function: it runs the public checks on "
+                         "the functions as they stand in this notebook (no need to save) and shows a table of results."),
+            ("code", f'from grader.notebook import check\n\ncheck("{exercise}")')]
+
+
+def write_notebooks(exercises: Path, stubs: dict[str, str]) -> list[Path]:
+    """`exercises/<name>.ipynb` beside each `<name>.py`, made from the same text, ending with a check cell."""
+    from grader.notebook import percent_to_notebook
+
+    written = []
+    for name, text in stubs.items():
+        path = exercises / name.replace(".py", ".ipynb")
+        atomic_write_text(path, percent_to_notebook(text, extra_cells=check_cells(Path(name).stem)))
+        written.append(path)
+    return written
+
+
+def write_student_files(out: Path, stubs: dict[str, str]) -> list[Path]:
+    """What the bundle holds besides the package and the `.py` stubs: notebooks, constraints.txt and README.md."""
+    written = write_notebooks(out / "exercises", stubs)
+    for name, text in (("constraints.txt", student_constraints()), ("README.md", student_readme(stubs))):
+        atomic_write_text(out / name, text)
+        written.append(out / name)
+    return written
+
+
 def student_readme(exercises: Iterable[str]) -> str:
     """The README a student reads first."""
-    listing = "\n".join(f"- `exercises/{name}`" for name in exercises)
+    listing = "\n".join(f"- `exercises/{name}` (and `.ipynb`)" for name in exercises)
     return f"""# Gradient descent with PyTorch: exercises
 
-Each exercise is a Python module in `exercises/`. Its text cells explain the mathematics; each function you write
-is a stub: a `# YOUR CODE HERE` line and a `raise NotImplementedError(...)`. Replace the stubs with your code, then
-ask the grader what it thinks.
+This folder is the whole kit: the exercises, and a `grader` that checks your answers on your own machine. Each
+exercise comes twice, as a plain Python module (`.py`) and as a notebook (`.ipynb`) with the same text; work in
+whichever you like. Its text cells explain the mathematics; each function you write is a stub: a `# YOUR CODE HERE`
+line and a `raise NotImplementedError(...)`. Replace the stubs with your code, then ask the grader what it thinks.
 
 {listing}
 
 ## Install (once)
 
+On your own computer, in a terminal opened in this folder:
+
 ```bash
-python3 -m venv .venv && . .venv/bin/activate      # optional but tidy
-python3 -m pip install .
+python3 -m venv .venv && . .venv/bin/activate      # Windows: .venv\\Scripts\\activate
+python3 -m pip install -c constraints.txt .
 ```
 
-This installs the `grader` command with numpy, sympy, matplotlib and PyTorch (any torch 2.x works; if you already
-have one, `python3 -m pip install --no-deps .` keeps it).
+This installs the `grader` command with numpy, sympy, matplotlib and the CPU build of PyTorch (a few hundred MB;
+`constraints.txt` points pip at it). To use a GPU build instead, or to keep a torch you already have, leave out
+`-c constraints.txt`.
+
+In **Colab**, upload this folder (or clone it) and run `!pip install -q ./FOLDER` in a cell: Colab's own torch
+(with its GPU) already satisfies the kit and is kept, not reinstalled.
 
 ## Check your answers
+
+In a terminal:
 
 ```bash
 grader check ex01            # one exercise (a prefix of its name is enough)
 grader check                 # every exercise file in exercises/
 grader check --path my/dir   # your files are somewhere else
+grader check exercises/ex01_linear_model.ipynb   # a notebook file
 ```
 
-Each check prints `PASS` or `FAIL` and its points. A failure says which call failed, the input, the expected value
-and the formula it comes from, what your code returned and the tolerance; a line starting with `Hint:` names a common
-mistake when your answer looks like one. The inputs are random on every run (the last line prints `--seed N`; pass
-`--seed N` to repeat a run exactly), so copying numbers from a table does not pass. `grader check` exits with 0 when
-every check passes.
+Where both `ex01_linear_model.py` and `ex01_linear_model.ipynb` exist, `grader check ex01` reads the one you saved
+last (and says so when that is the notebook).
+
+In a notebook, run the last cell (or write it anywhere):
+
+```python
+from grader.notebook import check
+check("ex01")
+```
+
+It checks the functions as they stand in the running notebook, without saving, and shows a table: each check,
+passed or failed, its points, the message and the hint.
+
+Each check prints `PASS` or `FAIL` and its points as soon as it is decided. A failure says which call failed, the
+input, the expected value and the formula it comes from, what your code returned and the tolerance; a line starting
+with `Hint:` names a common mistake when your answer looks like one. The inputs are random on every run (the last
+line prints `--seed N`; pass `--seed N` to repeat a run exactly), so copying numbers from a table does not pass.
+`grader check` exits with 0 when every check passes.
+
+**Your code runs in a separate process with a time limit** (`--timeout`, default 10 s per call, and the same for
+importing your file): a function stuck in a loop is stopped after that time and is not called again, a loop outside
+any function is reported as such, and a crash costs only the check that caused it. Ctrl-C stops the run and prints
+the checks finished so far. On Windows, where Python cannot fork, the checks of a file run in a fresh Python process
+(slower to start) and a notebook's checks run inside the kernel without a time limit: use WSL or Colab for the full
+protection.
+
+Checks that need a GPU (`cuda`) run where torch sees one (a Colab GPU runtime) and are listed as `SKIP` elsewhere;
+they count neither for nor against you.
 
 These are the public checks. Your course grades your work with more checks of the same functions on other inputs,
 so a function that is right in general passes both.
-
-## Work in a notebook
-
-The exercise files are notebooks in jupytext's percent format (`# %%` starts a cell). With jupytext installed,
-`jupytext --to notebook exercises/ex01_linear_model.py` makes a notebook, and `jupytext --to py:percent` turns it back
-into the file the grader reads. Keep the function names and signatures as they are.
 """
 
 
@@ -153,10 +222,10 @@ def write_bundle(*, out: Path, solutions: Path = ROOT / "solutions") -> Path:
     for name, text in stubs.items():
         atomic_write_text(exercises / name, text)
     write_kit(out, hidden=False, description="Gradient-descent exercises and their public checks")
-    atomic_write_text(out / "README.md", student_readme(stubs))
+    student_files = write_student_files(out, stubs)
     problems = audit(out, solutions=solutions)
     if problems:
-        for written in (exercises, out / "grader", out / "README.md", out / "pyproject.toml"):
+        for written in (exercises, out / "grader", out / "pyproject.toml", *student_files):
             shutil.rmtree(written) if written.is_dir() else written.unlink(missing_ok=True)
         raise BundleLeak("refusing to write a student bundle that leaks answers:\n" + "\n".join(problems[:20]))
     return out

@@ -11,31 +11,10 @@ from typing import Sequence
 
 
 def _check(args: argparse.Namespace) -> int:
-    from grader.checks import EXERCISES, UnknownExercise, load_checks, resolve
-    from grader.report import format_results
-    from grader.runner import InProcessRunner, grade_exercise
+    from grader.student import check_files
 
-    folder = Path(args.path)
-    if not folder.is_dir():
-        print(f"grader check: no folder {folder}; run it where your exercises/ folder is, or pass --path DIR", file=sys.stderr)
-        return 2
-    try:
-        exercises = resolve(args.exercises) if args.exercises else [e for e in EXERCISES if (folder / f"{e}.py").is_file()]
-    except UnknownExercise as error:
-        print(f"grader check: {error}", file=sys.stderr)
-        return 2
-    if not exercises:
-        print(f"grader check: no exercise files in {folder}; expected files such as {folder / (EXERCISES[0] + '.py')}", file=sys.stderr)
-        return 2
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
-    sys.path.insert(0, str(folder.resolve()))  # a student's module may import its neighbours
-    results = []
-    for exercise in exercises:
-        checks = load_checks(exercise, seed=seed, hidden=args.hidden)
-        results += grade_exercise(exercise, folder / f"{exercise}.py", checks, InProcessRunner(timeout=args.timeout))
-    print(format_results(results))
-    print(f"(random inputs drawn with --seed {seed})")
-    return 0 if all(r.status != "failed" for r in results) else 1
+    return check_files(folder=Path(args.path), names=args.exercises, seed=seed, timeout=args.timeout, hidden=args.hidden)
 
 
 def _grade(args: argparse.Namespace) -> int:
@@ -90,9 +69,19 @@ def _release(args: argparse.Namespace) -> int:
     return 0
 
 
+NBGRADER_EXTRA = "python3 -m pip install -c constraints/cpu.txt -e \".[nbgrader]\""
+
+
 def _nbgrader(args: argparse.Namespace) -> int:
+    import importlib.util
+
     from grader.nbgrader_course import build_course
 
+    missing = [name for name in ("jupytext", "nbformat") if importlib.util.find_spec(name) is None]
+    if missing:
+        print(f"grader nbgrader: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed; install the kit's "
+              f"nbgrader extra (which brings nbgrader too), from the kit's folder: {NBGRADER_EXTRA}", file=sys.stderr)
+        return 2
     build_course(course_dir=Path(args.course_dir), assignment=args.assignment, seed=args.seed)
     return 0
 
@@ -109,10 +98,11 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
 
     check = commands.add_parser("check", help="run the public checks on your exercise files")
-    check.add_argument("exercises", nargs="*", metavar="EXERCISE", help="e.g. ex01_linear_model or ex01 (default: every file present)")
-    check.add_argument("--path", default="exercises", help="folder with your exercise files (default: exercises)")
+    check.add_argument("exercises", nargs="*", metavar="EXERCISE",
+                       help="e.g. ex01_linear_model, ex01, or a file such as ex01_linear_model.ipynb (default: every file present)")
+    check.add_argument("--path", default="exercises", help="folder with your exercise files, .py or .ipynb (default: exercises)")
     check.add_argument("--seed", type=int, default=None, help="draw the random inputs from this seed (to reproduce a run)")
-    check.add_argument("--timeout", type=float, default=10.0, help="seconds allowed per probe (default: 10)")
+    check.add_argument("--timeout", type=float, default=10.0, help="seconds allowed per probe and for importing a file (default: 10)")
     check.add_argument("--hidden", action="store_true", help=argparse.SUPPRESS)
     check.set_defaults(run=_check)
 

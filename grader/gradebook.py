@@ -71,8 +71,10 @@ def _shown_output(result: CheckResult) -> str:
 def results_json(results: Sequence[CheckResult], execution_time: float) -> dict:
     """Gradescope's autograder results: the total, the run time, and one test per check.
 
-    A skipped check (a capability this machine lacks) has max_score 0 and says so; Gradescope would infer
-    "passed" for 0 of 0 points as well. Outputs are plain text (`output_format: text`), never rendered as HTML.
+    A skipped check (a capability this machine lacks) scores 0 of 0 and must not look passed: Gradescope shows
+    "passed", or infers it for 0 of 0 points, in green; its format has no "skipped" status, so the test is
+    "failed", named `… (skipped)`, and its output says why. Outputs are plain text (`output_format: text`),
+    never rendered as HTML.
     """
     score, maximum = _total(results)
     passed = sum(r.status == "passed" and r.max_score > 0 for r in results)
@@ -81,11 +83,11 @@ def results_json(results: Sequence[CheckResult], execution_time: float) -> dict:
     for result in results:
         skipped = result.status == "skipped"
         tests.append({
-            "name": result.qualified_name,
+            "name": result.qualified_name + (" (skipped)" if skipped else ""),
             "name_format": "text",
             "score": _number(0.0 if skipped else result.score),
             "max_score": _number(0.0 if skipped else result.max_score),
-            "status": "failed" if result.status == "failed" else "passed",
+            "status": "passed" if result.status == "passed" else "failed",
             "output": _shown_output(result),
             "output_format": "text",
             "visibility": GRADESCOPE_VISIBILITY.get(result.visibility, "after_published"),

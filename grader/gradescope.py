@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Sequence
 
 from grader.files import atomic_write_bytes, atomic_write_json
+from grader.notebook import module_text
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDENT = "submission"
@@ -98,40 +99,24 @@ def build_autograder(*, out: Path, seed: int | None = None, report=print) -> Pat
 # ------------------------------------------------------------------------------------------------- running on Gradescope
 
 
-def notebook_to_module(notebook_text: str) -> str:
-    """A notebook's code cells as a percent-format module; IPython magics and shell lines (% or !) are dropped."""
-    cells = json.loads(notebook_text).get("cells", [])
-    parts = []
-    for cell in cells:
-        if cell.get("cell_type") != "code":
-            continue
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
-        lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
-        parts.append("# %%\n" + "\n".join(lines) + "\n")
-    return "\n".join(parts)
-
-
 def collect_submission(submission: Path, target: Path) -> tuple[list[str], list[str]]:
-    """Copy the exercise files of `submission` (anywhere below it; the shallowest wins; a `.py` over an `.ipynb`)
-    into `target`. Returns (exercises found, exercises missing)."""
+    """Copy the exercise files of `submission` (anywhere below it; the shallowest wins) into `target`, notebooks as
+    their code cells. Where an exercise is there as `.py` and `.ipynb` alike (the bundle ships both), the one with
+    fewer untouched stubs wins, the `.py` on a tie. Returns (exercises found, exercises missing)."""
     from grader.checks import EXERCISES
+    from grader.model import STUB_MESSAGE
 
     target.mkdir(parents=True, exist_ok=True)
-    files = sorted((p for p in submission.rglob("*") if p.is_file() and not p.is_symlink() and "__MACOSX" not in p.parts),
-                   key=lambda p: (len(p.relative_to(submission).parts), p.suffix != ".py", str(p)))
+    files = [p for p in submission.rglob("*") if p.is_file() and not p.is_symlink() and "__MACOSX" not in p.parts]
     found = []
     for exercise in EXERCISES:
-        match = next((p for p in files if p.stem == exercise and p.suffix in (".py", ".ipynb")), None)
-        if match is None:
+        candidates = [(p, module_text(p)) for p in files if p.stem == exercise and p.suffix in (".py", ".ipynb")]
+        candidates = [(p, text) for p, text in candidates if text is not None]  # an unreadable notebook: missing
+        if not candidates:
             continue
-        if match.suffix == ".py":
-            shutil.copyfile(match, target / f"{exercise}.py")
-        else:
-            try:
-                (target / f"{exercise}.py").write_text(notebook_to_module(match.read_text()))
-            except (ValueError, OSError):
-                continue  # not a readable notebook: graded as missing
+        _, text = min(candidates, key=lambda c: (len(c[0].relative_to(submission).parts), c[1].count(STUB_MESSAGE),
+                                                 c[0].suffix != ".py", str(c[0])))
+        (target / f"{exercise}.py").write_text(text, encoding="utf-8")
         found.append(exercise)
     return found, [e for e in EXERCISES if e not in found]
 

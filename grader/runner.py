@@ -1,8 +1,9 @@
 """The grading pipeline for one exercise of one submission: load, probe, judge, score.
 
-Probes are run by a `ProbeRunner`: `InProcessRunner` (a student's own `grader check`, fast) or the sandbox's
-worker (a class, where the student's code runs in a confined child process). Both return the same outcomes,
-because the in-process runner sends every value through the wire too; judging is the same code for both.
+Probes are run by a `ProbeRunner`: the sandbox's worker (a class, where the student's code runs in a confined child
+process) or `InProcessRunner` (an nbgrader test cell, which runs in the notebook's own kernel). A student's
+`grader check` runs them in a forked, unconfined child (`grader.student`). All of them return the same outcomes,
+because every value goes through the wire; judging is the same code for all.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def probe_request_json(probe: Probe) -> bytes:
 
 
 class InProcessRunner:
-    """Runs probes in this process: import the file, call, encode, decode. For a student's own machine."""
+    """Runs probes in this process: import the file, call, encode, decode (a time limit by SIGALRM where there is one)."""
 
     def __init__(self, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.timeout = timeout

@@ -120,3 +120,26 @@ def test_grader_check_works_from_the_unpacked_bundle_in_a_fresh_venv(student_bun
     solved = run([grader_command, "check", "ex01", "--seed", "3"], home, env)
     assert solved.returncode == 0, solved.stdout + solved.stderr
     assert "FAIL" not in solved.stdout
+
+
+def test_every_exercise_is_also_a_notebook_with_the_same_cells_and_a_check_cell(student_bundle):
+    import jupytext
+    import nbformat
+
+    for stub in sorted((student_bundle / "exercises").glob("ex*.py")):
+        notebook = nbformat.read(stub.with_suffix(".ipynb"), as_version=4)
+        nbformat.validate(notebook)
+        expected = [(c.cell_type, c.source) for c in jupytext.reads(stub.read_text(), fmt="py:percent").cells]
+        assert [(c.cell_type, c.source) for c in notebook.cells[:-2]] == expected, stub.name
+        assert notebook.cells[-1].source == f'from grader.notebook import check\n\ncheck("{stub.stem}")'
+
+
+def test_the_bundle_installs_the_cpu_build_of_torch_and_says_so(student_bundle):
+    from grader.gradescope import torch_requirement
+
+    lines = [l for l in (student_bundle / "constraints.txt").read_text().splitlines() if l and not l.startswith("#")]
+    assert lines == ["--extra-index-url https://download.pytorch.org/whl/cpu", torch_requirement()]
+    readme = (student_bundle / "README.md").read_text()
+    assert "python3 -m pip install -c constraints.txt ." in readme
+    assert "This folder is the whole kit" in readme and "unpack" not in readme
+    assert "!pip install -q ./" in readme  # Colab keeps its own torch

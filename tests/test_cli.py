@@ -55,3 +55,13 @@ def test_the_torch_free_exercises_are_checked_without_importing_torch(exercise):
             "print('torch imported' if 'torch' in sys.modules else 'no torch')")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.stdout.splitlines()[-1] == "no torch"
+
+
+def test_nbgrader_without_its_extra_names_the_extra(tmp_path):
+    # `-S`: no site-packages, so neither jupytext nor nbformat can be imported, as on a kit installed without the extra
+    environment = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-S", "-m", "grader", "nbgrader", str(tmp_path / "course")], cwd=tmp_path,
+                          env=environment, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "not installed; install the kit's nbgrader extra" in done.stderr and '-e ".[nbgrader]"' in done.stderr
+    assert not (tmp_path / "course").exists()

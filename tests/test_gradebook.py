@@ -53,7 +53,7 @@ def test_results_json_follows_gradescope_format(alice):
     jsonschema.validate(data, GRADESCOPE_SCHEMA)
     json.dumps(data, allow_nan=False)
     tests = {t["name"]: t for t in data["tests"]}
-    assert list(tests) == [r.qualified_name for r in alice]
+    assert list(tests) == [r.qualified_name + (" (skipped)" if r.status == "skipped" else "") for r in alice]
     assert data["score"] == 2.5 and data["execution_time"] == 2.25
     assert data["score"] == sum(t["score"] for t in data["tests"])
     assert all(t["score"] <= t["max_score"] for t in data["tests"])
@@ -61,8 +61,9 @@ def test_results_json_follows_gradescope_format(alice):
     assert tests["ex01_linear_model.cost"]["output"].endswith("Hint: divide by N " + EVIL)
     assert tests["ex01_linear_model.forward"]["visibility"] == "visible"
     assert tests["ex01_linear_model.hidden_grid"]["visibility"] == "after_published"
-    skipped = tests["ex05_torch_gd.on_cuda"]
+    skipped = tests["ex05_torch_gd.on_cuda (skipped)"]
     assert skipped["max_score"] == 0 and skipped["score"] == 0 and "skipped" in skipped["output"]
+    assert skipped["status"] == "failed"  # Gradescope shows "passed" (and 0 of 0) in green: a skipped check is not
     assert all(t["output_format"] == "text" for t in data["tests"])  # student text is never rendered as HTML
 
 

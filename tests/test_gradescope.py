@@ -95,3 +95,51 @@ def test_run_autograder_scores_equal_grader_grade(autograder, tmp_path):
         assert per_exercise(results) == pytest.approx(expected[student]), student
         assert "Graded files: ex01_linear_model.py" in results["output"]
     assert expected["correct"]["ex01_linear_model"] > expected["mistakes"]["ex01_linear_model"] > 0
+
+
+def readme_block(after: str) -> str:
+    """The first ```bash block of the README after the line containing `after`."""
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    rest = text[text.index(after):]
+    return rest[rest.index("```bash\n") + len("```bash\n"):rest.index("\n```", rest.index("```bash\n"))]
+
+
+@pytest.mark.slow
+def test_the_readme_try_out_grades_the_solutions_with_the_zips_own_kit(autograder, tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    (tmp_path / "solutions").symlink_to(root / "solutions")
+    (tmp_path / "autograder.zip").symlink_to(autograder)
+    script = readme_block("To try it locally")
+    assert "PYTHONPATH=$PWD/source/kit" in script and "cp solutions/*.py" in script
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "GRADER_SEED")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"  # `python3` is this interpreter
+    done = subprocess.run(["bash", "-eu", "-c", script], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=900)
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads((tmp_path / "root" / "results" / "results.json").read_text())
+    graded = [t for t in results["tests"] if not t["name"].endswith("(skipped)")]
+    assert graded and all(t["status"] == "passed" and t["score"] == t["max_score"] for t in graded), \
+        [t["name"] for t in graded if t["status"] != "passed"]
+    assert results["score"] == pytest.approx(sum(t["max_score"] for t in graded))
+    kit = subprocess.run([sys.executable, "-c", "import grader; print(grader.__file__)"], cwd=tmp_path,
+                         env=dict(env, PYTHONPATH=str(tmp_path / "source" / "kit")), capture_output=True, text=True)
+    assert kit.stdout.startswith(str(tmp_path / "source" / "kit"))  # the run above imported the zip's kit
+
+
+def test_where_both_forms_are_submitted_the_one_worked_on_is_graded(tmp_path):
+    from grader.notebook import percent_to_notebook
+
+    root = Path(__file__).resolve().parent.parent
+    stub = (root / "exercises" / "ex02_derivative.py").read_text()
+    solved = (root / "solutions" / "ex02_derivative.py").read_text()
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (submission / "ex02_derivative.py").write_text(stub)  # the bundle's .py, never touched
+    (submission / "ex02_derivative.ipynb").write_text(percent_to_notebook(solved))
+    (submission / "ex03_quadratic.py").write_text("# the .py wins a tie\n")
+    (submission / "ex03_quadratic.ipynb").write_text(percent_to_notebook("# %%\nx = 1\n"))
+    found, _ = gradescope.collect_submission(submission, tmp_path / "copied")
+    assert found == ["ex02_derivative", "ex03_quadratic"]
+    copied = (tmp_path / "copied" / "ex02_derivative.py").read_text()
+    assert "NotImplementedError" not in copied and "return 2 * x * (x * w - y)" in copied
+    assert (tmp_path / "copied" / "ex03_quadratic.py").read_text() == "# the .py wins a tie\n"

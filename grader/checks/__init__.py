@@ -33,8 +33,12 @@ def resolve(names: Sequence[str]) -> list[str]:
         return list(EXERCISES)
     chosen = []
     for name in names:
-        stem = name.removesuffix(".py")
+        stem = name.removesuffix(".py").removesuffix(".ipynb")
         matches = [e for e in EXERCISES if e == stem or e.startswith(stem + "_")]
+        if not matches and stem:
+            matches = [e for e in EXERCISES if e.startswith(stem)]
+            if len(matches) > 1:
+                raise UnknownExercise(f"ambiguous exercise {name!r}: it matches {', '.join(matches)}; give more of the name (such as {matches[0][:4]})")
         if len(matches) != 1:
             raise UnknownExercise(f"unknown exercise {name!r}; choose from: {', '.join(EXERCISES)} (or a prefix such as ex01)")
         chosen.append(matches[0])
