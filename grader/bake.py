@@ -38,11 +38,16 @@ def bake_check(check: Check) -> dict:
     if not isinstance(judge, DataJudge):
         raise NotBakeable(f"{check.qualified_name}: its judge is a plain function; build it with grader.judges.expect (or another "
                           "DataJudge) so that a student bundle can judge it from data")
+    spec = {k: v for k, v in judge.spec.items() if k not in INSTRUCTOR_ONLY}
+    code = [k for k, v in spec.items() if callable(v) or (isinstance(v, list) and any(callable(x) for x in v))]
+    if code:
+        raise NotBakeable(f"{check.qualified_name}: its judge's {', '.join(code)} is code; use plain data "
+                          "(e.g. grader.judges.column, item, items for the part of a value to compare)")
     return {
         "name": check.name, "points": check.points, "visibility": check.visibility, "requires": check.requires,
         "expects_errors": check.expects_errors, "description": check.description,
         "probes": [{"recipe": p.recipe, "params": p.params, "timeout": p.timeout} for p in check.probes],
-        "judge": {"logic": judge.logic, "spec": {k: v for k, v in judge.spec.items() if k not in INSTRUCTOR_ONLY},
+        "judge": {"logic": judge.logic, "spec": spec,
                   "table": [judge.bake(p) for p in check.probes]},
     }
 
