@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
@@ -113,7 +113,7 @@ def fit_probe(generator: np.random.Generator, init_seed: int, samples: int = 300
 # ------------------------------------------------------------------------------------------------- judges
 
 
-def of_train(function) -> callable:
+def of_train(function: Callable[..., Any]) -> Callable[[Probe], Any]:
     """A source computed from a training probe: `function(state, x, y, lr, epochs)`."""
     return lambda probe: function(probe.params["state_dict"], probe.params["x"], probe.params["y"],
                                   probe.params["kwargs"]["lr"], probe.params["kwargs"]["epochs"])
