@@ -20,6 +20,10 @@ def _check(args: argparse.Namespace) -> int:
 def _grade(args: argparse.Namespace) -> int:
     from grader.batch import default_workers, grade
 
+    if args.show_formulas:  # after the deadline: feedback pages name the derived formulas too
+        from grader.judges import show_formulas
+
+        show_formulas()
     workers = default_workers() if args.workers is None else args.workers
     return grade(submissions=Path(args.submissions), out=Path(args.out), workers=workers, timeout=args.timeout,
                  force=args.force, seed=args.seed, progress=not args.quiet, shard=args.shard)
@@ -62,9 +66,13 @@ def _release(args: argparse.Namespace) -> int:
         written = release.write_worked_solutions(out=Path(args.out))
         print(f"worked solutions written to {args.out} ({len(written)} files): hand them out after the deadline")
         return 0
-    from grader.bundle import write_bundle
+    from grader.bundle import BundleLeak, write_bundle
 
-    write_bundle(out=Path(args.out))
+    try:
+        write_bundle(out=Path(args.out))
+    except BundleLeak as leak:  # the audit names each leak by file, line and clause
+        print(f"grader release: {leak}", file=sys.stderr)
+        return 1
     print(f"student bundle written to {args.out}")
     return 0
 
@@ -116,6 +124,8 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     grade.add_argument("--shard", type=_shard, default=None, metavar="K/N",
                        help="grade only the K-th of N slices of the class (by a hash of each name) into an OUT the shards share")
+    grade.add_argument("--show-formulas", action="store_true",
+                       help="failure messages name the derived formula the expected value comes from (after the deadline)")
     grade.set_defaults(run=_grade)
 
     report = commands.add_parser("report", help="rebuild a class's gradebook and summary from the results in OUT")

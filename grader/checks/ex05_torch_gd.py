@@ -16,7 +16,7 @@ import torch
 
 from grader.checks.array_judges import expect_parts, tensor_dtype
 from grader.compare import tolerance_for
-from grader.judges import Curve, FLOAT64, Mistake, expect
+from grader.judges import Curve, FLOAT64, Mistake, expect, item, items
 from grader.model import Check, Probe, call
 from grader.wire import TensorData
 
@@ -111,9 +111,9 @@ def equivalent_lr(lr_sum, m):
 
 W_RECORDED_AFTER = Mistake("record (W, cost) before the update: entry k holds the W at which that cost was computed (W after the update was recorded).",
                            lambda *a, **k: weight_descent(*a, **k, record="after"))
-SUM_GRADIENT = Mistake("the gradient of the MSE is (2/m) Σ (W·x − y)·x; this looks like the plain sum Σ (W·x − y)·x (use the mean, with the factor 2).",
+SUM_GRADIENT = Mistake("this looks like the plain sum Σ (W·x − y)·x; the gradient of the cost, a mean of squares, keeps the mean's 1/m and the square's factor 2.",
                        lambda *a, **k: weight_descent(*a, **k, gradient="sum"))
-NO_TWO = Mistake("the factor 2 from the chain rule is missing: (2/m) Σ (W·x − y)·x.",
+NO_TWO = Mistake("the factor 2 from differentiating the square is missing (d/du u² = 2u, then the chain rule).",
                  lambda *a, **k: weight_descent(*a, **k, gradient="no2"))
 NOT_ZEROED = Mistake("gradients are never zeroed: backward() adds to .grad, so call optimizer.zero_grad() every iteration.",
                      lambda *a, **k: weight_descent(*a, **k, zero=False))
@@ -136,9 +136,9 @@ MSE_MISTAKES = [
             lambda t, p: float(torch.mean(tensor(t) - tensor(p)) ** 2)),
 ]
 LR_MISTAKES = [
-    Mistake("the true gradient carries the factor 2/m: α·(2/m) = lr_sum gives α = lr_sum·m/2 (the 2 is missing).", lambda lr, m: lr * m),
-    Mistake("the factor is inverted: α·(2/m) = lr_sum gives α = lr_sum·m/2.", lambda lr, m: 2 * lr / m),
-    Mistake("α·(2/m) = lr_sum gives α = lr_sum·m/2, not lr_sum/m.", lambda lr, m: lr / m),
+    Mistake("the factor 2 of the true gradient is missing: choose α so that α times the true gradient equals lr_sum times the summed one.", lambda lr, m: lr * m),
+    Mistake("the factor is inverted: solve α·(true gradient) = lr_sum·(summed gradient) for α, not for lr_sum.", lambda lr, m: 2 * lr / m),
+    Mistake("solve α·(true gradient) = lr_sum·(summed gradient) for α; dividing lr_sum by m is not it.", lambda lr, m: lr / m),
 ]
 
 
@@ -194,23 +194,27 @@ def trajectory_probe(function: str, x: TensorData, y: TensorData, lr: float | No
 
 
 def fit_parts() -> list[tuple[str, Any]]:
-    return [("(w, b)", lambda value: [value[0], value[1]]), ("losses", lambda value: list(value[2]))]
+    return [("(w, b)", items(0, 1)), ("losses", item(2))]
 
 
 # ------------------------------------------------------------------------------------------------- judges
 
+MANUAL_SOURCE = "the grader's own gradient descent on the MSE (torch autograd in float64) from W = 0, rows (W, cost) for epochs 0..epochs"
 MANUAL_FORMULA = "W ← W − lr·(2/m) Σ (W·x − y)·x starting at W = 0, rows (W, cost) for epochs 0..epochs"
 OPTIM_FORMULA = "torch.optim.SGD on mean((W·x − y)²) starting at W = 0, rows (W, cost) for epochs 0..epochs"
 LINE_FORMULA = "gradient descent on mean((w·x + b − y)²) (torch autograd), starting at w = b = 0"
-SCALAR_FORMULA = "SGD on y = (x − 3)² + 4, rows (y before the step, dy/dx = 2(x − 3), x after the step)"
+SCALAR_FORMULA = "SGD on y = (x − 3)² + 4 (torch autograd), rows (y before the step, dy/dx, x after the step)"
 
 COST_CURVE = Curve("cost per epoch", "cost", lambda trajectory: trajectory[:, 1])
-judge_manual = expect(weight_descent, MANUAL_FORMULA, [W_RECORDED_AFTER, SUM_GRADIENT, NO_TWO], tolerance(TRAJECTORY_SCALE), curve=COST_CURVE)
-judge_optim = expect(weight_descent, OPTIM_FORMULA, [NOT_ZEROED, SUM_LOSS, W_RECORDED_AFTER, SUM_GRADIENT], tolerance(TRAJECTORY_SCALE), curve=COST_CURVE)
-judge_fit = expect_parts(line_fit, LINE_FORMULA, fit_parts(), [LINE_NOT_ZEROED, LINE_SUM_LOSS], tolerance(TRAJECTORY_SCALE))
-judge_scalar = expect(scalar_descent, SCALAR_FORMULA, [X_BEFORE_STEP, SCALAR_NOT_ZEROED], tolerance(SCALAR_SCALE, "float32"))
-judge_mse = expect(mean_squared_error, "mean((y_true − y_pred)²)", MSE_MISTAKES, tolerance(1.0))
-judge_lr = expect(equivalent_lr, "lr_sum·m/2 (so that lr·(2/m) = lr_sum)", LR_MISTAKES, FLOAT64)
+judge_manual = expect(weight_descent, MANUAL_FORMULA, [W_RECORDED_AFTER, SUM_GRADIENT, NO_TWO], tolerance(TRAJECTORY_SCALE), curve=COST_CURVE,
+                      source=MANUAL_SOURCE)
+judge_optim = expect(weight_descent, OPTIM_FORMULA, [NOT_ZEROED, SUM_LOSS, W_RECORDED_AFTER, SUM_GRADIENT], tolerance(TRAJECTORY_SCALE), curve=COST_CURVE,
+                     source=OPTIM_FORMULA)
+judge_fit = expect_parts(line_fit, LINE_FORMULA, fit_parts(), [LINE_NOT_ZEROED, LINE_SUM_LOSS], tolerance(TRAJECTORY_SCALE), source=LINE_FORMULA)
+judge_scalar = expect(scalar_descent, SCALAR_FORMULA, [X_BEFORE_STEP, SCALAR_NOT_ZEROED], tolerance(SCALAR_SCALE, "float32"), source=SCALAR_FORMULA)
+judge_mse = expect(mean_squared_error, "mean((y_true − y_pred)²)", MSE_MISTAKES, tolerance(1.0), source="the mean of the squared errors")
+judge_lr = expect(equivalent_lr, "lr_sum·m/2 (so that lr·(2/m) = lr_sum)", LR_MISTAKES, FLOAT64,
+                  source="the lr whose steps along the true gradient of the cost equal lr_sum's steps along the summed gradient")
 
 
 def device_checks(rng: random.Random, device: str = "cuda") -> list[Check]:

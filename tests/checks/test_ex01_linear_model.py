@@ -7,10 +7,10 @@ from conftest import failed, mutate, solution_source
 EX = "ex01_linear_model"
 
 
-def test_message_shows_input_expected_formula_received_and_tolerance(grade_mutant):
+def test_message_shows_input_expected_source_received_and_tolerance(grade_mutant):
     results = grade_mutant(EX, ("    return x * w\n", "    return x * w + 1\n"))
     message = results["forward"].message
-    assert message.startswith("ex01_linear_model.forward at x=1.0, w=0.0: expected 0.0 from x*w, got 1.0; difference 1.0 (allowed 1e-09)")
+    assert message.startswith("ex01_linear_model.forward at x=1.0, w=0.0: expected 0.0 (the model ŷ = x·w), got 1.0; difference 1.0 (allowed 1e-09)")
 
 
 def test_sum_instead_of_mean_is_named(grade_mutant):
