@@ -24,6 +24,7 @@ PARAMETERS = 671
 POINTS = [2.0, 3.0, 4.0]
 TARGETS = [5.0, 4.0, 5.0]  # (x − 3)² + 4 at POINTS
 FIT_TOLERANCE = 0.5
+FIT_SAMPLES = 300
 TRAJECTORY_TOLERANCE = tolerance_for("float32", scale=500)  # Adam over tens of float32 steps: rtol 6.5e-4, atol 5e-3
 DEVICE_TOLERANCE = tolerance_for("float32", scale=2000)
 
