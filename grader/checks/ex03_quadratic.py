@@ -14,6 +14,8 @@ from grader.symbolic import Derivation, WrongForm, expect_expression_dict
 EXERCISE = "ex03_quadratic"
 PREDICTION = "x**2*w2 + x*w1 + b"
 LOSS = f"({PREDICTION} - y)**2"
+SWAPPED_PREDICTION = "x**2*w1 + x*w2 + b"  # the other lecture's convention, a known mistake here
+SWAPPED_LOSS = f"({SWAPPED_PREDICTION} - y)**2"
 ARGS = ("x", "y", "w1", "w2", "b")
 PARAMETERS = ("w1", "w2", "b")
 XS, YS = [1.0, 2.0, 3.0], [2.0, 4.0, 6.0]
@@ -31,9 +33,9 @@ def loss(x: float, y: float, w1: float, w2: float, b: float) -> float:
     return numeric(LOSS, ARGS)(x, y, w1, w2, b)
 
 
-def gradients(x: float, y: float, w1: float, w2: float, b: float) -> tuple[float, float, float]:
-    """The grader's own (∂loss/∂w1, ∂loss/∂w2, ∂loss/∂b), derived and compiled by sympy."""
-    return tuple(compiled(LOSS, p, ARGS)(x, y, w1, w2, b) for p in PARAMETERS)
+def gradients(x: float, y: float, w1: float, w2: float, b: float, *, loss_text: str = LOSS) -> tuple[float, float, float]:
+    """The grader's own (∂loss/∂w1, ∂loss/∂w2, ∂loss/∂b), derived and compiled by sympy (`loss_text`: a mistake's loss)."""
+    return tuple(compiled(loss_text, p, ARGS)(x, y, w1, w2, b) for p in PARAMETERS)
 
 
 def cost(xs: Sequence[float], ys: Sequence[float], w1: float, w2: float, b: float) -> float:
@@ -41,8 +43,13 @@ def cost(xs: Sequence[float], ys: Sequence[float], w1: float, w2: float, b: floa
 
 
 def train(xs: Sequence[float], ys: Sequence[float], w1: float = 0.0, w2: float = 0.0, b: float = 0.0, lr: float = 0.01,
-          epochs: int = 100, *, sequential: bool = False, record: str = "after") -> list[tuple[float, float, float, float]]:
-    """SGD as SPEC.md defines it. `sequential=True` and `record` ("before", "last", "sum") model known mistakes."""
+          epochs: int = 100, *, sequential: bool = False, record: str = "after", loss_text: str = LOSS, direction: float = 1.0,
+          batch: bool = False, frozen: str = "") -> list[tuple[float, float, float, float]]:
+    """SGD as SPEC.md defines it. The keywords model known mistakes: `sequential` updates, what `record` keeps ("before",
+    "last", "sum"), another model's `loss_text`, an update `direction` of −1 (ascent), one `batch` step per epoch with the
+    mean gradient, a `frozen` parameter never updated."""
+    if loss_text != LOSS or direction != 1.0 or batch or frozen:
+        return _train_variant(xs, ys, w1, w2, b, lr, epochs, loss_text, direction, batch, frozen)
     history = []
     for _ in range(epochs):
         start = (w1, w2, b)
@@ -64,6 +71,20 @@ def train(xs: Sequence[float], ys: Sequence[float], w1: float = 0.0, w2: float =
     return history
 
 
+def _train_variant(xs, ys, w1, w2, b, lr, epochs, loss_text, direction, batch, frozen) -> list[tuple[float, float, float, float]]:
+    params, history = [w1, w2, b], []
+    move = [0.0 if name == frozen else direction * lr for name in PARAMETERS]
+    for _ in range(epochs):
+        if batch:
+            steps = [sum(g) / len(xs) for g in zip(*(gradients(x, y, *params, loss_text=loss_text) for x, y in zip(xs, ys)))]
+            params = [p - m * g for p, m, g in zip(params, move, steps)]
+        else:
+            for x, y in zip(xs, ys):
+                params = [p - m * g for p, m, g in zip(params, move, gradients(x, y, *params, loss_text=loss_text))]
+        history.append((*params, sum(numeric(loss_text, ARGS)(x, y, *params) for x, y in zip(xs, ys)) / len(xs)))
+    return history
+
+
 # ------------------------------------------------------------------------------------------------- mistakes
 
 ERROR = f"({PREDICTION} - y)"
@@ -72,6 +93,9 @@ SIGN_FLIP = "the sign is flipped: the derivative of (ŷ − y)² is +2·(ŷ − 
 MISSING_X = "the inner derivative ∂ŷ/∂w1 = x is missing: multiply by x."
 W2_INNER = "the inner derivative of w2 is ∂ŷ/∂w2 = x², not x or 1: multiply by x²."
 B_INNER = "the inner derivative of b is ∂ŷ/∂b = 1: b's derivative has no factor x."
+SWAPPED = ("w2 multiplies x² and w1 multiplies x in this exercise (ŷ = x²·w2 + x·w1 + b); this follows the other "
+           "lecture's convention ŷ = w1·x² + w2·x + b.")
+SWAPPED_KEYS = "the entries for w1 and w2 are swapped: the key \"w1\" holds the derivative with respect to w1, \"w2\" the one with respect to w2."
 
 
 def wrong_forms(inner: str, inner_mistakes: Sequence[tuple[str, str]]) -> list[WrongForm]:
@@ -80,8 +104,9 @@ def wrong_forms(inner: str, inner_mistakes: Sequence[tuple[str, str]]) -> list[W
 
 
 WRONG_FORMS = {
-    "w1": wrong_forms("x", [(MISSING_X, "1")]),
-    "w2": wrong_forms("x**2", [(W2_INNER, "x"), (W2_INNER, "1")]),
+    "w1": [WrongForm(SWAPPED, f"2*({SWAPPED_PREDICTION} - y)*x**2"), WrongForm(SWAPPED_KEYS, f"2*{ERROR}*x**2")]
+          + wrong_forms("x", [(MISSING_X, "1")]),
+    "w2": [WrongForm(SWAPPED, f"2*({SWAPPED_PREDICTION} - y)*x")] + wrong_forms("x**2", [(W2_INNER, "x"), (W2_INNER, "1")]),
     "b": wrong_forms("1", [(B_INNER, "x"), (B_INNER, "x**2")]),
 }
 
@@ -98,6 +123,7 @@ GRADIENT_MISTAKES = [
     Mistake(W2_INNER, _scaled(lambda x: (x, x, 1.0))),
     Mistake(B_INNER, _scaled(lambda x: (x, x * x, x))),
     Mistake("return the derivatives in the order (d_w1, d_w2, d_b).", lambda *a: (gradients(*a)[1], gradients(*a)[0], gradients(*a)[2])),
+    Mistake(SWAPPED, lambda *a: gradients(*a, loss_text=SWAPPED_LOSS)),
 ]
 SEQUENTIAL = ("take all three derivatives at the current parameters before updating any of them: "
               "updating w1 before computing the w2 gradient is a sequential, not a simultaneous, update.")
@@ -108,6 +134,18 @@ TRAIN_MISTAKES = [
     Mistake("record the cost, the mean loss over the whole data, not the loss of the last sample.",
             lambda *a, **k: train(*a, **k, record="last")),
     Mistake("the cost is the mean of the losses; this looks like their sum (divide by N).", lambda *a, **k: train(*a, **k, record="sum")),
+    Mistake(SWAPPED, lambda *a, **k: train(*a, **k, loss_text=SWAPPED_LOSS)),
+    Mistake("gradient descent steps against the gradient (p ← p − lr·∂loss/∂p); these updates added it.",
+            lambda *a, **k: train(*a, **k, direction=-1.0)),
+    Mistake("stochastic gradient descent updates after every sample; this made one update per epoch with the mean gradient "
+            "(batch gradient descent).", lambda *a, **k: train(*a, **k, batch=True)),
+    *[Mistake(f"{name} never changes: every parameter, {name} included, is updated with its own derivative.",
+              lambda *a, _name=name, **k: train(*a, **k, frozen=_name)) for name in PARAMETERS],
+]
+LOSS_MISTAKES = [
+    Mistake("the loss squares the error: (ŷ − y)², not ŷ − y.", lambda x, y, w1, w2, b: forward(x, w1, w2, b) - y),
+    Mistake(SWAPPED, lambda x, y, w1, w2, b: numeric(SWAPPED_LOSS, ARGS)(x, y, w1, w2, b)),
+    Mistake("the lecture's loss is (ŷ − y)², without a factor ½.", lambda *a: loss(*a) / 2),
 ]
 
 
@@ -147,11 +185,11 @@ def checks(rng: random.Random) -> list[Check]:
     return [
         Check(EXERCISE, "forward", 1, "public",
               tuple(call("forward", x, w1, w2, b, names=["x", "w1", "w2", "b"]) for x, _, w1, w2, b in points),
-              expect(forward, PREDICTION, [Mistake("w2 multiplies x², w1 multiplies x: ŷ = x²·w2 + x·w1 + b.",
-                                                   lambda x, w1, w2, b: x * x * w1 + x * w2 + b)])),
+              expect(forward, PREDICTION, [Mistake(SWAPPED, lambda x, w1, w2, b: x * x * w1 + x * w2 + b),
+                                           Mistake("ŷ has three terms, x²·w2 + x·w1 + b: the bias b is missing.", lambda x, w1, w2, b: forward(x, w1, w2, 0.0))])),
         Check(EXERCISE, "loss", 1, "public",
               tuple(call("loss", *p, names=list(ARGS)) for p in points),
-              expect(loss, LOSS, [Mistake("the loss squares the error: (ŷ − y)², not ŷ − y.", lambda x, y, w1, w2, b: forward(x, w1, w2, b) - y)])),
+              expect(loss, LOSS, LOSS_MISTAKES)),
         Check(EXERCISE, "gradient_exprs", 3, "public", (call("gradient_exprs"),),
               expect_expression_dict({p: Derivation(LOSS, p, ARGS) for p in PARAMETERS}, WRONG_FORMS),
               description="each derivative compared with the grader's sympy derivation, symbols matched by name"),
