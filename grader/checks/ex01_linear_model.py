@@ -79,8 +79,17 @@ HALF_SQUARE = Mistake("the lecture's loss is (x·w − y)², without a factor ½
 ADDED = Mistake("the model multiplies: ŷ = x·w, not x + w.", lambda x, w: x + w)
 ROOT_OF_MEAN = Mistake("the cost is the mean squared error itself, without a square root (that would be the RMSE).",
                        lambda xs, ys, w: cost(xs, ys, w) ** 0.5)
-BESSEL = Mistake("the mean divides by N, the number of samples, not by N − 1.",
-                 lambda xs, ys, w: sum(loss(x, y, w) for x, y in zip(xs, ys)) / (len(xs) - 1))
+BY_N_MINUS_ONE = "the mean divides by N, the number of samples, not by N − 1."
+
+
+def over_n_minus_one(total: float, n: int) -> float:
+    """A mean taken over N − 1, a known mistake; with two samples it equals the sum, a mistake of its own."""
+    if n <= 2:
+        raise ValueError("N − 1 cannot be told from the sum or the first sample here")
+    return total / (n - 1)
+
+
+BESSEL = Mistake(BY_N_MINUS_ONE, lambda xs, ys, w: over_n_minus_one(sum(loss(x, y, w) for x, y in zip(xs, ys)), len(xs)))
 LAST_SAMPLE = Mistake("the cost averages the losses of every sample; this is the loss of the last sample alone "
                       "(is the `return` inside the loop, or is the total overwritten instead of added to?).",
                       lambda xs, ys, w: loss(xs[-1], ys[-1], w))
@@ -99,7 +108,7 @@ CURVE_OF_WRONG_COST = [
     for label, wrong in [("a root of the mean", lambda xs, ys, w: cost(xs, ys, w) ** 0.5),
                          ("the mean of unsquared errors", lambda xs, ys, w: sum(x * w - y for x, y in zip(xs, ys)) / len(xs)),
                          ("the mean of absolute errors", lambda xs, ys, w: sum(abs(x * w - y) for x, y in zip(xs, ys)) / len(xs)),
-                         ("divided by N − 1", lambda xs, ys, w: len(xs) * cost(xs, ys, w) / (len(xs) - 1)),
+                         ("divided by N − 1", lambda xs, ys, w: over_n_minus_one(len(xs) * cost(xs, ys, w), len(xs))),
                          ("the loss of the last sample", lambda xs, ys, w: loss(xs[-1], ys[-1], w))]
 ]
 CURVE_MISTAKES = [CURVE_OF_SUMS, *CURVE_OF_WRONG_COST]
