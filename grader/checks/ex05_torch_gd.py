@@ -9,15 +9,16 @@ tensors and compare with the CPU reference; they are skipped (neither for nor ag
 from __future__ import annotations
 
 import random
-from typing import Any
+from dataclasses import replace
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
 
-from grader.checks.array_judges import expect_parts, tensor_dtype
-from grader.compare import tolerance_for
-from grader.judges import Curve, FLOAT64, Mistake, expect
-from grader.model import Check, Probe, call
+from grader.checks.array_judges import expect_parts, tensor_dtype, whole
+from grader.compare import NotComparable, as_array, close, tolerance_for
+from grader.judges import Curve, FLOAT64, Mistake, expect, once_per_probe
+from grader.model import Check, Outcome, Probe, Returned, Verdict, call
 from grader.wire import TensorData
 
 EXERCISE = "ex05_torch_gd"
@@ -40,11 +41,13 @@ def tensor(data: TensorData | Any) -> torch.Tensor:
     return torch.tensor(np.asarray(array, dtype=np.float64), dtype=torch.float64)
 
 
-def weight_descent(x_train, y_train, lr=0.15, epochs=10, *, loss="mean", gradient="autograd", zero=True, record="before"):
+def weight_descent(x_train, y_train, lr=0.15, epochs=10, *, loss="mean", gradient="autograd", zero=True, record="before",
+                   sign=1.0, frozen=False):
     """(W, cost) per epoch 0..epochs of gradient descent on H(x) = W·x; the keywords model known mistakes.
 
     loss: "mean" (the MSE) or "sum"; gradient: "autograd" (d loss/dW), "sum" (Σ (W·x − y)·x) or "no2"
-    (mean((W·x − y)·x)); zero=False lets gradients accumulate; record="after" records W after its update.
+    (mean((W·x − y)·x)) or "nox" (2·mean(W·x − y)); zero=False lets gradients accumulate; record="after" records W
+    after its update; sign=-1 climbs the gradient; frozen=True never moves W (no step).
     """
     x, y = tensor(x_train), tensor(y_train)
     W = torch.zeros(1, dtype=torch.float64, requires_grad=True)
@@ -57,17 +60,20 @@ def weight_descent(x_train, y_train, lr=0.15, epochs=10, *, loss="mean", gradien
             (step_gradient,) = torch.autograd.grad(cost, W)
         elif gradient == "sum":
             step_gradient = torch.sum(error * x).detach()
+        elif gradient == "nox":
+            step_gradient = 2 * torch.mean(error).detach()
         else:
             step_gradient = torch.mean(error * x).detach()
         accumulated = step_gradient if zero else accumulated + step_gradient
-        updated = (W - lr * accumulated).detach()
+        updated = (W - (0.0 if frozen else sign * lr) * accumulated).detach()
         rows.append((float(updated if record == "after" else W.detach()), float(cost.detach())))
         W = updated.requires_grad_()
     return rows
 
 
-def line_fit(x, y, lr=0.01, epochs=100, *, loss="mean", zero=True):
-    """(w, b, losses) of full-batch gradient descent on H(x) = w·x + b from w = b = 0; keywords model mistakes."""
+def line_fit(x, y, lr=0.01, epochs=100, *, loss="mean", zero=True, fixed_b=False, record="before"):
+    """(w, b, losses) of full-batch gradient descent on H(x) = w·x + b from w = b = 0; keywords model mistakes
+    (`fixed_b`: b never updated, `record="after"`: each loss taken after its update)."""
     xs, ys = tensor(x), tensor(y)
     w = torch.zeros(1, dtype=torch.float64, requires_grad=True)
     b = torch.zeros(1, dtype=torch.float64, requires_grad=True)
@@ -80,11 +86,14 @@ def line_fit(x, y, lr=0.01, epochs=100, *, loss="mean", zero=True):
         dw, db = torch.autograd.grad(value, (w, b))
         grad_w, grad_b = (dw, db) if zero else (grad_w + dw, grad_b + db)
         w = (w - lr * grad_w).detach().requires_grad_()
-        b = (b - lr * grad_b).detach().requires_grad_()
+        b = (b - (0.0 if fixed_b else lr) * grad_b).detach().requires_grad_()
+        if record == "after":
+            after = torch.mean((w * xs + b - ys) ** 2) if loss == "mean" else torch.sum((w * xs + b - ys) ** 2)
+            losses[-1] = float(after.detach())
     return float(w.detach()), float(b.detach()), losses
 
 
-def scalar_descent(x0=5.0, lr=0.1, steps=10, *, record_x="after", zero=True):
+def scalar_descent(x0=5.0, lr=0.1, steps=10, *, record_x="after", zero=True, record_y="before", frozen=False):
     """(y before the step, dy/dx, x after the step) per step of minimising y = (x − 3)² + 4 from x0."""
     x = torch.tensor(float(x0), dtype=torch.float64, requires_grad=True)
     accumulated = torch.zeros((), dtype=torch.float64)
@@ -93,8 +102,9 @@ def scalar_descent(x0=5.0, lr=0.1, steps=10, *, record_x="after", zero=True):
         y = (x - 3) ** 2 + 4
         (gradient,) = torch.autograd.grad(y, x)
         accumulated = gradient if zero else accumulated + gradient
-        updated = (x - lr * accumulated).detach()
-        rows.append((float(y.detach()), float(accumulated), float(updated if record_x == "after" else x.detach())))
+        updated = (x - (0.0 if frozen else lr) * accumulated).detach()
+        y_recorded = y.detach() if record_y == "before" else (updated - 3) ** 2 + 4
+        rows.append((float(y_recorded), float(accumulated), float(updated if record_x == "after" else x.detach())))
         x = updated.requires_grad_()
     return rows
 
@@ -127,6 +137,22 @@ X_BEFORE_STEP = Mistake("record x after optimizer.step(): each entry is (y befor
                         lambda *a, **k: scalar_descent(*a, **k, record_x="before"))
 SCALAR_NOT_ZEROED = Mistake("gradients are never zeroed: call optimizer.zero_grad() before each backward().",
                             lambda *a, **k: scalar_descent(*a, **k, zero=False))
+NEVER_STEPS = ("W never moves: is optimizer.step() called after backward() (and is it the optimizer built on W, with "
+               "zero_grad() before backward(), not between backward() and step())?")
+ASCENT = Mistake("gradient descent steps against the gradient: W − lr·gradient; these steps added it.",
+                 lambda *a, **k: weight_descent(*a, **k, sign=-1.0))
+NO_X = Mistake("the inner derivative of W·x − y with respect to W is missing from the gradient.",
+               lambda *a, **k: weight_descent(*a, **k, gradient="nox"))
+W_FROZEN = Mistake(NEVER_STEPS, lambda *a, **k: weight_descent(*a, **k, frozen=True))
+MANUAL_FROZEN = Mistake("W never moves: assign the updated value back to W in every epoch (W = W − lr·gradient).",
+                        lambda *a, **k: weight_descent(*a, **k, frozen=True))
+LINE_FIXED_B = Mistake("b never changes: update b with its own gradient, like w.", lambda *a, **k: line_fit(*a, **k, fixed_b=True))
+LINE_AFTER = Mistake("losses[i] is the loss computed before update i (the one backward() was called on); this is the loss after it.",
+                     lambda *a, **k: line_fit(*a, **k, record="after"))
+Y_AFTER_STEP = Mistake("record y before the step (the value backward() differentiated); this is y at the new x.",
+                       lambda *a, **k: scalar_descent(*a, **k, record_y="after"))
+SCALAR_FROZEN = Mistake("x never moves: call optimizer.step() after backward(), on an optimizer built on x.",
+                        lambda *a, **k: scalar_descent(*a, **k, frozen=True))
 MSE_MISTAKES = [
     Mistake("the MSE is the mean of the squared errors; this looks like their sum (divide by the number of samples).",
             lambda t, p: float(torch.sum((tensor(t) - tensor(p)) ** 2))),
@@ -134,6 +160,7 @@ MSE_MISTAKES = [
             lambda t, p: mean_squared_error(t, p) ** 0.5),
     Mistake("square each error before averaging: mean((y_true − y_pred)²), not (mean(y_true − y_pred))².",
             lambda t, p: float(torch.mean(tensor(t) - tensor(p)) ** 2)),
+    Mistake("this is the mean absolute error; the MSE squares each error.", lambda t, p: float(torch.mean(torch.abs(tensor(t) - tensor(p))))),
 ]
 LR_MISTAKES = [
     Mistake("the true gradient carries the factor 2/m: α·(2/m) = lr_sum gives α = lr_sum·m/2 (the 2 is missing).", lambda lr, m: lr * m),
@@ -199,17 +226,79 @@ def fit_parts() -> list[tuple[str, Any]]:
 
 # ------------------------------------------------------------------------------------------------- judges
 
+FLOAT32_INSIDE = ("the inputs are float64 tensors, but this result has only float32 precision: something was created with "
+                  "torch's default dtype float32 (torch.zeros(1), torch.tensor(0.0)); create it with dtype=x.dtype so that the "
+                  "computation keeps the inputs' dtype.")
+ALIASED_ROWS = ("every row holds the same tensor: W.data (like W itself) is the parameter's own storage, which each update "
+                "changes in place, so all rows show its last value; record a number, W.item().")
+TENSOR_ROWS = "record numbers, not tensors: W.item() and cost.item() (a tensor of shape (1,) is not a real number)."
+
+
+def row_hint(check: Check, probe: Probe, value: Any, expected: Any, rows: Callable[[Any], Any] | None) -> str | None:
+    """A hint for a result of the wrong form or precision: float32 arithmetic on float64 inputs, rows that alias one
+    tensor, tensors instead of numbers, one row too few or too many."""
+    if tensor_dtype(probe) == "float64":
+        try:
+            got = as_array(value, np.shape(np.asarray(expected, dtype=float)) if rows is not None else None)
+            if close(got, expected, *tolerance_for("float32", 50)) and not close(got, expected, *tolerance(TRAJECTORY_SCALE)(probe)):
+                return FLOAT32_INSIDE
+        except (NotComparable, ValueError, TypeError):
+            pass
+    if rows is None:
+        return None
+    try:
+        got_rows, expected_rows = list(rows(value)), list(rows(expected))
+    except (TypeError, IndexError, KeyError):
+        return None
+    first = [row[0] if isinstance(row, (tuple, list)) and row else row for row in got_rows]
+    tensors = [item for item in first if isinstance(item, TensorData) and item.array is not None]
+    if len(tensors) == len(first) > 1:
+        if all(np.array_equal(t.array, tensors[-1].array) for t in tensors) and len({repr(r) for r in expected_rows}) > 1:
+            return ALIASED_ROWS
+        return TENSOR_ROWS
+    what = {"manual_gd": "one row for each epoch 0..epochs, both ends included, epochs + 1 rows",
+            "optim_gd": "one row for each epoch 0..epochs, both ends included, epochs + 1 rows",
+            "descend_scalar": "one row per step", "fit_linear": "one loss per epoch"}.get(probe.function or "", "")
+    if what and abs(len(got_rows) - len(expected_rows)) == 1:
+        count = "one row too few" if len(got_rows) < len(expected_rows) else "one row too many"
+        return f"{count}: the result has {what}; check the range of the loop."
+    return None
+
+
+def with_row_hints(judge: Callable, reference: Callable[..., Any], rows: Callable[[Any], Any] | None = whole) -> Callable:
+    """`judge`, with a `row_hint` for a failure that named no mistake."""
+
+    def judged(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
+        verdict = judge(check, cases)
+        if verdict.passed or verdict.hint:
+            return verdict
+        for probe, outcome in cases:
+            if isinstance(outcome, Returned):
+                args, kwargs = probe.params.get("args", ()), probe.params.get("kwargs", {})
+                expected = once_per_probe(probe, "reference", lambda: reference(*args, **kwargs))
+                hint = row_hint(check, probe, outcome.value, expected, rows)
+                if hint:
+                    return replace(verdict, hint=hint)
+        return verdict
+
+    return judged
+
+
 MANUAL_FORMULA = "W ← W − lr·(2/m) Σ (W·x − y)·x starting at W = 0, rows (W, cost) for epochs 0..epochs"
 OPTIM_FORMULA = "torch.optim.SGD on mean((W·x − y)²) starting at W = 0, rows (W, cost) for epochs 0..epochs"
 LINE_FORMULA = "gradient descent on mean((w·x + b − y)²) (torch autograd), starting at w = b = 0"
 SCALAR_FORMULA = "SGD on y = (x − 3)² + 4, rows (y before the step, dy/dx = 2(x − 3), x after the step)"
 
 COST_CURVE = Curve("cost per epoch", "cost", lambda trajectory: trajectory[:, 1])
-judge_manual = expect(weight_descent, MANUAL_FORMULA, [W_RECORDED_AFTER, SUM_GRADIENT, NO_TWO], tolerance(TRAJECTORY_SCALE), curve=COST_CURVE)
-judge_optim = expect(weight_descent, OPTIM_FORMULA, [NOT_ZEROED, SUM_LOSS, W_RECORDED_AFTER, SUM_GRADIENT], tolerance(TRAJECTORY_SCALE), curve=COST_CURVE)
-judge_fit = expect_parts(line_fit, LINE_FORMULA, fit_parts(), [LINE_NOT_ZEROED, LINE_SUM_LOSS], tolerance(TRAJECTORY_SCALE))
-judge_scalar = expect(scalar_descent, SCALAR_FORMULA, [X_BEFORE_STEP, SCALAR_NOT_ZEROED], tolerance(SCALAR_SCALE, "float32"))
-judge_mse = expect(mean_squared_error, "mean((y_true − y_pred)²)", MSE_MISTAKES, tolerance(1.0))
+judge_manual = with_row_hints(expect(weight_descent, MANUAL_FORMULA, [W_RECORDED_AFTER, SUM_GRADIENT, NO_TWO, ASCENT, NO_X, MANUAL_FROZEN],
+                                     tolerance(TRAJECTORY_SCALE), curve=COST_CURVE), weight_descent)
+judge_optim = with_row_hints(expect(weight_descent, OPTIM_FORMULA, [NOT_ZEROED, SUM_LOSS, W_RECORDED_AFTER, SUM_GRADIENT, ASCENT, W_FROZEN],
+                                    tolerance(TRAJECTORY_SCALE), curve=COST_CURVE), weight_descent)
+judge_fit = with_row_hints(expect_parts(line_fit, LINE_FORMULA, fit_parts(), [LINE_NOT_ZEROED, LINE_SUM_LOSS, LINE_FIXED_B, LINE_AFTER],
+                                        tolerance(TRAJECTORY_SCALE)), line_fit, rows=lambda value: value[2])
+judge_scalar = with_row_hints(expect(scalar_descent, SCALAR_FORMULA, [X_BEFORE_STEP, SCALAR_NOT_ZEROED, Y_AFTER_STEP, SCALAR_FROZEN],
+                                     tolerance(SCALAR_SCALE, "float32")), scalar_descent)
+judge_mse = with_row_hints(expect(mean_squared_error, "mean((y_true − y_pred)²)", MSE_MISTAKES, tolerance(1.0)), mean_squared_error, rows=None)
 judge_lr = expect(equivalent_lr, "lr_sum·m/2 (so that lr·(2/m) = lr_sum)", LR_MISTAKES, FLOAT64)
 
 
