@@ -25,6 +25,12 @@ POINTS = [2.0, 3.0, 4.0]
 TARGETS = [5.0, 4.0, 5.0]  # (x − 3)² + 4 at POINTS
 FIT_TOLERANCE = 0.5
 FIT_SAMPLES = 300
+# (initialisation seed, data seed) pairs of the default-training check, chosen by tools/vet_fit_seeds.py: about 2 % of
+# PyTorch's default initialisations of this network collapse under the lecture's defaults (all ten units of the last hidden
+# layer stop firing on [0, 6] and the network predicts one constant, ≈ 6.0), so a seed drawn freely would fail a correct solution
+# now and then. At each pair the reference solution fits within half of FIT_TOLERANCE; a test trains it at all of them.
+FIT_SEEDS = ((612432, 59816), (348435, 920679), (94728, 760904), (696088, 879763), (771281, 689093), (914133, 670054),
+             (177642, 327212), (927230, 1587), (694680, 216160), (103464, 943808))
 TRAJECTORY_TOLERANCE = tolerance_for("float32", scale=500)  # Adam over tens of float32 steps: rtol 6.5e-4, atol 5e-3
 DEVICE_TOLERANCE = tolerance_for("float32", scale=2000)
 
@@ -341,8 +347,9 @@ def judge_device_train(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> 
     return judge_trajectory(DEVICE_TOLERANCE)(check, cases)
 
 
-def fit_probe(generator: np.random.Generator, init_seed: int, samples: int = 300) -> Probe:
-    x, y = parabola_data(generator, samples)
+def fit_probe(init_seed: int, data_seed: int) -> Probe:
+    """Train the student's build_mlp() from `init_seed` with the defaults on FIT_SAMPLES points drawn from `data_seed`."""
+    x, y = parabola_data(np.random.default_rng(data_seed), FIT_SAMPLES)
     return Probe("models.train", {"function": "train", "x": x, "y": y, "kwargs": {}, "init_seed": init_seed, "points": POINTS}, timeout=60)
 
 
@@ -389,7 +396,7 @@ def checks(rng: random.Random) -> list[Check]:
               judge_meta_mlp, expects_errors=True, description="the network runs on torch's meta device for any batch size"),
         Check(EXERCISE, "train_trajectory", 3, "public", (train_probe(generator, 64, 0.01, 30),),
               judge_trajectory(TRAJECTORY_TOLERANCE), description="the losses equal the grader's replay of Adam"),
-        Check(EXERCISE, "train_fits_parabola", 2, "public", (fit_probe(generator, rng.randrange(10**6)),), judge_fit,
+        Check(EXERCISE, "train_fits_parabola", 2, "public", (fit_probe(*rng.choice(FIT_SEEDS)),), judge_fit,
               description="with the defaults the trained network predicts about 5, 4, 5 at x = 2, 3, 4"),
         Check(EXERCISE, "train_cuda", 1, "public", (train_probe(generator, 64, 0.01, 30, device="cuda"),), judge_device_train,
               requires="cuda", expects_errors=True, description="train runs on the model's device and matches the CPU run"),
