@@ -1,15 +1,26 @@
 """The student bundle (`grader release --out DIR`) and the installable kit that other front ends ship.
 
 A *kit* is a folder that `pip install .` turns into the `grader` command: the `grader` package and a generated
-`pyproject.toml`. The student bundle is a kit with public checks only, plus `exercises/` (the stubs) and a README
-for students; the Gradescope autograder ships a kit with the hidden checks too. Neither ever holds `solutions/` or
-the kit's tests. `audit` proves it for a written bundle: no line of an answer region and no hidden check text.
+`pyproject.toml`. The Gradescope autograder ships the whole package (hidden checks included). The student bundle
+ships only `SHIPPED`: the core both sides run (the check model, wire, comparison, the judges' logic, probes, the
+in-process runner, the command line for `check`, the notebook helper) and the public checks as data
+(`grader/data/`, baked at release time by `grader.bake`), plus `exercises/` (the stubs) and a README for students.
+It never holds `solutions/`, the kit's tests, the hidden checks or the instructor's check modules (their references
+implement the exercises).
+
+`audit` proves it for a written bundle and `write_bundle` refuses one that fails it: (a) no line of an answer
+region, (b) no closed-form answer in any spelling the kit knows (`answer_spellings`), (c) no function that, used as
+an exercise function of the same arity, passes a public check that the stub fails (`grader.leaks`).
 """
 
 from __future__ import annotations
 
+import gzip
+import itertools
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Iterable
 
@@ -23,9 +34,31 @@ DEFAULT_DEPENDENCIES = ["numpy>=1.24", "sympy>=1.12", "torch>=2.2", "matplotlib>
 # Lines too generic to count as solution text when they turn up elsewhere (`else:`, `return out`, a closing bracket).
 GENERIC_LINE = re.compile(r"^(else:|try:|finally:|pass|break|continue|return|return \w+|[)\]}]+,?|\w+ = \[\]|\.\.\.)$")
 
+# What a student bundle ships of the package (paths relative to the repository; a folder ending in / ships its .py
+# files). Everything else in grader/ is instructor-only: class grading, sandbox, Gradescope, nbgrader, release, the
+# bake, and the check modules that compute references. To show the split in the package's layout, move modules and
+# edit this list.
+SHIPPED = (
+    "grader/__init__.py", "grader/__main__.py", "grader/cli.py",
+    "grader/model.py", "grader/wire.py", "grader/compare.py", "grader/judges.py", "grader/symbolic.py", "grader/references.py",
+    "grader/runner.py", "grader/report.py", "grader/notebook.py", "grader/baked.py",
+    "grader/probes/",
+    "grader/checks/__init__.py",
+    "grader/public/",
+)
+# Closed forms that the lecture asks students to find, as people write them (each is matched after `normalise`).
+# The sympy derivations of the public checks add their own spellings (`derived_spellings`).
+KNOWN_ANSWERS = (
+    "2*x*(x*w - y)", "2·(x·w − y)·x", "2x(xw − y)", "2·x·(x·w − y)", "(1/N) Σ 2x(x·w − y)", "(1/N) Σ 2·x·(x·w − y)",
+    "2·(ŷ − y)·(x, x², 1)", "2·(ŷ − y)·x²", "(2/m) Σ (W·x − y)·x", "(2/m) Σᵢ (W·xᵢ − yᵢ)·xᵢ",
+    "lr_sum·m/2", "lr_sum*m/2", "lr_sum * m / 2", "α = lr_sum·m/2",
+    "(B + Bᵀ)x", "(B + B.T) @ x", "(B + B.T) * x", "2Aᵀ(Ax − b)", "2 * A.T @ (A @ x - b)", "2*A.T*(A*x - b)", "Aᵀ, shape (n, m)",
+    "64·3·3 = 576", "64*3*3", "64 * 3 * 3", "28 → 24 → 20 → 10 → 6 → 3", "32 → 28 → 24 → 12 → 8 → 4", "64·4·4 = 1024",
+)
+
 
 class BundleLeak(RuntimeError):
-    """A bundle that would hand a student solution text or a hidden check."""
+    """A bundle that would hand a student solution text, a hidden check or an answer."""
 
 
 # ------------------------------------------------------------------------------------------------- the kit
@@ -63,28 +96,37 @@ grader = "grader.cli:main"
 include = ["grader*"]
 
 [tool.setuptools.package-data]
-grader = ["data/*"]
+grader = ["data/*", "data/*/*"]
 """
 
 
+def shipped_files(package: Path = PACKAGE) -> list[Path]:
+    """The files of `SHIPPED`, as paths under `package`'s parent."""
+    files = []
+    for entry in SHIPPED:
+        path = package.parent / entry
+        files += sorted(path.glob("*.py")) if entry.endswith("/") else [path]
+    return files
+
+
 def copy_package(target: Path, *, hidden: bool) -> Path:
-    """Copy the `grader` package to `target/grader`; the hidden checks only when `hidden`."""
-
-    def ignore(folder: str, names: list[str]) -> set[str]:
-        skipped = {n for n in names if n == "__pycache__" or n.endswith((".pyc", ".pyo")) or n == "sample_class"}
-        if not hidden and Path(folder).resolve() == (PACKAGE / "checks").resolve():
-            skipped.add("hidden")
-        return skipped
-
+    """Copy the `grader` package to `target/grader`: all of it when `hidden` (an instructor's kit), else `SHIPPED`."""
     destination = target / "grader"
     if destination.exists():
         shutil.rmtree(destination)
-    shutil.copytree(PACKAGE, destination, ignore=ignore)
+    if hidden:
+        skip = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", "sample_class")
+        shutil.copytree(PACKAGE, destination, ignore=skip)
+        return destination
+    for path in shipped_files():
+        relative = path.relative_to(ROOT)
+        (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target / relative)
     return destination
 
 
 def write_kit(target: Path, *, hidden: bool, description: str) -> Path:
-    """An installable kit in `target`: the package (public checks, or all checks) and its pyproject.toml."""
+    """An installable kit in `target`: the package (all of it, or what ships to students) and its pyproject.toml."""
     target.mkdir(parents=True, exist_ok=True)
     copy_package(target, hidden=hidden)
     atomic_write_text(target / "pyproject.toml", pyproject(description))
@@ -140,8 +182,11 @@ into the file the grader reads. Keep the function names and signatures as they a
 """
 
 
-def write_bundle(*, out: Path, solutions: Path = ROOT / "solutions") -> Path:
-    """The student bundle in `out`: exercises/ (stubs), the grader with public checks only, README.md, pyproject.toml."""
+def assemble_bundle(*, out: Path, solutions: Path = ROOT / "solutions", seeds: Iterable[int] | None = None) -> Path:
+    """The student bundle in `out`, unaudited: exercises/ (stubs), the shipped package with the baked public checks
+    (`seeds` per exercise; `grader.bake.seeds_of` by default), README.md, pyproject.toml."""
+    from grader.bake import write_baked
+
     out.mkdir(parents=True, exist_ok=True)
     stubs = release.expected_exercises(solutions)
     if not stubs:
@@ -153,10 +198,17 @@ def write_bundle(*, out: Path, solutions: Path = ROOT / "solutions") -> Path:
     for name, text in stubs.items():
         atomic_write_text(exercises / name, text)
     write_kit(out, hidden=False, description="Gradient-descent exercises and their public checks")
+    write_baked(out / "grader" / "data", seeds=seeds)
     atomic_write_text(out / "README.md", student_readme(stubs))
+    return out
+
+
+def write_bundle(*, out: Path, solutions: Path = ROOT / "solutions", seeds: Iterable[int] | None = None) -> Path:
+    """`assemble_bundle`, then `audit`: a bundle that leaks is removed again and refused with what leaks where."""
+    assemble_bundle(out=out, solutions=solutions, seeds=seeds)
     problems = audit(out, solutions=solutions)
     if problems:
-        for written in (exercises, out / "grader", out / "README.md", out / "pyproject.toml"):
+        for written in (out / "exercises", out / "grader", out / "README.md", out / "pyproject.toml"):
             shutil.rmtree(written) if written.is_dir() else written.unlink(missing_ok=True)
         raise BundleLeak("refusing to write a student bundle that leaks answers:\n" + "\n".join(problems[:20]))
     return out
@@ -192,38 +244,112 @@ def hidden_lines() -> set[str]:
     return hidden - public
 
 
-def public_check_modules() -> dict[str, str]:
-    """Bundle-relative path -> text of each public check module (they carry the references `grader check` judges with)."""
-    return {f"grader/checks/{p.name}": p.read_text() for p in (PACKAGE / "checks").glob("ex*.py")}
+NORMAL_FORMS = {"·": "*", "×": "*", "−": "-", "²": "**2", "³": "**3", "ᵀ": ".T", "ᵢ": "_i", "@": "*", "Σ": "sum"}
 
 
-def audit(bundle: Path, *, solutions: Path = ROOT / "solutions") -> list[str]:
-    """What in `bundle` must not reach a student: solution or test folders, hidden checks, answer-region lines.
+def normalise(text: str) -> str:
+    """A spelling-blind form of math text: no whitespace or multiplication signs, one symbol for each operation."""
+    for symbol, plain in NORMAL_FORMS.items():
+        text = text.replace(symbol, plain)
+    text = text.replace("**", "^")
+    return re.sub(r"[\s*]", "", text)
 
-    A public check module may share lines with a solution (its reference implementation, e.g. ``return x * w``):
-    students run those checks on their own machine, and their failure messages show the formula anyway. Such a module
-    is allowed only byte for byte as the repository holds it.
+
+def derived_spellings() -> set[str]:
+    """How the derivatives the public checks ask for can be written: sympy's forms (as printed, expanded, factored),
+    with the factors of a product and the terms of a sum in any order."""
+    import sympy
+
+    from grader.references import derivative
+
+    asked = [("(x*w - y)**2", "w"), *(("(x**2*w2 + x*w1 + b - y)**2", p) for p in ("w1", "w2", "b"))]
+    found = set()
+    for text, wrt in asked:
+        expr = derivative(text, wrt)
+        for form in {expr, sympy.expand(expr), sympy.factor(expr)}:
+            found |= orderings(form)
+    return found
+
+
+def orderings(expr, limit: int = 200) -> set[str]:
+    """Spellings of `expr` with its product's factors and the sums inside in every order (at most `limit`)."""
+    import sympy
+
+    def spell(e) -> list[str]:
+        if isinstance(e, sympy.Add):
+            terms = [spell(t)[0] for t in e.args]
+            return [" + ".join(p).replace("+ -", "- ") for p in itertools.islice(itertools.permutations(terms), 6)]
+        if isinstance(e, sympy.Mul):
+            factors = [f"({s})" if isinstance(f, sympy.Add) else s for f in e.args for s in spell(f)[:1]]
+            return ["*".join(p) for p in itertools.islice(itertools.permutations(factors), 24)]
+        return [str(e)]
+
+    return set(itertools.islice((s for s in spell(expr) if len(normalise(s)) >= 6), limit)) | {str(expr)}
+
+
+def answer_spellings() -> dict[str, str]:
+    """Normalised spelling -> how it reads, for every closed-form answer the audit knows."""
+    return {normalise(s): s for s in (*KNOWN_ANSWERS, *derived_spellings())}
+
+
+def bundle_text(path: Path) -> str | None:
+    """A bundle file's text (a baked data file decompressed); None for binary files."""
+    try:
+        raw = path.read_bytes()
+        return (gzip.decompress(raw) if path.name.endswith(".gz") else raw).decode()
+    except (UnicodeDecodeError, OSError, EOFError, gzip.BadGzipFile):
+        return None
+
+
+def shipped_paths() -> set[str]:
+    return {p.relative_to(ROOT).as_posix() for p in shipped_files()}
+
+
+def audit(bundle: Path, *, solutions: Path = ROOT / "solutions", functions: bool = True) -> list[str]:
+    """What in `bundle` must not reach a student, one line each: `FILE[:LINE]: what (clause)`.
+
+    Instructor-only files (solutions, tests, hidden checks, any grader module outside `SHIPPED`); (a) a line of an
+    answer region; (b) a closed-form answer in a spelling the kit knows; (c) with `functions`, a function that passes
+    a public check the stub fails when used as that exercise function.
     """
     problems = []
-    answers, secret = solution_lines(solutions), hidden_lines()
-    published = public_check_modules()
-    for path in sorted(p for p in bundle.rglob("*") if p.is_file()):
+    answers, secret, spellings = solution_lines(solutions), hidden_lines(), answer_spellings()
+    allowed = shipped_paths()
+    for path in sorted(p for p in bundle.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         relative = path.relative_to(bundle).as_posix()
         parts = relative.split("/")
-        if parts[0] in ("solutions", "tests") or "hidden" in parts:
+        if parts[0] in ("solutions", "tests") or "hidden" in parts or (
+                parts[0] == "grader" and parts[1] != "data" and relative not in allowed):
             problems.append(f"{relative}: instructor-only file")
             continue
-        try:
-            text = path.read_text()
-        except (UnicodeDecodeError, OSError):
+        text = bundle_text(path)
+        if text is None:
             continue
-        exempt = published.get(relative) == text
         for number, line in enumerate(text.splitlines(), start=1):
             key = significant(line)
             if key is None:
                 continue
-            if key in answers and not exempt:
-                problems.append(f"{relative}:{number}: solution line {key!r}")
+            if key in answers:
+                problems.append(f"{relative}:{number}: a line of a solution region, {key!r} (clause a)")
             if key in secret:
-                problems.append(f"{relative}:{number}: hidden check line {key!r}")
+                problems.append(f"{relative}:{number}: a hidden check's line {key!r}")
+            plain = normalise(line)
+            for spelling, reads in spellings.items():
+                if spelling in plain:
+                    problems.append(f"{relative}:{number}: the closed-form answer {reads!r} (clause b)")
+                    break
+    if functions and (bundle / "grader").is_dir():
+        problems += function_leaks(bundle)
     return problems
+
+
+def function_leaks(bundle: Path, timeout: float = 600) -> list[str]:
+    """Clause (c), run by the bundle's own python path in a child process (`grader.leaks`)."""
+    from grader import leaks
+
+    env = {"PYTHONPATH": str(bundle), "PATH": "/usr/bin:/bin", "HOME": str(bundle), "PYTHONDONTWRITEBYTECODE": "1"}
+    result = subprocess.run([sys.executable, str(Path(leaks.__file__)), str(bundle)], capture_output=True, text=True,
+                            timeout=timeout, env=env, cwd=bundle)
+    if result.returncode != 0:
+        return [f"grader: the function audit could not run ({result.stderr.strip()[-500:]})"]
+    return [line for line in result.stdout.splitlines() if line.strip()]

@@ -4,7 +4,8 @@ One table of tolerances by dtype (as torch.testing's): a value passes when every
 |got - expected| <= atol + rtol * |expected|. Python floats and float64 arrays are judged at float64 precision,
 float32 tensors at float32 precision. Messages follow one shape:
 
-    ex02_derivative.gradient at x=2.0, y=4.0, w=1.0: expected -8.0 from 2*x*(x*w - y), got -4.0; difference 4.0 (allowed 1e-09)
+    ex02_derivative.gradient at x=2.0, y=4.0, w=1.0: expected -8.0 (sympy: d/dw of (x·w − y)² at these inputs), got -4.0;
+    difference 4.0 (allowed 1e-09)
 """
 
 from __future__ import annotations
@@ -188,8 +189,13 @@ def render_inputs(args: Sequence[Any], kwargs: dict, names: Sequence[str] | None
     return ", ".join(parts)
 
 
-def failure_message(where: str, expected: Any, formula: str, got: Any, detail: Mismatch | str) -> str:
-    """`WHERE: expected E from FORMULA, got G; difference D (allowed A)`."""
-    source = f" from {formula}" if formula else ""
+def failure_message(where: str, expected: Any, source: str, got: Any, detail: Mismatch | str, formula: str = "") -> str:
+    """`WHERE: expected E (SOURCE), got G; difference D (allowed A)`.
+
+    `source` says where the expected value comes from in the problem's own words ("sympy: d/dw of (x·w − y)² at these
+    inputs"), never the derived closed form; an instructor's `formula` is added only on request (`from FORMULA`).
+    """
+    derived = f" from {formula}" if formula else ""
+    origin = f" ({source})" if source else ""
     detail_text = detail.describe() if isinstance(detail, Mismatch) else detail
-    return f"{where}: expected {fmt(expected)}{source}, got {fmt(got)}; {detail_text}"
+    return f"{where}: expected {fmt(expected)}{derived}{origin}, got {fmt(got)}; {detail_text}"

@@ -24,7 +24,8 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.checks.ex07_mlp_regression import FIT_SAMPLES, FIT_TOLERANCE, POINTS, TARGETS, parabola_data  # noqa: E402
+from grader.checks.ex07_mlp_regression import FIT_SAMPLES, parabola_data  # noqa: E402
+from grader.public.ex07_mlp_regression import FIT_TOLERANCE, POINTS, TARGETS  # noqa: E402
 from grader.probes import load_module  # noqa: E402
 
 

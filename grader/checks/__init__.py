@@ -1,6 +1,7 @@
-"""The checks of every exercise. `grader/checks/<exercise>.py` holds the public ones (shipped to students),
-`grader/checks/hidden/<exercise>.py` the hidden ones (instructors only). Each module defines
-`checks(rng) -> list[Check]`; `rng` (a `random.Random`) draws the randomised inputs of this run.
+"""The checks of every exercise. `grader/checks/<exercise>.py` holds the public ones, `grader/checks/hidden/<exercise>.py`
+the hidden ones; both are instructor-side modules (they compute references). Each defines `checks(rng) -> list[Check]`;
+`rng` (a `random.Random`) draws the randomised inputs of this run. A student bundle holds neither: there the public
+checks are the cases `grader release` baked (`grader.baked`), judged by the same shipped logic.
 """
 
 from __future__ import annotations
@@ -59,6 +60,10 @@ def load_checks(exercise: str, *, seed: int | None = None, hidden: bool = False)
         module = _module(exercise, is_hidden)
         if module is not None:
             found.extend(module.checks(rng))
+        elif not is_hidden:  # a student bundle: the public checks as baked at release time
+            from grader.baked import baked_checks
+
+            found.extend(baked_checks(exercise, seed) or ())
     names = [c.name for c in found]
     if len(set(names)) != len(names):
         raise RuntimeError(f"duplicate check names in {exercise}: {names}")

@@ -8,9 +8,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from grader.compare import fmt
-from grader.judges import FLOAT64, Mistake, compare_case, expect, returned_values, where
-from grader.model import Check, Outcome, Probe, Verdict, call
+from grader.judges import DataJudge, Mistake, expect, mistake_sources, of_call
+from grader.model import Check, Probe, call
+from grader.public.ex01_linear_model import FIRST_WINS
 from grader.probes.functions import CATALOGUE
 from grader.wire import FunctionRef
 
@@ -75,8 +75,8 @@ NOT_SQUARED = Mistake("the loss squares the error: (x·w − y)², not x·w − 
 ABSOLUTE = Mistake("the loss squares the error; |x·w − y| is the absolute error.", lambda x, y, w: abs(x * w - y))
 CURVE_OF_SUMS = Mistake("the curve holds the cost (the mean of the losses), not their sum.",
                         lambda xs, ys, ws: [len(xs) * cost(xs, ys, w) for w in ws])
-HALF_SQUARE = Mistake("the lecture's loss is (x·w − y)², without a factor ½.", lambda x, y, w: 0.5 * (x * w - y) ** 2)
-ADDED = Mistake("the model multiplies: ŷ = x·w, not x + w.", lambda x, w: x + w)
+HALF_SQUARE = Mistake("the lecture's loss has no factor ½.", lambda x, y, w: 0.5 * (x * w - y) ** 2)
+ADDED = Mistake("the model multiplies x by w; this added them.", lambda x, w: x + w)
 ROOT_OF_MEAN = Mistake("the cost is the mean squared error itself, without a square root (that would be the RMSE).",
                        lambda xs, ys, w: cost(xs, ys, w) ** 0.5)
 BY_N_MINUS_ONE = "the mean divides by N, the number of samples, not by N − 1."
@@ -120,46 +120,9 @@ MEAN_OF_ERRORS = Mistake("square each error before averaging: mean((x·w − y)�
 # ------------------------------------------------------------------------------------------------- search judges
 
 
-def _search_result(check: Check, probe: Probe, value) -> tuple[tuple[float, ...], int] | Verdict:
-    result = value["value"]
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        return Verdict.fail(f"{where(check, probe)}: returned {fmt(result)}; expected a pair (best_point, evaluations)")
-    return result[0], result[1]
-
-
-def judge_grid_search(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
-    """The calls must be the whole grid in product order; the best point the first minimum; evaluations n**d."""
-    failed = returned_values(check, cases)
-    if failed:
-        return failed
-    for probe, outcome in cases:
-        cost_ref, bounds, n = probe.params["args"]
-        parsed = _search_result(check, probe, outcome.value)
-        if isinstance(parsed, Verdict):
-            return parsed
-        point, evaluations = parsed
-        expected_calls = grid(bounds, n)
-        calls, count = outcome.value["calls"][0], outcome.value["counts"][0]
-        place = where(check, probe)
-        if count != len(expected_calls) or not np.allclose(np.array(calls, dtype=float).reshape(len(calls), -1), expected_calls, rtol=1e-12, atol=1e-12):
-            hint = _grid_hint(calls, count, bounds, n)
-            return Verdict.fail(
-                f"{place}: cost_fn should be called once per grid point, {n}**{len(bounds)} = {len(expected_calls)} times, "
-                f"on numpy.linspace(lo, hi, {n}) per axis in itertools.product order; it was called {count} times, "
-                f"first with {fmt(calls[:3])}, expected first {fmt(expected_calls[:3])}", hint)
-        expected_point, _ = argmin_first(expected_calls, build(cost_ref))
-        first_wins = Mistake("of points with equal cost, keep the first one (compare with <, not <=).",
-                             lambda *a, **k: _last_minimum(expected_calls, build(cost_ref)))
-        largest = Mistake("this is the point of the largest cost: keep the smallest one (the comparison is reversed).",
-                          lambda *a, **k: argmin_first(expected_calls, lambda p: -build(cost_ref)(p))[0])
-        verdict = compare_case(check, probe, point, expected_point, "the first grid point of smallest cost", FLOAT64,
-                               [first_wins, largest], label=f"{place}: best_point")
-        if not verdict.passed:
-            return verdict
-        if evaluations != len(expected_calls):
-            return Verdict.fail(f"{place}: evaluations should be the number of calls of cost_fn, {len(expected_calls)}; got {fmt(evaluations)}",
-                                "count every call of cost_fn: n**d for d weights." if evaluations in (n, n * len(bounds)) else None)
-    return Verdict.ok()
+def grid_reference(cost_ref: FunctionRef, bounds, n: int) -> tuple[float, ...]:
+    """The first grid point of smallest cost."""
+    return argmin_first(grid(bounds, n), build(cost_ref))[0]
 
 
 def _last_minimum(points: Sequence[tuple[float, ...]], cost_fn: Callable) -> tuple[float, ...]:
@@ -167,67 +130,32 @@ def _last_minimum(points: Sequence[tuple[float, ...]], cost_fn: Callable) -> tup
     return points[len(costs) - 1 - int(np.argmin(costs[::-1]))]
 
 
-def _grid_hint(calls: list, count: int, bounds: Sequence[Sequence[float]], n: int) -> str | None:
-    d = len(bounds)
-    if count in ((n + 1) ** d, (n - 1) ** d):
-        return "the grid has n points per axis, both bounds included: numpy.linspace(lo, hi, n)."
-    if count == n ** d and calls:
-        seen_hi = {round(float(np.reshape(c, -1)[0]), 9) for c in calls}
-        if round(float(bounds[0][1]), 9) not in seen_hi:
-            return "the grid must include the upper bound: numpy.linspace(lo, hi, n), not numpy.arange(lo, hi, step)."
-        return "visit the points in itertools.product order over the axes, first axis slowest."
-    if count == n * d:
-        return "the grid is every combination of the axes (n**d points), not each axis on its own."
-    return call_budget_hint(count, n ** d, "grid_search")
+def refine_reference(cost_ref: FunctionRef, bounds, n: int = 4, rounds: int = 2, **variant) -> tuple[float, ...]:
+    return refine(build(cost_ref), bounds, n, rounds, **variant)[0]
 
 
-def call_budget_hint(count: int, budget: int, function: str, rule: str = "n**d") -> str | None:
-    """Name a search that calls cost_fn more often than its budget (the contract allows one call per grid point)."""
-    if count <= budget:
-        return None
-    allowed = f"{function} may call cost_fn only {rule} times, once per grid point ({budget} here)"
-    if count >= 2 * budget - 1:
-        return (f"{allowed}; it called it {count} times, about {round(count / budget)} times per point: call cost_fn once "
-                "per point, keep that value and compare it, instead of calling cost_fn again.")
-    return (f"{allowed}; it made {count - budget} calls more: keep the cost of each point as you go instead of calling "
-            "cost_fn again (for example on the best point a grid search returned).")
-
-
-def judge_refine_search(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
-    """Best point and evaluation count of divide and conquer against the grader's own run."""
-    failed = returned_values(check, cases)
-    if failed:
-        return failed
-    for probe, outcome in cases:
-        cost_ref, bounds = probe.params["args"]
-        n, rounds = probe.params["kwargs"]["n"], probe.params["kwargs"]["rounds"]
-        parsed = _search_result(check, probe, outcome.value)
-        if isinstance(parsed, Verdict):
-            return parsed
-        point, evaluations = parsed
-        cost_fn = build(cost_ref)
-        expected_point, expected_evaluations = refine(cost_fn, bounds, n, rounds)
-        mistakes = [
-            Mistake("each axis shrinks to (max(lo, best − step), min(hi, best + step)): the new bounds must stay inside the old ones.",
-                    lambda *a, **k: refine(cost_fn, bounds, n, rounds, clamp=False)[0]),
-            Mistake("return the best point over all rounds, not the last round's best.",
-                    lambda *a, **k: refine(cost_fn, bounds, n, rounds, overall=False)[0]),
-            Mistake("the grid step is the distance between neighbouring grid points, (hi − lo) / (n − 1) for n points; "
-                    "this shrank by (hi − lo) / n.", lambda *a, **k: refine(cost_fn, bounds, n, rounds, intervals=n)[0]),
-        ]
-        verdict = compare_case(check, probe, point, expected_point, f"{rounds} rounds of a {n}-point grid per axis", FLOAT64, mistakes,
-                               label=f"{where(check, probe)}: best_point")
-        if not verdict.passed:
-            return verdict
-        calls = outcome.value["counts"][0]
-        if evaluations != expected_evaluations or calls != expected_evaluations:
-            hint = call_budget_hint(calls, expected_evaluations, "refine_search", "rounds·n**d")
-            if hint is None and calls == expected_evaluations:
-                hint = "return the number of calls of cost_fn over all rounds, rounds·n**d, as evaluations."
-            return Verdict.fail(
-                f"{where(check, probe)}: expected {expected_evaluations} evaluations from rounds * n**d = {rounds} * {n}**{len(bounds)}; "
-                f"returned {fmt(evaluations)}, and cost_fn was called {calls} times", hint)
-    return Verdict.ok()
+GRID_MISTAKES = [
+    Mistake(FIRST_WINS, lambda cost_ref, bounds, n: _last_minimum(grid(bounds, n), build(cost_ref))),
+    Mistake("this is the point of the largest cost: keep the smallest one (the comparison is reversed).",
+            lambda cost_ref, bounds, n: argmin_first(grid(bounds, n), lambda p: -build(cost_ref)(p))[0]),
+]
+REFINE_MISTAKES = [
+    Mistake("each axis shrinks to (max(lo, best − step), min(hi, best + step)): the new bounds must stay inside the old ones.",
+            lambda *a, **k: refine_reference(*a, **k, clamp=False)),
+    Mistake("return the best point over all rounds, not the last round's best.", lambda *a, **k: refine_reference(*a, **k, overall=False)),
+    Mistake("the grid step is the distance between neighbouring grid points, and n points make n − 1 gaps; this shrank by "
+            "(hi − lo) / n.", lambda *a, **k: refine_reference(*a, **k, intervals=k.get("n", 4))),
+]
+judge_grid_search = DataJudge(
+    "grader.public.ex01_linear_model:judge_grid_search",
+    {"source": "the first point of smallest cost on the grid", "hints": [m.hint for m in GRID_MISTAKES]},
+    {"grid": of_call(lambda cost_ref, bounds, n: grid(bounds, n)), "expected": of_call(grid_reference), **mistake_sources(GRID_MISTAKES)},
+    "argmin over itertools.product of numpy.linspace(lo, hi, n) per axis, ties to the first")
+judge_refine_search = DataJudge(
+    "grader.public.ex01_linear_model:judge_refine_search",
+    {"source": "the grader's own run of divide and conquer on these bounds", "hints": [m.hint for m in REFINE_MISTAKES]},
+    {"expected": of_call(refine_reference), **mistake_sources(REFINE_MISTAKES)},
+    "rounds of an n-point grid per axis, each shrinking to (max(lo, best − step), min(hi, best + step))")
 
 
 def search_probe(function: str, cost_ref: FunctionRef, bounds: list, **kwargs) -> Probe:
@@ -279,17 +207,17 @@ def checks(rng: random.Random) -> list[Check]:
     return [
         Check(EXERCISE, "forward", 1, "public",
               tuple(call("forward", x, w, names=["x", "w"]) for x, _, w in samples),
-              expect(forward, "x*w", [ADDED])),
+              expect(forward, "x*w", [ADDED], source="the model ŷ = x·w")),
         Check(EXERCISE, "loss", 1, "public",
               tuple(call("loss", x, y, w, names=["x", "y", "w"]) for x, y, w in samples),
-              expect(loss, "(x*w - y)**2", [NOT_SQUARED, ABSOLUTE, HALF_SQUARE])),
+              expect(loss, "(x*w - y)**2", [NOT_SQUARED, ABSOLUTE, HALF_SQUARE], source="the loss (ŷ − y)² with ŷ = x·w")),
         Check(EXERCISE, "cost", 2, "public",
               tuple(call("cost", xs, ys, w, names=["xs", "ys", "w"]) for xs, ys in datasets for w in (0.0, 1.5, rand(rng))),
-              expect(cost, "(1/N) * sum((x*w - y)**2)", [SUM_NOT_MEAN, MEAN_OF_ERRORS, *COST_MISTAKES])),
+              expect(cost, "(1/N) * sum((x*w - y)**2)", [SUM_NOT_MEAN, MEAN_OF_ERRORS, *COST_MISTAKES], source="the mean of the loss over the data")),
         Check(EXERCISE, "loss_curve_lecture", 1, "public",
               (call("loss_curve", XS, YS, [0.0, 1.0, 2.0, 3.0, 4.0], names=["xs", "ys", "ws"]),),
               expect(lambda xs, ys, ws: [cost(xs, ys, w) for w in ws], "cost(xs, ys, w) for each w (56/3, 14/3, 0, 14/3, 56/3)",
-                     CURVE_MISTAKES)),
+                     CURVE_MISTAKES, source="the cost at each w of ws")),
         Check(EXERCISE, "grid_search_lecture", 2, "public",
               (search_probe("grid_search", lecture_line, [[0.0, 4.0]], n=41),),
               judge_grid_search),

@@ -54,9 +54,9 @@ def difference_tolerance(probe: Probe) -> tuple[float, float]:
 
 # ------------------------------------------------------------------------------------------------- mistakes
 
-MISSING_TWO = "the chain rule gives 2·(x·w − y)·x: the factor 2 from the square is missing."
-SIGN_FLIP = "the sign is flipped: the derivative of (x·w − y)² is +2·x·(x·w − y) (prediction minus target)."
-MISSING_X = "the inner derivative d(x·w − y)/dw = x is missing: multiply by x."
+MISSING_TWO = "the factor 2 from differentiating the square is missing (d/du u² = 2u, then the chain rule)."
+SIGN_FLIP = "the sign is flipped: differentiate (x·w − y)² as written, prediction minus target, without turning it around."
+MISSING_X = "the inner derivative is missing: the chain rule multiplies by the derivative of x·w − y with respect to w."
 WRONG_VARIABLE = "this is the derivative with respect to x; differentiate with respect to w."
 
 WRONG_FORMS = [
@@ -126,19 +126,20 @@ def checks(rng: random.Random) -> list[Check]:
     samples = [(rand(rng), rand(rng), rand(rng)) for _ in range(4)] + [(x, y, w) for x, y in zip(XS, YS) for w in (0.0, 1.0)]
     w1, w2 = rand(rng, -2, 2), rand(rng, -2, 2)
     sine, w3 = curved_sine(rng)
-    formula = f"{derivative(LOSS, 'w')} (sympy: d/dw {LOSS})"
     return [
         Check(EXERCISE, "dloss_dw", 2, "public", (call("dloss_dw"),), expect_expression(DERIVATION, WRONG_FORMS),
               description="compared with the grader's sympy derivation, symbols matched by name"),
         Check(EXERCISE, "gradient", 2, "public",
               tuple(call("gradient", x, y, w, names=["x", "y", "w"]) for x, y, w in samples),
-              expect(gradient, formula, GRADIENT_MISTAKES)),
+              expect(gradient, str(derivative(LOSS, "w")), GRADIENT_MISTAKES, source=f"{DERIVATION.source} at these inputs")),
         Check(EXERCISE, "numerical_gradient_central", 2, "public",
               (difference_probe(curved_polynomial(rng, w1, 0.5), w1, 0.5),
                difference_probe(curved_polynomial(rng, w2, 0.25), w2, 0.25)),
-              expect(central_reference, "the central difference (f(w + h) - f(w - h)) / (2h)", DIFFERENCE_MISTAKES, difference_tolerance),
+              expect(central_reference, "(f(w + h) - f(w - h)) / (2h)", DIFFERENCE_MISTAKES, difference_tolerance,
+                     source="the central difference of f at w with this h"),
               description="a large h, so that one-sided differences miss clearly"),
         Check(EXERCISE, "numerical_gradient_default_h", 1, "public",
               (difference_probe(sine, w3),),
-              expect(central_reference, "(f(w + h) - f(w - h)) / (2h) with the default h = 1e-6", DIFFERENCE_MISTAKES, difference_tolerance)),
+              expect(central_reference, "(f(w + h) - f(w - h)) / (2h)", DIFFERENCE_MISTAKES, difference_tolerance,
+                     source="the central difference of f at w with the default h = 1e-6")),
     ]

@@ -88,11 +88,11 @@ def _train_variant(xs, ys, w1, w2, b, lr, epochs, loss_text, direction, batch, f
 # ------------------------------------------------------------------------------------------------- mistakes
 
 ERROR = f"({PREDICTION} - y)"
-MISSING_TWO = "the chain rule gives 2·(ŷ − y)·∂ŷ/∂p: the factor 2 from the square is missing."
-SIGN_FLIP = "the sign is flipped: the derivative of (ŷ − y)² is +2·(ŷ − y)·∂ŷ/∂p (prediction minus target)."
-MISSING_X = "the inner derivative ∂ŷ/∂w1 = x is missing: multiply by x."
-W2_INNER = "the inner derivative of w2 is ∂ŷ/∂w2 = x², not x or 1: multiply by x²."
-B_INNER = "the inner derivative of b is ∂ŷ/∂b = 1: b's derivative has no factor x."
+MISSING_TWO = "the factor 2 from differentiating the square is missing (d/du u² = 2u, then the chain rule)."
+SIGN_FLIP = "the sign is flipped: differentiate (ŷ − y)² as written, prediction minus target, without turning it around."
+MISSING_X = "the inner derivative ∂ŷ/∂w1 is missing: the chain rule multiplies by the derivative of ŷ with respect to w1."
+W2_INNER = "the inner derivative ∂ŷ/∂w2 is wrong: differentiate ŷ = x²·w2 + x·w1 + b with respect to w2 (w2 multiplies x²)."
+B_INNER = "the inner derivative ∂ŷ/∂b is wrong: differentiate ŷ = x²·w2 + x·w1 + b with respect to b."
 SWAPPED = ("w2 multiplies x² and w1 multiplies x in this exercise (ŷ = x²·w2 + x·w1 + b); this follows the other "
            "lecture's convention ŷ = w1·x² + w2·x + b.")
 SWAPPED_KEYS = "the entries for w1 and w2 are swapped: the key \"w1\" holds the derivative with respect to w1, \"w2\" the one with respect to w2."
@@ -135,8 +135,7 @@ TRAIN_MISTAKES = [
             lambda *a, **k: train(*a, **k, record="last")),
     Mistake("the cost is the mean of the losses; this looks like their sum (divide by N).", lambda *a, **k: train(*a, **k, record="sum")),
     Mistake(SWAPPED, lambda *a, **k: train(*a, **k, loss_text=SWAPPED_LOSS)),
-    Mistake("gradient descent steps against the gradient (p ← p − lr·∂loss/∂p); these updates added it.",
-            lambda *a, **k: train(*a, **k, direction=-1.0)),
+    Mistake("gradient descent steps against the gradient; these updates added it.", lambda *a, **k: train(*a, **k, direction=-1.0)),
     Mistake("stochastic gradient descent updates after every sample; this made one update per epoch with the mean gradient "
             "(batch gradient descent).", lambda *a, **k: train(*a, **k, batch=True)),
     *[Mistake(f"{name} never changes: every parameter, {name} included, is updated with its own derivative.",
@@ -145,7 +144,7 @@ TRAIN_MISTAKES = [
 LOSS_MISTAKES = [
     Mistake("the loss squares the error: (ŷ − y)², not ŷ − y.", lambda x, y, w1, w2, b: forward(x, w1, w2, b) - y),
     Mistake(SWAPPED, lambda x, y, w1, w2, b: numeric(SWAPPED_LOSS, ARGS)(x, y, w1, w2, b)),
-    Mistake("the lecture's loss is (ŷ − y)², without a factor ½.", lambda *a: loss(*a) / 2),
+    Mistake("the lecture's loss has no factor ½.", lambda *a: loss(*a) / 2),
 ]
 
 
@@ -176,6 +175,7 @@ def gradient_formula() -> str:
     return ", ".join(f"d/d{p} {LOSS}" for p in PARAMETERS) + " (sympy)"
 
 
+TRAIN_SOURCE = "the grader's own SGD run on these data: samples in order, simultaneous updates, cost after each epoch"
 COST_CURVE = Curve("train: cost after each epoch", "cost", lambda trajectory: trajectory[:, 3])
 
 
@@ -185,23 +185,25 @@ def checks(rng: random.Random) -> list[Check]:
     return [
         Check(EXERCISE, "forward", 1, "public",
               tuple(call("forward", x, w1, w2, b, names=["x", "w1", "w2", "b"]) for x, _, w1, w2, b in points),
-              expect(forward, PREDICTION, [Mistake(SWAPPED, lambda x, w1, w2, b: x * x * w1 + x * w2 + b),
-                                           Mistake("ŷ has three terms, x²·w2 + x·w1 + b: the bias b is missing.", lambda x, w1, w2, b: forward(x, w1, w2, 0.0))])),
+              expect(forward, PREDICTION, source="the model ŷ = x²·w2 + x·w1 + b", mistakes=[
+                  Mistake(SWAPPED, lambda x, w1, w2, b: x * x * w1 + x * w2 + b),
+                  Mistake("ŷ has three terms: the bias b is missing.", lambda x, w1, w2, b: forward(x, w1, w2, 0.0))])),
         Check(EXERCISE, "loss", 1, "public",
               tuple(call("loss", *p, names=list(ARGS)) for p in points),
-              expect(loss, LOSS, LOSS_MISTAKES)),
+              expect(loss, LOSS, LOSS_MISTAKES,
+                     source="the loss (ŷ − y)² with ŷ = x²·w2 + x·w1 + b")),
         Check(EXERCISE, "gradient_exprs", 3, "public", (call("gradient_exprs"),),
               expect_expression_dict({p: Derivation(LOSS, p, ARGS) for p in PARAMETERS}, WRONG_FORMS),
               description="each derivative compared with the grader's sympy derivation, symbols matched by name"),
         Check(EXERCISE, "gradients", 2, "public",
               tuple(call("gradients", *p, names=list(ARGS)) for p in points),
-              expect(gradients, gradient_formula(), GRADIENT_MISTAKES)),
+              expect(gradients, gradient_formula(), GRADIENT_MISTAKES, source="sympy: ∂/∂w1, ∂/∂w2, ∂/∂b of (ŷ − y)² at these inputs")),
         Check(EXERCISE, "train_lecture_data", 2, "public",
               (train_probe([XS, YS], {"epochs": 100}),),
               expect(train, "SGD over the samples in order, simultaneous updates; (w1, w2, b, cost after the epoch)", TRAIN_MISTAKES, TRAJECTORY,
-                     curve=COST_CURVE)),
+                     curve=COST_CURVE, source=TRAIN_SOURCE)),
         Check(EXERCISE, "train_random", 2, "public",
               (train_probe(train_args, train_kwargs),),
               expect(train, "SGD over the samples in order, simultaneous updates; (w1, w2, b, cost after the epoch)", TRAIN_MISTAKES, TRAJECTORY,
-                     curve=COST_CURVE)),
+                     curve=COST_CURVE, source=TRAIN_SOURCE)),
     ]

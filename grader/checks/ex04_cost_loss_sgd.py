@@ -9,7 +9,7 @@ from grader.compare import tolerance_for
 from grader.checks.ex01_linear_model import (
     ABSOLUTE, BY_N_MINUS_ONE, COST_MISTAKES as EX01_COST_MISTAKES, HALF_SQUARE, over_n_minus_one,
 )
-from grader.judges import Curve, Mistake, expect
+from grader.judges import Curve, Mistake, column, expect
 from grader.model import Check, Probe, call
 from grader.references import compiled, derivative
 
@@ -110,21 +110,14 @@ def ema(values: Sequence[float], beta: float, *, variant: str = "smoothed") -> l
     return smoothed
 
 
-def column(index: int):
-    """Extract one column of a trajectory (a list of tuples)."""
-    return lambda value: [row[index] for row in value]
-
-
 # ------------------------------------------------------------------------------------------------- mistakes
 
-
-
 SUM_NOT_MEAN = "the cost is the mean of the losses; this looks like their sum (divide by N)."
-GRADIENT_SUM = "the cost gradient is the mean (1/N) Σ 2x(x·w − y); this step used the sum of the sample gradients."
-MISSING_TWO = "the chain rule gives 2·x·(x·w − y): the factor 2 from the square is missing."
-SIGN_FLIP = "the sign is flipped: d/dw (x·w − y)² = +2·x·(x·w − y), and the step goes against the gradient, w − lr·gradient."
-MISSING_X = "the inner derivative d(x·w − y)/dw = x is missing: multiply by x."
-WRONG_VARIABLE = "differentiate with respect to w: the inner derivative is d(x·w − y)/dw, not d(x·w − y)/dx."
+GRADIENT_SUM = "the cost gradient is the mean of the sample gradients; this used their sum (divide by N)."
+MISSING_TWO = "the factor 2 from differentiating the square is missing (d/du u² = 2u, then the chain rule)."
+SIGN_FLIP = "the sign is flipped: differentiate (x·w − y)² as written (prediction minus target), and step against the gradient, w − lr·gradient."
+MISSING_X = "the inner derivative is missing: the chain rule multiplies by the derivative of x·w − y with respect to w."
+WRONG_VARIABLE = "differentiate with respect to w: the inner derivative is that of x·w − y with respect to w, not with respect to x."
 NOT_DERIVED = "this is the {} itself, not its derivative with respect to w."
 PER_SAMPLE_IN_BATCH = ("batch gradient descent makes one update per epoch, with the gradient of the cost over all the data; "
                        "this updated after every sample (that is SGD).")
@@ -189,7 +182,7 @@ EMA_MISTAKES = [
     Mistake("no bias correction here: start from s[0] = v[0] and leave each s[i] as it is (no division by 1 − (1 − beta)^(i+1)).",
             lambda values, beta: ema(values, beta, variant="corrected")),
 ]
-COST_MISTAKES = [Mistake(SUM_NOT_MEAN, lambda xs, ys, w: len(xs) * cost(xs, ys, w)), *EX01_COST_MISTAKES]  # the cost of ex01, with its beginners' mistakes
+COST_MISTAKES = [Mistake(SUM_NOT_MEAN, lambda xs, ys, w: len(xs) * cost(xs, ys, w)), *EX01_COST_MISTAKES]  # ex01's cost, its mistakes
 
 
 # ------------------------------------------------------------------------------------------------- inputs and checks
@@ -224,6 +217,8 @@ def minibatch_probe(rng: random.Random, n: int, batch_size: int, epochs: int) ->
 
 BATCH_FORMULA = "w ← w − lr·(1/N) Σ 2x(x·w − y) once per epoch; (new w, cost before the step)"
 SGD_FORMULA = "w ← w − lr·2x(x·w − y) for each sample in order; (w, loss of the last sample after its step)"
+BATCH_SOURCE = "the grader's own batch gradient descent on these data: (new w, cost before the step) per epoch"
+SGD_SOURCE = "the grader's own SGD on these data: (w, loss of the last sample after its step) per epoch"
 MINIBATCH_FORMULA = "one step per consecutive batch along its mean gradient; (w, cost over all the data at that w)"
 EMA_FORMULA = "s[0] = v[0], s[i] = beta*v[i] + (1 - beta)*s[i-1]"
 
@@ -252,32 +247,37 @@ def checks(rng: random.Random) -> list[Check]:
     values, beta = [rand(rng, 0, 10) for _ in range(12)], round(rng.uniform(0.1, 0.9), 3)
     return [
         Check(EXERCISE, "loss", 1, "public", tuple(call("loss", *p, names=["x", "y", "w"]) for p in points),
-              expect(loss, LOSS, [Mistake("the loss squares the error: (x·w − y)², not x·w − y.", lambda x, y, w: x * w - y), ABSOLUTE, HALF_SQUARE])),
+              expect(loss, LOSS, [Mistake("the loss squares the error: (x·w − y)², not x·w − y.", lambda x, y, w: x * w - y), ABSOLUTE, HALF_SQUARE],
+                     source="the loss (x·w − y)²")),
         Check(EXERCISE, "loss_gradient", 1, "public", tuple(call("loss_gradient", *p, names=["x", "y", "w"]) for p in points),
-              expect(loss_gradient, f"{derivative(LOSS, 'w')} (sympy: d/dw {LOSS})", LOSS_GRADIENT_MISTAKES)),
+              expect(loss_gradient, str(derivative(LOSS, 'w')), LOSS_GRADIENT_MISTAKES, source="sympy: d/dw of (x·w − y)² at these inputs")),
         Check(EXERCISE, "cost", 1, "public", tuple(call("cost", *s, names=["xs", "ys", "w"]) for s in sums),
-              expect(cost, "(1/N) * sum((x*w - y)**2)", COST_MISTAKES)),
+              expect(cost, "(1/N) * sum((x*w - y)**2)", COST_MISTAKES,
+                     source="the mean of the loss (x·w − y)² over the data")),
         Check(EXERCISE, "cost_gradient", 2, "public", tuple(call("cost_gradient", *s, names=["xs", "ys", "w"]) for s in sums),
-              expect(cost_gradient, f"(1/N) * sum({derivative(LOSS, 'w')})", COST_GRADIENT_MISTAKES)),
+              expect(cost_gradient, f"(1/N) * sum({derivative(LOSS, 'w')})", COST_GRADIENT_MISTAKES,
+                     source="the mean over the data of sympy's d/dw of (x·w − y)²")),
         Check(EXERCISE, "batch_gd_lecture", 2, "public", (trajectory_probe("batch_gd", [XS, YS], {}),),
-              expect(batch_gd, BATCH_FORMULA, BATCH_MISTAKES, TRAJECTORY, curve=Curve("batch_gd: cost per epoch", "cost", SECOND_COLUMN)),
+              expect(batch_gd, BATCH_FORMULA, BATCH_MISTAKES, TRAJECTORY, source=BATCH_SOURCE, curve=Curve("batch_gd: cost per epoch", "cost", SECOND_COLUMN)),
               description="the lecture's run from w = 1: (1.09, 4.67), (1.18, 3.84), … recomputed by the grader"),
         Check(EXERCISE, "batch_gd_random", 1, "public", (trajectory_probe("batch_gd", *batch_run),),
-              expect(batch_gd, BATCH_FORMULA, BATCH_MISTAKES, TRAJECTORY, curve=Curve("batch_gd: cost per epoch", "cost", SECOND_COLUMN))),
+              expect(batch_gd, BATCH_FORMULA, BATCH_MISTAKES, TRAJECTORY, source=BATCH_SOURCE, curve=Curve("batch_gd: cost per epoch", "cost", SECOND_COLUMN))),
         Check(EXERCISE, "sgd_lecture", 2, "public", (trajectory_probe("sgd", [XS, YS], {}),),
-              expect(sgd, SGD_FORMULA, SGD_MISTAKES, TRAJECTORY, curve=Curve("sgd: loss of the last sample per epoch", "loss", SECOND_COLUMN)),
+              expect(sgd, SGD_FORMULA, SGD_MISTAKES, TRAJECTORY, source=SGD_SOURCE, curve=Curve("sgd: loss of the last sample per epoch", "loss", SECOND_COLUMN)),
               description="the lecture's run from w = 1: (1.26, 4.92), (1.45, 2.69), … recomputed by the grader"),
         Check(EXERCISE, "sgd_random", 1, "public", (trajectory_probe("sgd", *sgd_run),),
-              expect(sgd, SGD_FORMULA, SGD_MISTAKES, TRAJECTORY, curve=Curve("sgd: loss of the last sample per epoch", "loss", SECOND_COLUMN))),
+              expect(sgd, SGD_FORMULA, SGD_MISTAKES, TRAJECTORY, source=SGD_SOURCE, curve=Curve("sgd: loss of the last sample per epoch", "loss", SECOND_COLUMN))),
         Check(EXERCISE, "minibatch_gd", 2, "public", (minibatch_probe(rng, n, batch_size, 20),),
-              expect(minibatch_gd, MINIBATCH_FORMULA, MINIBATCH_MISTAKES, TRAJECTORY, curve=Curve("minibatch_gd: cost per epoch", "cost", SECOND_COLUMN)),
+              expect(minibatch_gd, MINIBATCH_FORMULA, MINIBATCH_MISTAKES, TRAJECTORY, source=MINIBATCH_FORMULA, curve=Curve("minibatch_gd: cost per epoch", "cost", SECOND_COLUMN)),
               description="N not divisible by batch_size: the last batch is smaller"),
         Check(EXERCISE, "minibatch_full_batch", 1, "public",
               (trajectory_probe("minibatch_gd", [*full_args, len(full_args[0])], full_kwargs, ("xs", "ys", "batch_size")),),
-              expect(full_batch_ws, "the w of batch_gd (batch_size = N is batch gradient descent)", [], TRAJECTORY, extract=column(0))),
+              expect(full_batch_ws, "batch_gd's w", [], TRAJECTORY, extract=column(0),
+                     source="the w of batch_gd (batch_size = N is batch gradient descent)")),
         Check(EXERCISE, "minibatch_single_sample", 1, "public",
               (trajectory_probe("minibatch_gd", [*single_args, 1], single_kwargs, ("xs", "ys", "batch_size")),),
-              expect(single_sample_ws, "the w of sgd (batch_size = 1 is stochastic gradient descent)", [], TRAJECTORY, extract=column(0))),
+              expect(single_sample_ws, "sgd's w", [], TRAJECTORY, extract=column(0),
+                     source="the w of sgd (batch_size = 1 is stochastic gradient descent)")),
         Check(EXERCISE, "ema", 2, "public", (call("ema", values, beta, names=["values", "beta"]),),
-              expect(ema, EMA_FORMULA, EMA_MISTAKES)),
+              expect(ema, EMA_FORMULA, EMA_MISTAKES, source=EMA_FORMULA)),
     ]

@@ -9,16 +9,15 @@ tensors and compare with the CPU reference; they are skipped (neither for nor ag
 from __future__ import annotations
 
 import random
-from dataclasses import replace
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
-from grader.checks.array_judges import expect_parts, tensor_dtype, whole
-from grader.compare import NotComparable, as_array, close, tolerance_for
-from grader.judges import Curve, FLOAT64, Mistake, expect, once_per_probe
-from grader.model import Check, Outcome, Probe, Returned, Verdict, call
+from grader.checks.array_judges import expect_parts, tensor_dtype
+from grader.compare import tolerance_for
+from grader.judges import Curve, DataJudge, FLOAT64, Mistake, expect, item, items
+from grader.model import Check, Probe, call
 from grader.wire import TensorData
 
 EXERCISE = "ex05_torch_gd"
@@ -121,9 +120,9 @@ def equivalent_lr(lr_sum, m):
 
 W_RECORDED_AFTER = Mistake("record (W, cost) before the update: entry k holds the W at which that cost was computed (W after the update was recorded).",
                            lambda *a, **k: weight_descent(*a, **k, record="after"))
-SUM_GRADIENT = Mistake("the gradient of the MSE is (2/m) Σ (W·x − y)·x; this looks like the plain sum Σ (W·x − y)·x (use the mean, with the factor 2).",
+SUM_GRADIENT = Mistake("this looks like the plain sum Σ (W·x − y)·x; the gradient of the cost, a mean of squares, keeps the mean's 1/m and the square's factor 2.",
                        lambda *a, **k: weight_descent(*a, **k, gradient="sum"))
-NO_TWO = Mistake("the factor 2 from the chain rule is missing: (2/m) Σ (W·x − y)·x.",
+NO_TWO = Mistake("the factor 2 from differentiating the square is missing (d/du u² = 2u, then the chain rule).",
                  lambda *a, **k: weight_descent(*a, **k, gradient="no2"))
 NOT_ZEROED = Mistake("gradients are never zeroed: backward() adds to .grad, so call optimizer.zero_grad() every iteration.",
                      lambda *a, **k: weight_descent(*a, **k, zero=False))
@@ -139,13 +138,17 @@ SCALAR_NOT_ZEROED = Mistake("gradients are never zeroed: call optimizer.zero_gra
                             lambda *a, **k: scalar_descent(*a, **k, zero=False))
 NEVER_STEPS = ("W never moves: is optimizer.step() called after backward() (and is it the optimizer built on W, with "
                "zero_grad() before backward(), not between backward() and step())?")
-ASCENT = Mistake("gradient descent steps against the gradient: W − lr·gradient; these steps added it.",
-                 lambda *a, **k: weight_descent(*a, **k, sign=-1.0))
+ASCENT = Mistake("gradient descent steps against the gradient; these steps added it.", lambda *a, **k: weight_descent(*a, **k, sign=-1.0))
 NO_X = Mistake("the inner derivative of W·x − y with respect to W is missing from the gradient.",
                lambda *a, **k: weight_descent(*a, **k, gradient="nox"))
 W_FROZEN = Mistake(NEVER_STEPS, lambda *a, **k: weight_descent(*a, **k, frozen=True))
-MANUAL_FROZEN = Mistake("W never moves: assign the updated value back to W in every epoch (W = W − lr·gradient).",
-                        lambda *a, **k: weight_descent(*a, **k, frozen=True))
+MANUAL_FROZEN = Mistake("W never moves: assign the updated value back to W in every epoch.", lambda *a, **k: weight_descent(*a, **k, frozen=True))
+ROWS = "the result has one row for each epoch 0..epochs, both ends included; check the range of the loop."
+ROW_FEWER = Mistake("one row too few: " + ROWS, lambda x, y, lr=0.15, epochs=10: weight_descent(x, y, lr, epochs)[:-1])
+ROW_MORE = Mistake("one row too many: " + ROWS, lambda x, y, lr=0.15, epochs=10: weight_descent(x, y, lr, epochs + 1))
+STEP_ROWS = "the result has one row per step; check the range of the loop."
+STEP_FEWER = Mistake("one row too few: " + STEP_ROWS, lambda x0=5.0, lr=0.1, steps=10: scalar_descent(x0, lr, steps - 1))
+STEP_MORE = Mistake("one row too many: " + STEP_ROWS, lambda x0=5.0, lr=0.1, steps=10: scalar_descent(x0, lr, steps + 1))
 LINE_FIXED_B = Mistake("b never changes: update b with its own gradient, like w.", lambda *a, **k: line_fit(*a, **k, fixed_b=True))
 LINE_AFTER = Mistake("losses[i] is the loss computed before update i (the one backward() was called on); this is the loss after it.",
                      lambda *a, **k: line_fit(*a, **k, record="after"))
@@ -163,9 +166,9 @@ MSE_MISTAKES = [
     Mistake("this is the mean absolute error; the MSE squares each error.", lambda t, p: float(torch.mean(torch.abs(tensor(t) - tensor(p))))),
 ]
 LR_MISTAKES = [
-    Mistake("the true gradient carries the factor 2/m: α·(2/m) = lr_sum gives α = lr_sum·m/2 (the 2 is missing).", lambda lr, m: lr * m),
-    Mistake("the factor is inverted: α·(2/m) = lr_sum gives α = lr_sum·m/2.", lambda lr, m: 2 * lr / m),
-    Mistake("α·(2/m) = lr_sum gives α = lr_sum·m/2, not lr_sum/m.", lambda lr, m: lr / m),
+    Mistake("the factor 2 of the true gradient is missing: choose α so that α times the true gradient equals lr_sum times the summed one.", lambda lr, m: lr * m),
+    Mistake("the factor is inverted: solve α·(true gradient) = lr_sum·(summed gradient) for α, not for lr_sum.", lambda lr, m: 2 * lr / m),
+    Mistake("solve α·(true gradient) = lr_sum·(summed gradient) for α; dividing lr_sum by m is not it.", lambda lr, m: lr / m),
 ]
 
 
@@ -221,85 +224,40 @@ def trajectory_probe(function: str, x: TensorData, y: TensorData, lr: float | No
 
 
 def fit_parts() -> list[tuple[str, Any]]:
-    return [("(w, b)", lambda value: [value[0], value[1]]), ("losses", lambda value: list(value[2]))]
+    return [("(w, b)", items(0, 1)), ("losses", item(2))]
 
 
 # ------------------------------------------------------------------------------------------------- judges
 
-FLOAT32_INSIDE = ("the inputs are float64 tensors, but this result has only float32 precision: something was created with "
-                  "torch's default dtype float32 (torch.zeros(1), torch.tensor(0.0)); create it with dtype=x.dtype so that the "
-                  "computation keeps the inputs' dtype.")
-ALIASED_ROWS = ("every row holds the same tensor: W.data (like W itself) is the parameter's own storage, which each update "
-                "changes in place, so all rows show its last value; record a number, W.item().")
-TENSOR_ROWS = "record numbers, not tensors: W.item() and cost.item() (a tensor of shape (1,) is not a real number)."
-
-
-def row_hint(check: Check, probe: Probe, value: Any, expected: Any, rows: Callable[[Any], Any] | None) -> str | None:
-    """A hint for a result of the wrong form or precision: float32 arithmetic on float64 inputs, rows that alias one
-    tensor, tensors instead of numbers, one row too few or too many."""
-    if tensor_dtype(probe) == "float64":
-        try:
-            got = as_array(value, np.shape(np.asarray(expected, dtype=float)) if rows is not None else None)
-            if close(got, expected, *tolerance_for("float32", 50)) and not close(got, expected, *tolerance(TRAJECTORY_SCALE)(probe)):
-                return FLOAT32_INSIDE
-        except (NotComparable, ValueError, TypeError):
-            pass
-    if rows is None:
-        return None
-    try:
-        got_rows, expected_rows = list(rows(value)), list(rows(expected))
-    except (TypeError, IndexError, KeyError):
-        return None
-    first = [row[0] if isinstance(row, (tuple, list)) and row else row for row in got_rows]
-    tensors = [item for item in first if isinstance(item, TensorData) and item.array is not None]
-    if len(tensors) == len(first) > 1:
-        if all(np.array_equal(t.array, tensors[-1].array) for t in tensors) and len({repr(r) for r in expected_rows}) > 1:
-            return ALIASED_ROWS
-        return TENSOR_ROWS
-    what = {"manual_gd": "one row for each epoch 0..epochs, both ends included, epochs + 1 rows",
-            "optim_gd": "one row for each epoch 0..epochs, both ends included, epochs + 1 rows",
-            "descend_scalar": "one row per step", "fit_linear": "one loss per epoch"}.get(probe.function or "", "")
-    if what and abs(len(got_rows) - len(expected_rows)) == 1:
-        count = "one row too few" if len(got_rows) < len(expected_rows) else "one row too many"
-        return f"{count}: the result has {what}; check the range of the loop."
-    return None
-
-
-def with_row_hints(judge: Callable, reference: Callable[..., Any], rows: Callable[[Any], Any] | None = whole) -> Callable:
-    """`judge`, with a `row_hint` for a failure that named no mistake."""
-
-    def judged(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
-        verdict = judge(check, cases)
-        if verdict.passed or verdict.hint:
-            return verdict
-        for probe, outcome in cases:
-            if isinstance(outcome, Returned):
-                args, kwargs = probe.params.get("args", ()), probe.params.get("kwargs", {})
-                expected = once_per_probe(probe, "reference", lambda: reference(*args, **kwargs))
-                hint = row_hint(check, probe, outcome.value, expected, rows)
-                if hint:
-                    return replace(verdict, hint=hint)
-        return verdict
-
-    return judged
-
-
+MANUAL_SOURCE = "the grader's own gradient descent on the MSE (torch autograd in float64) from W = 0, rows (W, cost) for epochs 0..epochs"
 MANUAL_FORMULA = "W ← W − lr·(2/m) Σ (W·x − y)·x starting at W = 0, rows (W, cost) for epochs 0..epochs"
 OPTIM_FORMULA = "torch.optim.SGD on mean((W·x − y)²) starting at W = 0, rows (W, cost) for epochs 0..epochs"
 LINE_FORMULA = "gradient descent on mean((w·x + b − y)²) (torch autograd), starting at w = b = 0"
-SCALAR_FORMULA = "SGD on y = (x − 3)² + 4, rows (y before the step, dy/dx = 2(x − 3), x after the step)"
+SCALAR_FORMULA = "SGD on y = (x − 3)² + 4 (torch autograd), rows (y before the step, dy/dx, x after the step)"
 
 COST_CURVE = Curve("cost per epoch", "cost", lambda trajectory: trajectory[:, 1])
-judge_manual = with_row_hints(expect(weight_descent, MANUAL_FORMULA, [W_RECORDED_AFTER, SUM_GRADIENT, NO_TWO, ASCENT, NO_X, MANUAL_FROZEN],
-                                     tolerance(TRAJECTORY_SCALE), curve=COST_CURVE), weight_descent)
-judge_optim = with_row_hints(expect(weight_descent, OPTIM_FORMULA, [NOT_ZEROED, SUM_LOSS, W_RECORDED_AFTER, SUM_GRADIENT, ASCENT, W_FROZEN],
-                                    tolerance(TRAJECTORY_SCALE), curve=COST_CURVE), weight_descent)
+def with_row_hints(judge: DataJudge, rows: bool = True) -> DataJudge:
+    """`judge`, naming float32 arithmetic on float64 inputs and, with `rows`, rows of aliased tensors or of tensors
+    (grader.public.ex05_torch_gd)."""
+    return DataJudge("grader.public.ex05_torch_gd:judge_with_row_hints", {**judge.spec, "inner": judge.logic, "rows": rows},
+                     judge.sources, judge.formula)
+
+
+judge_manual = with_row_hints(expect(weight_descent, MANUAL_FORMULA, [W_RECORDED_AFTER, SUM_GRADIENT, NO_TWO, ASCENT, NO_X, MANUAL_FROZEN,
+                                                                      ROW_FEWER, ROW_MORE],
+                                     tolerance(TRAJECTORY_SCALE), curve=COST_CURVE, source=MANUAL_SOURCE, shaped=True))
+judge_optim = with_row_hints(expect(weight_descent, OPTIM_FORMULA, [NOT_ZEROED, SUM_LOSS, W_RECORDED_AFTER, SUM_GRADIENT, ASCENT, W_FROZEN,
+                                                                    ROW_FEWER, ROW_MORE],
+                                    tolerance(TRAJECTORY_SCALE), curve=COST_CURVE, source=OPTIM_FORMULA, shaped=True))
 judge_fit = with_row_hints(expect_parts(line_fit, LINE_FORMULA, fit_parts(), [LINE_NOT_ZEROED, LINE_SUM_LOSS, LINE_FIXED_B, LINE_AFTER],
-                                        tolerance(TRAJECTORY_SCALE)), line_fit, rows=lambda value: value[2])
-judge_scalar = with_row_hints(expect(scalar_descent, SCALAR_FORMULA, [X_BEFORE_STEP, SCALAR_NOT_ZEROED, Y_AFTER_STEP, SCALAR_FROZEN],
-                                     tolerance(SCALAR_SCALE, "float32")), scalar_descent)
-judge_mse = with_row_hints(expect(mean_squared_error, "mean((y_true − y_pred)²)", MSE_MISTAKES, tolerance(1.0)), mean_squared_error, rows=None)
-judge_lr = expect(equivalent_lr, "lr_sum·m/2 (so that lr·(2/m) = lr_sum)", LR_MISTAKES, FLOAT64)
+                                        tolerance(TRAJECTORY_SCALE), source=LINE_FORMULA), rows=False)
+judge_scalar = with_row_hints(expect(scalar_descent, SCALAR_FORMULA, [X_BEFORE_STEP, SCALAR_NOT_ZEROED, Y_AFTER_STEP, SCALAR_FROZEN,
+                                                                      STEP_FEWER, STEP_MORE],
+                                     tolerance(SCALAR_SCALE, "float32"), source=SCALAR_FORMULA, shaped=True))
+judge_mse = with_row_hints(expect(mean_squared_error, "mean((y_true − y_pred)²)", MSE_MISTAKES, tolerance(1.0),
+                                  source="the mean of the squared errors"), rows=False)
+judge_lr = expect(equivalent_lr, "lr_sum·m/2 (so that lr·(2/m) = lr_sum)", LR_MISTAKES, FLOAT64,
+                  source="the lr whose steps along the true gradient of the cost equal lr_sum's steps along the summed gradient")
 
 
 def device_checks(rng: random.Random, device: str = "cuda") -> list[Check]:

@@ -15,11 +15,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import sympy
 
-from grader.checks.array_judges import compare_shaped
-from grader.compare import describe_type, fmt, tolerance_for
-from grader.judges import Mistake, expect_raise, per_case, returned_values, where
-from grader.model import Check, Outcome, Probe, Raised, Verdict, call
-from grader.references import equivalent
+from grader.compare import tolerance_for
+from grader.judges import DEFAULT_SOURCE, DataJudge, Mistake, expect, expect_raise
+from grader.model import Check, Probe, call
 
 EXERCISE = "ex06_matrix_calculus"
 GRADIENT_TOLERANCE = tolerance_for("float64", 10.0)  # sums of a few products, in another order than sympy's
@@ -150,20 +148,21 @@ def lstsq(A, b, lr=None, steps=None):
 
 # ------------------------------------------------------------------------------------------------- mistakes
 
-NUMERATOR = "this is the numerator layout (the transpose); in the denominator layout entry [i, j] is ∂y_j/∂x_i, so d(Ax + b)/dx = Aᵀ and d(xᵀA + bᵀ)/dx = A."
+NUMERATOR = "this is the numerator layout (the transpose of what is asked); in the denominator layout entry [i, j] is ∂y_j/∂x_i."
 AFFINE_MISTAKES = [Mistake(NUMERATOR, lambda A, b, x: np.asarray(A, dtype=float))]
 ROW_AFFINE_MISTAKES = [Mistake(NUMERATOR, lambda A, b, x: np.asarray(A, dtype=float).T)]
+TWO_TERMS = "x appears twice in xᵀBx: the product rule gives a term for each appearance, and this is only one of them."
 QUADRATIC_MISTAKES = [
-    Mistake("2Bx holds only for a symmetric B; in general d(xᵀBx)/dx = (B + Bᵀ)x.", lambda B, x: 2 * np.asarray(B) @ x),
-    Mistake("B + Bᵀ is the second derivative (the Hessian) of xᵀBx; the gradient is (B + Bᵀ)x — a lecture slide dropped the x.",
+    Mistake("2Bx holds only for a symmetric B; differentiate xᵀBx for a general B.", lambda B, x: 2 * np.asarray(B) @ x),
+    Mistake("this is the second derivative (the Hessian) of xᵀBx, a matrix; the gradient is a vector shaped like x (a lecture slide made this slip).",
             lambda B, x: np.asarray(B) + np.asarray(B).T),
-    Mistake("x appears twice in xᵀBx: the gradient has two terms, Bx + Bᵀx = (B + Bᵀ)x.", lambda B, x: np.asarray(B) @ x),
-    Mistake("x appears twice in xᵀBx: the gradient has two terms, Bx + Bᵀx = (B + Bᵀ)x.", lambda B, x: np.asarray(B).T @ x),
+    Mistake(TWO_TERMS, lambda B, x: np.asarray(B) @ x),
+    Mistake(TWO_TERMS, lambda B, x: np.asarray(B).T @ x),
 ]
 LEAST_SQUARES_MISTAKES = [
-    Mistake("the factor 2 is missing: d(rᵀr)/dr = 2r, so the gradient is 2Aᵀ(Ax − b).", lambda A, b, x: np.asarray(A).T @ (np.asarray(A) @ x - b)),
-    Mistake("the sign is flipped: the gradient is 2Aᵀ(Ax − b), pointing uphill.", lambda A, b, x: -2 * np.asarray(A).T @ (np.asarray(A) @ x - b)),
-    Mistake("the inner derivative is missing: by the chain rule d(Ax − b)/dx = Aᵀ multiplies 2(Ax − b).", lambda A, b, x: 2 * (np.asarray(A) @ x - b)),
+    Mistake("the factor 2 from differentiating the square rᵀr of the residual r = Ax − b is missing.", lambda A, b, x: np.asarray(A).T @ (np.asarray(A) @ x - b)),
+    Mistake("the sign is flipped: differentiate (Ax − b)ᵀ(Ax − b) as written; the gradient points uphill.", lambda A, b, x: -2 * np.asarray(A).T @ (np.asarray(A) @ x - b)),
+    Mistake("the inner derivative is missing: by the chain rule, the derivative of Ax − b with respect to x multiplies the outer one.", lambda A, b, x: 2 * (np.asarray(A) @ x - b)),
     Mistake("the gradient of a scalar is shaped like x, (n,), not a row or column matrix.",
             lambda A, b, x: (2 * np.asarray(A).T @ (np.asarray(A) @ x - b)).reshape(1, -1)),
 ]
@@ -172,8 +171,8 @@ SOLVE_MISTAKES = [
     Mistake("return (x, y) in that order.", lambda a1, c1, a2, c2: intersection(a1, c1, a2, c2)[::-1]),
 ]
 DESCENT_MISTAKES = [
-    Mistake("the factor 2 is missing from the step: x ← x − lr·2Aᵀ(Ax − b).", lambda A, b, lr, steps: descent(A, b, lr, steps, factor=1.0)),
-    Mistake("the step goes uphill: subtract the gradient, x ← x − lr·2Aᵀ(Ax − b).", lambda A, b, lr, steps: descent(A, b, lr, steps, sign=-1.0)),
+    Mistake("the factor 2 is missing from the step (the square's factor 2 in the gradient).", lambda A, b, lr, steps: descent(A, b, lr, steps, factor=1.0)),
+    Mistake("the step goes uphill: subtract the gradient, x ← x − lr·gradient.", lambda A, b, lr, steps: descent(A, b, lr, steps, sign=-1.0)),
     Mistake("`steps` updates are asked for; this looks like one update fewer.", lambda A, b, lr, steps: descent(A, b, lr, steps - 1)),
     Mistake("`steps` updates are asked for; this looks like one update more.", lambda A, b, lr, steps: descent(A, b, lr, steps + 1)),
 ]
@@ -199,69 +198,59 @@ SYMBOLIC_QUADRATIC_MISTAKES = [
 SYMBOLIC_LEAST_SQUARES_MISTAKES = [
     Mistake(LEAST_SQUARES_MISTAKES[0].hint, lambda A, b, x: A.T * (A * x - b)),
     Mistake(LEAST_SQUARES_MISTAKES[1].hint, lambda A, b, x: -2 * A.T * (A * x - b)),
-    Mistake("return a column matrix (n×1), shaped like x; this is its transpose, 2(Ax − b)ᵀA.", lambda A, b, x: 2 * (A * x - b).T * A),
+    Mistake("return a column matrix (n×1), shaped like x; this is its transpose.", lambda A, b, x: 2 * (A * x - b).T * A),
 ]
 
 
 # ------------------------------------------------------------------------------------------------- judges
 
 
-def expect_array(reference: Callable, formula: str, mistakes: Sequence[Mistake] = (), tolerance=GRADIENT_TOLERANCE) -> Callable:
-    """Like `grader.judges.expect`, recognising mistakes of another shape too (a transposed Jacobian, a Hessian)."""
-    return per_case(reference, lambda check, probe, value, expected, limits:
-                    compare_shaped(check, probe, value, expected, formula, limits, mistakes), tolerance)
+def expect_array(reference: Callable, formula: str, mistakes: Sequence[Mistake] = (), tolerance=GRADIENT_TOLERANCE, *,
+                 source: str = DEFAULT_SOURCE) -> DataJudge:
+    """`grader.judges.expect`, recognising mistakes of another shape too (a transposed Jacobian, a Hessian)."""
+    return expect(reference, formula, mistakes, tolerance, source=source, shaped=True)
 
 
-def expect_symbolic(reference: Callable, formula: str, mistakes: Sequence[Mistake]) -> Callable:
-    """The returned sympy Matrix must simplify to the reference derivation, entry by entry."""
-
-    def judge(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
-        failed = returned_values(check, cases)
-        if failed:
-            return failed
-        for probe, outcome in cases:
-            args = probe.params["args"]
-            expected, got, place = reference(*args), outcome.value, where(check, probe)
-            if not isinstance(got, sympy.MatrixBase):
-                return Verdict.fail(f"{place}: returned {describe_type(got)}; expected a sympy Matrix of shape {expected.shape}")
-            if equivalent(got, expected):
-                continue
-            hint = next((m.hint for m in mistakes if equivalent(got, m.answer(*args))), None)
-            detail = (f"shape {got.shape}, expected shape {expected.shape}" if got.shape != expected.shape
-                      else "the difference does not simplify to 0")
-            return Verdict.fail(f"{place}: expected {fmt(expected)} from {formula}, got {fmt(got)}; {detail}", hint)
-        return Verdict.ok()
-
-    return judge
+def points_of(*matrices: sympy.Matrix, count: int = 3) -> list[dict[str, float]]:
+    """Fixed random values (the same on every run) for the symbols of these matrices."""
+    names = sorted({s.name for m in matrices for s in m.free_symbols})
+    rng = random.Random("|".join(names))
+    return [{name: round(rng.uniform(-2, 2), 3) for name in names} for _ in range(count)]
 
 
-def expect_value_error(reason: str) -> Callable:
-    """`expect_raise("ValueError", ...)`, also accepting numpy's `LinAlgError`, which is a subclass of ValueError."""
-    base = expect_raise("ValueError", reason)
-
-    def judge(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
-        as_value_error = [
-            (probe, Raised("ValueError", outcome.message, outcome.where) if isinstance(outcome, Raised) and outcome.type_name == "LinAlgError" else outcome)
-            for probe, outcome in cases
-        ]
-        return base(check, as_value_error)
-
-    return judge
+def at_points(value: sympy.Matrix, points: Sequence[dict[str, float]]) -> list[np.ndarray]:
+    return [np.array(value.subs({sympy.Symbol(k): v for k, v in point.items()}).evalf(), dtype=float) for point in points]
 
 
-AFFINE_FORMULA = "the sympy Jacobian of A·x + b, [i, j] = ∂y_j/∂x_i (that is Aᵀ)"
-ROW_AFFINE_FORMULA = "the sympy Jacobian of xᵀA + bᵀ, [i, j] = ∂y_j/∂x_i (that is A)"
-QUADRATIC_FORMULA = "∂(xᵀBx)/∂x_i derived in sympy (that is (B + Bᵀ)x)"
-LEAST_SQUARES_FORMULA = "∂((Ax − b)ᵀ(Ax − b))/∂x_i derived in sympy (that is 2Aᵀ(Ax − b))"
+def expect_symbolic(reference: Callable, formula: str, mistakes: Sequence[Mistake], *, source: str = DEFAULT_SOURCE) -> DataJudge:
+    """The returned sympy Matrix must equal the reference derivation: compared at fixed random values of the symbols."""
+    points = lambda probe: points_of(*probe.params["args"])  # noqa: E731
+    sources = {"points": points, "expected": lambda probe: at_points(reference(*probe.params["args"]), points(probe))}
+    sources.update({f"mistake:{i}": (lambda probe, m=m: at_points(m.answer(*probe.params["args"]), points(probe)))
+                    for i, m in enumerate(mistakes)})
+    return DataJudge("grader.public.ex06_matrix_calculus:judge_symbolic_matrix", {"source": source, "hints": [m.hint for m in mistakes]},
+                     sources, formula)
 
-judge_affine = expect_array(sympy_affine, AFFINE_FORMULA, AFFINE_MISTAKES)
-judge_row_affine = expect_array(sympy_row_affine, ROW_AFFINE_FORMULA, ROW_AFFINE_MISTAKES)
-judge_quadratic = expect_array(sympy_quadratic, QUADRATIC_FORMULA, QUADRATIC_MISTAKES)
-judge_least_squares = expect_array(sympy_least_squares, LEAST_SQUARES_FORMULA, LEAST_SQUARES_MISTAKES)
-judge_solve = expect_array(intersection, "x = (c2 − c1)/(a1 − a2), y = a1·x + c1", SOLVE_MISTAKES, SOLVE_TOLERANCE)
-judge_parallel = expect_value_error("lines with equal slopes are parallel or identical: no single intersection (det A = 0)")
-judge_descent_steps = expect_array(descent, "x ← x − lr·2Aᵀ(Ax − b), `steps` times from x = 0", DESCENT_MISTAKES, tolerance_for("float64", 100.0))
-judge_descent_lstsq = expect_array(lstsq, "numpy.linalg.lstsq(A, b), which the descent should reach", (), LSTSQ_TOLERANCE)
+
+AFFINE_FORMULA = "Aᵀ"
+ROW_AFFINE_FORMULA = "A"
+QUADRATIC_FORMULA = "(B + Bᵀ)x"
+LEAST_SQUARES_FORMULA = "2Aᵀ(Ax − b)"
+JACOBIAN = "the sympy Jacobian of {} in denominator layout, [i, j] = ∂y_j/∂x_i, at these inputs"
+GRADIENT = "sympy: ∂/∂x_i of {} for each x_i, at these inputs"
+
+judge_affine = expect_array(sympy_affine, AFFINE_FORMULA, AFFINE_MISTAKES, source=JACOBIAN.format("y = A·x + b"))
+judge_row_affine = expect_array(sympy_row_affine, ROW_AFFINE_FORMULA, ROW_AFFINE_MISTAKES, source=JACOBIAN.format("y = xᵀA + bᵀ"))
+judge_quadratic = expect_array(sympy_quadratic, QUADRATIC_FORMULA, QUADRATIC_MISTAKES, source=GRADIENT.format("xᵀBx"))
+judge_least_squares = expect_array(sympy_least_squares, LEAST_SQUARES_FORMULA, LEAST_SQUARES_MISTAKES, source=GRADIENT.format("(Ax − b)ᵀ(Ax − b)"))
+judge_solve = expect_array(intersection, "x = (c2 − c1)/(a1 − a2), y = a1·x + c1", SOLVE_MISTAKES, SOLVE_TOLERANCE,
+                           source="the point on both lines")
+judge_parallel = expect_raise("ValueError", "lines with equal slopes are parallel or identical: no single intersection (det A = 0)",
+                              also=["LinAlgError"])  # numpy's LinAlgError is a subclass of ValueError
+judge_descent_steps = expect_array(descent, "x ← x − lr·2Aᵀ(Ax − b), `steps` times from x = 0", DESCENT_MISTAKES, tolerance_for("float64", 100.0),
+                                   source="the grader's own `steps` steps of gradient descent on (Ax − b)ᵀ(Ax − b) from x = 0")
+judge_descent_lstsq = expect_array(lstsq, "numpy.linalg.lstsq(A, b)", (), LSTSQ_TOLERANCE,
+                                   source="numpy.linalg.lstsq(A, b), which the descent should reach")
 
 
 # ------------------------------------------------------------------------------------------------- inputs
@@ -349,12 +338,12 @@ def checks(rng: random.Random) -> list[Check]:
               tuple(gradient_probe("grad_least_squares", *affine_case(rng, m, n)) for m, n in ((3, 2), tall, (square, square))), judge_least_squares),
         Check(EXERCISE, "quadratic_form_gradient_sym", 2, "public",
               (gradient_probe("quadratic_form_gradient_sym", symbol_matrix("B", n_sym, n_sym), symbol_matrix("x", n_sym, 1)),),
-              expect_symbolic(symbolic_quadratic, "∂(xᵀBx)/∂x_i for each symbol x_i, as a column", SYMBOLIC_QUADRATIC_MISTAKES)),
+              expect_symbolic(symbolic_quadratic, "(B + Bᵀ)x", SYMBOLIC_QUADRATIC_MISTAKES, source=GRADIENT.format("xᵀBx") + ", as a column")),
         Check(EXERCISE, "least_squares_gradient_sym", 2, "public",
               (gradient_probe("least_squares_gradient_sym", *symbolic_case(rng, 3, 2)),
                gradient_probe("least_squares_gradient_sym", *symbolic_case(rng, 2, n_sym))),
-              expect_symbolic(symbolic_least_squares, "∂((Ax − b)ᵀ(Ax − b))/∂x_i for each symbol x_i, as a column",
-                              SYMBOLIC_LEAST_SQUARES_MISTAKES)),
+              expect_symbolic(symbolic_least_squares, "2Aᵀ(Ax − b)", SYMBOLIC_LEAST_SQUARES_MISTAKES,
+                              source=GRADIENT.format("(Ax − b)ᵀ(Ax − b)") + ", as a column")),
         Check(EXERCISE, "least_squares_gd_steps", 1, "public",
               (call("least_squares_gd", lstsq_A, lstsq_b, lstsq_lr, rng.randint(2, 5), names=["A", "b", "lr", "steps"]),),
               judge_descent_steps),

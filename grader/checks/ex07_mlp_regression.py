@@ -11,28 +11,24 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from grader.compare import NotComparable, as_array, fmt, tolerance_for
-from grader.judges import Curve, Mistake, compare_case, once_per_probe, returned_values, with_curve
-from grader.model import Check, Outcome, Probe, Returned, Verdict
 from grader.checks.inputs import meta_tensor, numpy_rng, tensor
+from grader.compare import tolerance_for
+from grader.judges import DataJudge, Mistake, mistake_sources, static
+from grader.model import Check, Probe
+from grader.public.ex07_mlp_regression import EXERCISE, LAYERS, POINTS
 from grader.wire import TensorData
 
-EXERCISE = "ex07_mlp_regression"
-LAYERS = [("Linear", 1, 10), ("ReLU", None, None), ("Linear", 10, 30), ("ReLU", None, None),
-          ("Linear", 30, 10), ("ReLU", None, None), ("Linear", 10, 1)]
-PARAMETERS = 671
-POINTS = [2.0, 3.0, 4.0]
-TARGETS = [5.0, 4.0, 5.0]  # (x − 3)² + 4 at POINTS
-FIT_TOLERANCE = 0.5
+LOGIC = "grader.public.ex07_mlp_regression"
+
+TRAJECTORY_TOLERANCE = tolerance_for("float32", scale=500)  # Adam over tens of float32 steps: rtol 6.5e-4, atol 5e-3
+DEVICE_TOLERANCE = tolerance_for("float32", scale=2000)
 FIT_SAMPLES = 300
 # (initialisation seed, data seed) pairs of the default-training check, chosen by tools/vet_fit_seeds.py: about 2 % of
 # PyTorch's default initialisations of this network collapse under the lecture's defaults (all ten units of the last hidden
-# layer stop firing on [0, 6] and the network predicts one constant, ≈ 6.0), so a seed drawn freely would fail a correct solution
-# now and then. At each pair the reference solution fits within half of FIT_TOLERANCE; a test trains it at all of them.
+# layer stop firing on [0, 6] and the network predicts one constant, ≈ 6.0), so a seed drawn freely would fail a correct
+# solution now and then. At each pair the reference solution fits within half of FIT_TOLERANCE; a test trains it at all of them.
 FIT_SEEDS = ((612432, 59816), (348435, 920679), (94728, 760904), (696088, 879763), (771281, 689093), (914133, 670054),
              (177642, 327212), (927230, 1587), (694680, 216160), (103464, 943808))
-TRAJECTORY_TOLERANCE = tolerance_for("float32", scale=500)  # Adam over tens of float32 steps: rtol 6.5e-4, atol 5e-3
-DEVICE_TOLERANCE = tolerance_for("float32", scale=2000)
 
 
 # ------------------------------------------------------------------------------------------------- inputs
@@ -106,165 +102,6 @@ def random_data_kwargs(rng: random.Random) -> dict:
     return {"n": rng.randrange(1500, 3000), "noise_std": round(rng.uniform(0.3, 0.8), 3), "seed": rng.randrange(10**6)}
 
 
-def label(probe: Probe) -> str:
-    kwargs = probe.params["kwargs"]
-    inputs = ", ".join(f"{k}={fmt(v)}" for k, v in kwargs.items())
-    return f"{EXERCISE}.make_data({inputs})"
-
-
-def settings(probe: Probe) -> tuple[int, float]:
-    kwargs = probe.params["kwargs"]
-    return kwargs.get("n", 1000), kwargs.get("noise_std", 0.5)
-
-
-def data_pair(probe: Probe, value, key: str = "first") -> tuple[np.ndarray, np.ndarray] | Verdict:
-    """x and y as float64 arrays after checking that make_data returned two float32 tensors of shape (n, 1)."""
-    pair = value[key]
-    n, _ = settings(probe)
-    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-        return Verdict.fail(f"{label(probe)}: returned {fmt(pair)}; expected a pair (x, y) of tensors")
-    arrays = []
-    for name, item in zip("xy", pair):
-        if not isinstance(item, TensorData):
-            return Verdict.fail(f"{label(probe)}: {name} is {fmt(item)}; expected a torch tensor of shape ({n}, 1)",
-                                "make the data with torch (torch.rand, torch.randn), not numpy or Python lists." if isinstance(item, (np.ndarray, list)) else None)
-        if item.shape != (n, 1):
-            hint = "keep the feature axis: shape (n, 1), e.g. torch.rand(n, 1, generator=g), not torch.rand(n)." if item.shape == (n,) else None
-            return Verdict.fail(f"{label(probe)}: {name} has shape {item.shape}; expected ({n}, 1), one row per sample", hint)
-        if item.dtype != "float32":
-            return Verdict.fail(f"{label(probe)}: {name} has dtype {item.dtype}; expected float32 (torch's default), the dtype nn.Linear's weights have",
-                                "leave the dtype at torch's default float32 (no dtype=torch.float64, no .double()).")
-        try:
-            arrays.append(as_array(item, (n, 1)))
-        except NotComparable as error:
-            return Verdict.fail(f"{label(probe)}: {name} {error}")
-    return arrays[0], arrays[1]
-
-
-def judge_data_shapes(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
-    """x and y are float32 tensors of shape (n, 1)."""
-    for probe, outcome in cases:
-        parsed = data_pair(probe, outcome.value)
-        if isinstance(parsed, Verdict):
-            return parsed
-    return Verdict.ok()
-
-
-def judge_data_distribution(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
-    """x covers [0, 6] like a uniform sample; y − ((x − 3)² + 4) has mean ≈ 0 and standard deviation ≈ noise_std."""
-    for probe, outcome in cases:
-        parsed = data_pair(probe, outcome.value)
-        if isinstance(parsed, Verdict):
-            return parsed
-        x, y = parsed
-        n, sigma = settings(probe)
-        place = label(probe)
-        if x.min() < 0.0 or x.max() > 6.0:
-            return Verdict.fail(f"{place}: x ranges over [{fmt(x.min())}, {fmt(x.max())}]; every x must lie in [0, 6]",
-                                "draw x uniformly: torch.rand gives [0, 1), times 6 gives [0, 6); torch.randn is a normal, unbounded draw.")
-        if x.min() > 0.2 or x.max() < 5.8:
-            hint = "torch.rand draws from [0, 1): multiply by 6 to cover [0, 6]." if x.max() <= 1.0 else None
-            return Verdict.fail(f"{place}: x ranges over [{fmt(x.min())}, {fmt(x.max())}]; {n} uniform draws on [0, 6] cover nearly all of it", hint)
-        spread, spread_allowed = x.std(), math.sqrt(3.0) * 5.0 / math.sqrt(n)
-        if abs(x.mean() - 3.0) > 5.0 * math.sqrt(3.0) / math.sqrt(n) or abs(spread - math.sqrt(3.0)) > spread_allowed:
-            return Verdict.fail(f"{place}: x has mean {fmt(x.mean())} and standard deviation {fmt(spread)}; a uniform sample on [0, 6] "
-                                f"has mean 3 and standard deviation √3 ≈ 1.732 (allowed {fmt(spread_allowed)} for n = {n})",
-                                "x must be uniform on [0, 6]: torch.rand(n, 1, generator=g) * 6.")
-        residual = y - ((x - 3.0) ** 2 + 4.0)
-        mean, std = residual.mean(), residual.std()
-        mean_allowed, std_allowed = 5.0 * sigma / math.sqrt(n), 5.0 * sigma / math.sqrt(2.0 * n)
-        if abs(mean) > mean_allowed or abs(std - sigma) > std_allowed:
-            return Verdict.fail(
-                f"{place}: the noise y − ((x − 3)² + 4) has mean {fmt(mean)} and standard deviation {fmt(std)}; expected mean 0 "
-                f"(allowed ±{fmt(mean_allowed)}) and standard deviation noise_std = {fmt(sigma)} (allowed ±{fmt(std_allowed)}), "
-                f"five standard errors for n = {n}", noise_hint(mean, std, sigma, n))
-    return Verdict.ok()
-
-
-def noise_hint(mean: float, std: float, sigma: float, n: int) -> str | None:
-    near = lambda value, target: abs(value - target) <= 5.0 * max(target, 1e-3) / math.sqrt(2.0 * n)
-    if std < 1e-6:
-        return "y has no noise: add Gaussian noise, noise_std * torch.randn(n, 1, generator=g)."
-    if near(std, sigma ** 2):
-        return "noise_std is a standard deviation: multiply torch.randn by noise_std, not by noise_std ** 2."
-    if near(std, math.sqrt(sigma)):
-        return "noise_std is a standard deviation, not a variance: multiply torch.randn by noise_std, not by its square root."
-    if abs(mean) > 5.0 * sigma / math.sqrt(n):
-        return "the noise must have mean 0: use torch.randn (a standard normal), not torch.rand (uniform on [0, 1))."
-    return None
-
-
-def judge_data_reproducible(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
-    """The same seed gives the same data; another seed gives other data."""
-    for probe, outcome in cases:
-        pairs = [data_pair(probe, outcome.value, key) for key in ("first", "again", "other")]
-        failed = next((p for p in pairs if isinstance(p, Verdict)), None)
-        if failed:
-            return failed
-        (x1, y1), (x2, y2), (x3, y3) = pairs
-        place = label(probe)
-        if not (np.array_equal(x1, x2) and np.array_equal(y1, y2)):
-            return Verdict.fail(f"{place}: two calls with the same seed returned different data",
-                                "seed a private generator, g = torch.Generator().manual_seed(seed), and draw every number from it (generator=g).")
-        if np.array_equal(x1, x3) or np.array_equal(y1, y3):
-            other = probe.params["other_seed"]
-            return Verdict.fail(f"{place}: seed={other} returned the same data as seed={probe.params['kwargs'].get('seed', 0)}",
-                                "the seed argument is ignored: seed the generator with it, torch.Generator().manual_seed(seed).")
-    return Verdict.ok()
-
-
-def judge_global_rng(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
-    """make_data leaves torch's global random state where it was."""
-    for probe, outcome in cases:
-        if outcome.value["global_rng_untouched"] is not True:
-            return Verdict.fail(f"{label(probe)}: torch's global random state (torch.get_rng_state()) changed during the call; "
-                                "make_data must draw only from its own torch.Generator",
-                                "use g = torch.Generator().manual_seed(seed) and pass generator=g to torch.rand / torch.randn; "
-                                "torch.manual_seed(seed) and draws without generator= change the global state that model initialisation relies on.")
-    return Verdict.ok()
-
-
-# ------------------------------------------------------------------------------------------------- build_mlp
-
-
-def layer_text(layers: Sequence) -> str:
-    return ", ".join(name if name != "Linear" else f"Linear({a}, {b})" for name, a, b in layers)
-
-
-def judge_structure(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
-    """build_mlp returns an nn.Sequential of exactly the lecture's layers: 671 parameters."""
-    failed = returned_values(check, cases)
-    if failed:
-        return failed
-    value = cases[0][1].value
-    place = f"{EXERCISE}.build_mlp()"
-    layers = [tuple(child) for child in value["children"]]
-    if not value["sequential"]:
-        return Verdict.fail(f"{place}: returned a {value['type']}; expected a torch.nn.Sequential of the layers")
-    if layers != LAYERS:
-        return Verdict.fail(f"{place}: layers are {layer_text(layers)}; expected {layer_text(LAYERS)}", structure_hint(layers))
-    if value["parameters"] != PARAMETERS:
-        return Verdict.fail(f"{place}: {value['parameters']} parameters; expected {PARAMETERS} = 20 + 330 + 310 + 11 (o·(i + 1) per Linear(i, o))")
-    return Verdict.ok()
-
-
-def structure_hint(layers: Sequence) -> str | None:
-    names = [name for name, _, _ in layers]
-    if names[:-1] == [name for name, _, _ in LAYERS] and names[-1] == "ReLU":
-        return "no activation after the last Linear layer: a ReLU there could never predict below 0 and is not part of the network."
-    if len(names) == len(LAYERS) and [n for n in names if n != "Linear"] and "ReLU" not in names:
-        return "the activations are ReLU (nn.ReLU()), as in the lecture."
-    if len(names) == 4 and all(n == "Linear" for n in names):
-        return "put an nn.ReLU() between the Linear layers: without activations the layers collapse into one straight line."
-    return None
-
-
-def judge_meta_mlp(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
-    from grader.checks.ex08_lenet import judge_meta
-
-    return judge_meta(lambda batch: (batch, 1))(check, cases)
-
-
 # ------------------------------------------------------------------------------------------------- train
 
 
@@ -275,103 +112,47 @@ def train_probe(generator: np.random.Generator, n: int, lr: float, epochs: int, 
                                   "state_dict": state, "device": device}, timeout=30)
 
 
-def train_label(probe: Probe) -> str:
-    kwargs = {"lr": 0.01, "epochs": 1000, **probe.params["kwargs"]}
-    device = probe.params.get("device", "cpu")
-    where = f" with the model on {device}" if device != "cpu" else ""
-    return (f"{EXERCISE}.train(model, x, y, lr={fmt(kwargs['lr'])}, epochs={kwargs['epochs']}) on {probe.params['x'].shape[0]} samples"
-            f"{where}")
-
-
-def losses_of(probe: Probe, value, epochs: int) -> np.ndarray | Verdict:
-    losses = value["losses"]
-    place = train_label(probe)
-    if isinstance(losses, TensorData) and losses.array is not None and losses.array.ndim == 1:
-        losses = losses.array  # a 1-d tensor of losses is as good as a list
-    if not isinstance(losses, (list, tuple, np.ndarray)):
-        return Verdict.fail(f"{place}: returned {fmt(losses)}; expected a list with the loss of every epoch")
-    if len(losses) != epochs:
-        return Verdict.fail(f"{place}: returned {len(losses)} losses; expected one per epoch, {epochs}")
-    try:
-        return as_array(list(losses) if not isinstance(losses, np.ndarray) else losses, (epochs,))
-    except NotComparable as error:
-        return Verdict.fail(f"{place}: {error}")
-
-
-LOSS_CURVE = Curve("train: MSE loss per epoch", "loss", lambda losses: losses)
-
-
-def judge_trajectory(tolerance: tuple[float, float]) -> Callable:
-    def judge(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
-        """The losses equal the grader's replay of full-batch Adam on the MSE from the same initial weights."""
-        failed = returned_values(check, cases)
-        if failed:
-            return failed
-        for probe, outcome in cases:
-            params = probe.params
-            lr, epochs = params["kwargs"]["lr"], params["kwargs"]["epochs"]
-            got = losses_of(probe, outcome.value, epochs)
-            if isinstance(got, Verdict):
-                return got
-            state, x, y = params["state_dict"], params["x"], params["y"]
-            expected = once_per_probe(probe, "reference", lambda: replay(state, x, y, lr, epochs))
-            variant = lambda **mistake: (lambda *a, **k: replay(state, x, y, lr, epochs, **mistake))  # cached by recognise
-            mistakes = [
-                Mistake("the gradients are never zeroed: call optimizer.zero_grad() every epoch, or each step follows the sum of all past gradients.",
-                        variant(zero_grad=False)),
-                Mistake("record the loss computed before optimizer.step(), the one the gradient came from, not a loss evaluated after the step.",
-                        variant(after_step=True)),
-                Mistake("the optimizer is torch.optim.Adam, not torch.optim.SGD.", variant(optimizer="sgd")),
-                Mistake("the loss is the mean squared error (nn.MSELoss(), reduction 'mean'), not the sum of squared errors.",
-                        variant(reduction="sum")),
-            ]
-            verdict = compare_case(check, probe, got, expected, "the grader's own full-batch Adam run on nn.MSELoss from the same initial weights",
-                                   tolerance, mistakes, label=f"{train_label(probe)}: losses")
-            verdict = with_curve(verdict, LOSS_CURVE, got, expected)
-            if not verdict.passed:
-                return verdict
-        return verdict
-
-    return judge
-
-
-def judge_device_train(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
-    """On CUDA the run must match the CPU replay; the data arrives on the CPU and must be moved to the model."""
-    for probe, outcome in cases:
-        if not isinstance(outcome, Returned):
-            text = outcome.describe()
-            hint = None
-            if "device" in text and ("cpu" in text or "cuda" in text):
-                hint = "move x and y to the model's device inside train: device = next(model.parameters()).device; x, y = x.to(device), y.to(device)."
-            return Verdict.fail(f"{train_label(probe)}: {text}", hint)
-    return judge_trajectory(DEVICE_TOLERANCE)(check, cases)
-
-
 def fit_probe(init_seed: int, data_seed: int) -> Probe:
     """Train the student's build_mlp() from `init_seed` with the defaults on FIT_SAMPLES points drawn from `data_seed`."""
     x, y = parabola_data(np.random.default_rng(data_seed), FIT_SAMPLES)
     return Probe("models.train", {"function": "train", "x": x, "y": y, "kwargs": {}, "init_seed": init_seed, "points": POINTS}, timeout=60)
 
 
-def judge_fit(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
-    """With the defaults, build_mlp + train fit the parabola: predictions ≈ 5, 4, 5 at x = 2, 3, 4; the loss fell."""
-    failed = returned_values(check, cases)
-    if failed:
-        return failed
-    for probe, outcome in cases:
-        place = (f"{EXERCISE}: build_mlp() (initialised with torch.manual_seed({probe.params['init_seed']})) trained by "
-                 f"train(model, x, y) with the default lr and epochs on {probe.params['x'].shape[0]} samples of (x − 3)² + 4 + noise")
-        losses = losses_of(probe, outcome.value, 1000)
-        if isinstance(losses, Verdict):
-            return Verdict.fail(place + ": " + losses.message.split(": ", 1)[1])
-        if not losses[-1] < losses[0]:
-            return Verdict.fail(f"{place}: the loss went from {fmt(losses[0])} to {fmt(losses[-1])}; training must lower it")
-        verdict = compare_case(check, probe, outcome.value["predictions"], [[t] for t in TARGETS],
-                               "(x − 3)² + 4 at x = 2, 3, 4 (about 5, 4, 5)", (0.0, FIT_TOLERANCE),
-                               label=f"{place}: predictions at x = 2, 3, 4")
-        if not verdict.passed:
-            return verdict
-    return Verdict.ok()
+# ------------------------------------------------------------------------------------------------- judges
+
+
+def of_train(function) -> callable:
+    """A source computed from a training probe: `function(state, x, y, lr, epochs)`."""
+    return lambda probe: function(probe.params["state_dict"], probe.params["x"], probe.params["y"],
+                                  probe.params["kwargs"]["lr"], probe.params["kwargs"]["epochs"])
+
+
+TRAIN_MISTAKES = [
+    Mistake("the gradients are never zeroed: call optimizer.zero_grad() every epoch, or each step follows the sum of all past gradients.",
+            lambda *a: replay(*a, zero_grad=False)),
+    Mistake("record the loss computed before optimizer.step(), the one the gradient came from, not a loss evaluated after the step.",
+            lambda *a: replay(*a, after_step=True)),
+    Mistake("the optimizer is torch.optim.Adam, not torch.optim.SGD.", lambda *a: replay(*a, optimizer="sgd")),
+    Mistake("the loss is the mean squared error (nn.MSELoss(), reduction 'mean'), not the sum of squared errors.",
+            lambda *a: replay(*a, reduction="sum")),
+]
+TRAIN_SOURCE = "the grader's own full-batch Adam run on nn.MSELoss from the same initial weights"
+
+
+def judge_trajectory(tolerance: tuple[float, float], logic: str = "judge_trajectory") -> DataJudge:
+    """The losses equal the grader's replay of full-batch Adam on the MSE from the same initial weights."""
+    spec = {"source": TRAIN_SOURCE, "tolerance": list(tolerance), "hints": [m.hint for m in TRAIN_MISTAKES]}
+    return DataJudge(f"{LOGIC}:{logic}", spec, {"expected": of_train(replay), **mistake_sources(TRAIN_MISTAKES, of_train)})
+
+
+judge_data_shapes = static(f"{LOGIC}:judge_data_shapes")
+judge_data_distribution = static(f"{LOGIC}:judge_data_distribution")
+judge_data_reproducible = static(f"{LOGIC}:judge_data_reproducible")
+judge_global_rng = static(f"{LOGIC}:judge_global_rng")
+judge_structure = static(f"{LOGIC}:judge_structure")
+judge_meta_mlp = static(f"{LOGIC}:judge_meta_mlp")
+judge_fit = static(f"{LOGIC}:judge_fit")
+judge_device_train = judge_trajectory(DEVICE_TOLERANCE, "judge_device_train")
 
 
 # ------------------------------------------------------------------------------------------------- the checks

@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from grader.compare import NotComparable, as_array, fmt, tolerance_for
-from grader.judges import FLOAT64, Mistake, compare_case, expect, expect_raise, returned_values
-from grader.model import Check, Outcome, Probe, Raised, Returned, Verdict, call
 from grader.checks.inputs import meta_tensor, numpy_rng, tensor
+from grader.compare import tolerance_for
+from grader.judges import DataJudge, Mistake, expect, expect_raise, mistake_sources, static
+from grader.model import Check, Probe, call
+from grader.public.ex08_lenet import (  # noqa: F401 - the hints are re-exported for the hidden checks and tests
+    EXERCISE, HINT_AVERAGE, HINT_BATCH, HINT_DEVICE, HINT_FLIPPED, HINT_LECTURE_FLAT, HINT_VALUES, LECTURE_FLAT,
+)
 from grader.wire import TensorData
 
-EXERCISE = "ex08_lenet"
+LOGIC = "grader.public.ex08_lenet"
+
 LENET_PARAMETERS = 61_706
 LENET_SHAPES = {
     "conv1.weight": (6, 1, 5, 5), "conv1.bias": (6,), "conv2.weight": (16, 6, 5, 5), "conv2.bias": (16,),
@@ -27,22 +31,6 @@ LENET_SHAPES = {
 MODEL_TOLERANCE = tolerance_for("float32", scale=20)  # float32 forward vs float64 reference: rtol 2.6e-5, atol 2e-4
 GRADIENT_TOLERANCE = tolerance_for("float32", scale=100)
 DEVICE_TOLERANCE = tolerance_for("float32", scale=200)
-LECTURE_FLAT = 64 * 32 * 32
-
-HINT_BATCH = ("the batch size is hard-coded: flatten with torch.flatten(x, 1) or x.view(x.size(0), -1), so that any "
-              "batch size works (the last batch of an epoch is often smaller).")
-HINT_LECTURE_FLAT = ("64·32·32 = 65536 is the lecture's slip, the size before any convolution or pooling; the first linear "
-                     "layer takes flat_features(height, width) inputs (576 for 28×28).")
-HINT_DEVICE = ("forward uses a fixed device: something is created on (or moved to) a device other than the input's. Create "
-               "nothing on a fixed device in forward (if you must, use device=x.device); the model must run wherever "
-               "model.to(device) put it.")
-HINT_VALUES = ("forward reads values out of tensors (.item(), .tolist(), .numpy(), or a Python `if` on a tensor); on torch's "
-               "meta device tensors have shapes but no values, so keep the forward pass in tensor operations.")
-HINT_AVERAGE = "this is average pooling; LeNet uses max pooling (F.max_pool2d / nn.MaxPool2d(2)), the largest value of each window."
-HINT_FLIPPED = ("the kernel is flipped (true convolution); Conv2d computes cross-correlation: "
-                "out[i, j] = Σ x[s·i + u, s·j + v] · weight[u, v] with the kernel as it is.")
-
-
 # ------------------------------------------------------------------------------------------------- inputs
 
 
@@ -159,7 +147,7 @@ def seedcnn_reference(state: dict, x, *, pool: str = "max", flip: bool = False, 
 
 
 REFERENCES = {"LeNet5": lenet_reference, "SeedCNN": seedcnn_reference}
-FORMULAS = {
+FORMULAS = {  # the architecture the exercise gives, as torch.nn.functional runs it
     "LeNet5": "torch.nn.functional with the same weights: conv1 → relu → max_pool2d(2) → conv2 → relu → max_pool2d(2) → flatten → fc1 → relu → fc2 → relu → fc3",
     "SeedCNN": "torch.nn.functional with the same weights: conv → relu → conv → relu → max_pool2d(2) → conv → relu → max_pool2d(2) → flatten → linear → relu → linear",
 }
@@ -192,173 +180,12 @@ def maxpool2d_reference(x, k=2, *, average: bool = False) -> np.ndarray:
 # ------------------------------------------------------------------------------------------------- model judges
 
 
-def model_label(probe: Probe, exercise: str = EXERCISE) -> str:
-    params = probe.params
-    init = ", ".join(f"{k}={v}" for k, v in (params.get("init") or {}).items())
-    device = params.get("device", "cpu")
-    on = f" on {device}" if device != "cpu" else ""
-    return f"{exercise}.{params['function']}({init}) on an input of shape {tuple(params['x'].shape)}{on}"
-
-
-def raised_hint(text: str) -> str | None:
-    """Name the known mistake behind an exception raised by a model's forward pass, if it is one."""
-    if str(LECTURE_FLAT) in text:
-        return HINT_LECTURE_FLAT
-    if "meta" in text and any(word in text for word in ("item()", "numpy", "copy out", "data-dependent", "no data")):
-        return HINT_VALUES
-    if "same device" in text or "device type" in text or ("device" in text and ("cpu" in text or "cuda" in text)):
-        return HINT_DEVICE
-    if any(sign in text for sign in ("invalid for input of size", "cannot be multiplied", "size mismatch", "must match the size", "same reduction dim")):
-        return HINT_BATCH
-    return None
-
-
-def not_returned(probe: Probe, outcome: Outcome) -> Verdict | None:
-    if isinstance(outcome, Returned):
-        return None
-    text = outcome.describe()
-    return Verdict.fail(f"{model_label(probe)}: {text}", raised_hint(text) if not text.startswith("not implemented") else None)
-
-
-def output_of(probe: Probe, value, expected_shape: tuple[int, ...]) -> TensorData | Verdict:
-    place = model_label(probe)
-    if not isinstance(value, TensorData):
-        return Verdict.fail(f"{place}: returned {fmt(value)}; expected a tensor of shape {expected_shape}")
-    if value.shape != expected_shape:
-        hint = HINT_BATCH if value.shape[1:] == expected_shape[1:] or math.prod(value.shape) == math.prod(expected_shape) else None
-        return Verdict.fail(f"{place}: the output has shape {value.shape}; expected {expected_shape}, one row of 10 logits per sample", hint)
-    return value
-
-
-def judge_forward(tolerance: tuple[float, float] = MODEL_TOLERANCE) -> Callable:
-    def judge(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
-        """The model's output equals the functional reference with the same weights, for every batch size."""
-        for probe, outcome in cases:
-            failed = not_returned(probe, outcome)
-            if failed:
-                return failed
-            batch = probe.params["x"].shape[0]
-            output = output_of(probe, outcome.value, (batch, 10))
-            if isinstance(output, Verdict):
-                return output
-            mistakes = [Mistake(HINT_AVERAGE, lambda *a, **k: reference_output(probe, pool="avg")),
-                        Mistake(HINT_FLIPPED, lambda *a, **k: reference_output(probe, flip=True))]
-            verdict = compare_case(check, probe, output, reference_output(probe), FORMULAS[probe.params["function"]], tolerance,
-                                   mistakes, label=model_label(probe))
-            if not verdict.passed:
-                return verdict
-        return Verdict.ok()
-
-    return judge
-
-
-def judge_meta(expected_shape: Callable[[int], tuple[int, ...]]) -> Callable:
-    def judge(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
-        """On the meta device (weights and input there) the output has the right shape and stays on meta."""
-        label = lambda probe: model_label(probe, check.exercise)
-        for probe, outcome in cases:
-            if isinstance(outcome, Returned):
-                value = outcome.value
-            else:
-                text = outcome.describe()
-                if isinstance(outcome, Raised) and outcome.type_name == "NotImplementedError" and "meta" in outcome.message:
-                    text = f"raised NotImplementedError: {outcome.message}"  # torch's, not the stub's
-                hint = None if text.startswith("not implemented") else raised_hint(text)
-                return Verdict.fail(f"{label(probe)}: {text}. (Model and input were on torch's meta device, which stands in for "
-                                    "any device without a GPU: shapes and dtypes are real, values are not.)", hint)
-            shape = expected_shape(probe.params["x"].shape[0])
-            if not isinstance(value, TensorData):
-                return Verdict.fail(f"{label(probe)}: returned {fmt(value)}; expected a tensor of shape {shape} on meta")
-            if value.device != "meta":
-                return Verdict.fail(f"{label(probe)}: the output is on {value.device}, though model and input were on meta", HINT_DEVICE)
-            if value.shape != shape:
-                return Verdict.fail(f"{label(probe)}: the output has shape {value.shape}; expected {shape}", HINT_BATCH)
-        return Verdict.ok()
-
-    return judge
-
-
-def judge_summary(expected: dict[str, tuple[int, ...]], parameters: int | None = None) -> Callable:
-    def judge(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
-        """The state_dict has exactly the expected names and shapes (hence the parameter count)."""
-        failed = returned_values(check, cases)
-        if failed:
-            return failed
-        probe, outcome = cases[0]
-        init = ", ".join(f"{k}={v}" for k, v in (probe.params.get("init") or {}).items())
-        place = f"{EXERCISE}.{probe.params['function']}({init})"
-        got = {name: tuple(shape) for name, shape in outcome.value["state"]}
-        missing, extra = sorted(set(expected) - set(got)), sorted(set(got) - set(expected))
-        if missing or extra:
-            return Verdict.fail(f"{place}: state_dict keys {sorted(got)}; expected {sorted(expected)} "
-                                f"(missing {missing}, unexpected {extra})",
-                                "name the layers as the exercise does (they become the state_dict keys the grader loads weights by)." if missing else None)
-        for name, shape in expected.items():
-            if got[name] != shape:
-                hint = HINT_LECTURE_FLAT if LECTURE_FLAT in got[name] else None
-                return Verdict.fail(f"{place}: {name} has shape {got[name]}; expected {shape}", hint)
-        count = outcome.value["parameters"]
-        if parameters is not None and count != parameters:
-            return Verdict.fail(f"{place}: {count} parameters; expected {parameters:,}")
-        return Verdict.ok()
-
-    return judge
-
-
 @one_thread
 def reference_gradient_norms(probe: Probe) -> dict[str, float]:
     """Autograd through the functional reference: the norm of d sum(output · cotangent) / d parameter, per parameter."""
     output, weights = REFERENCES[probe.params["function"]](probe.params["state_dict"], probe.params["x"], requires_grad=True)
     (output * torch_state({"c": probe.params["cotangent"]})["c"]).sum().backward()
     return {name: float(weight.grad.norm()) for name, weight in weights.items()}
-
-
-def judge_gradients(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
-    """Backpropagating sum(output · cotangent) gives every parameter the gradient norm autograd gives the reference."""
-    for probe, outcome in cases:
-        failed = not_returned(probe, outcome)
-        if failed:
-            return failed
-        place = model_label(probe) + ", backward of sum(output · cotangent)"
-        expected = reference_gradient_norms(probe)
-        norms = outcome.value["grad_norms"]
-        if set(norms) != set(expected):
-            return Verdict.fail(f"{place}: the parameters are {sorted(norms)}; expected {sorted(expected)}")
-        empty = [name for name in expected if norms[name] is None]
-        if empty:
-            return Verdict.fail(f"{place}: no gradient reached {', '.join(empty)} (its .grad is None after backward())",
-                                "every parameter must take part in the forward pass through torch operations: no .detach(), "
-                                ".data, numpy round trips or torch.no_grad() inside forward, and no layers created in forward.")
-        names = list(expected)
-        try:
-            got = as_array([norms[name] for name in names], (len(names),))
-        except NotComparable as error:
-            return Verdict.fail(f"{place}: gradient norms {error}")
-        verdict = compare_case(check, probe, got, [expected[name] for name in names], "torch autograd through the functional reference, per parameter in the order "
-                               + ", ".join(names), GRADIENT_TOLERANCE, label=f"{place}: gradient norms")
-        if not verdict.passed:
-            return verdict
-    return Verdict.ok()
-
-
-# ------------------------------------------------------------------------------------------------- numpy judges
-
-
-def judge_lenet_numpy(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
-    """lenet_forward_numpy equals the functional reference in float64."""
-    for probe, outcome in cases:
-        params, x = probe.params["args"]
-        place = f"{EXERCISE}.lenet_forward_numpy(params, x) with random float64 weights and x of shape {x.shape}"
-        if not isinstance(outcome, Returned):
-            return Verdict.fail(f"{place}: {outcome.describe()}")
-        expected = lenet_reference(params, x)[0].detach().numpy()
-        mistakes = [Mistake(HINT_AVERAGE, lambda *a, **k: lenet_reference(params, x, pool="avg")[0].detach().numpy()),
-                    Mistake(HINT_FLIPPED, lambda *a, **k: lenet_reference(params, x, flip=True)[0].detach().numpy())]
-        verdict = compare_case(check, probe, outcome.value, expected, FORMULAS["LeNet5"].replace("torch.nn.functional", "torch.nn.functional in float64"),
-                               FLOAT64, mistakes, label=place)
-        if not verdict.passed:
-            return verdict
-    return Verdict.ok()
 
 
 def conv_probe(generator: np.random.Generator, rng: random.Random, *, stride: int | None = None, padding: int | None = None) -> Probe:
@@ -382,12 +209,50 @@ def pool_probe(generator: np.random.Generator, rng: random.Random, k: int | None
     return call("maxpool2d_forward", x, names=["x"]) if k is None else call("maxpool2d_forward", x, names=["x"], k=k)
 
 
+# ------------------------------------------------------------------------------------------------- judges
+
+
+def of_model(function: Callable[..., Any]) -> Callable[[Probe], Any]:
+    return lambda probe: function(probe)
+
+
+FORWARD_MISTAKES = [Mistake(HINT_AVERAGE, lambda probe: reference_output(probe, pool="avg")),
+                    Mistake(HINT_FLIPPED, lambda probe: reference_output(probe, flip=True))]
+
+
+def judge_forward(tolerance: tuple[float, float] = MODEL_TOLERANCE) -> DataJudge:
+    """The model's output equals the functional reference with the same weights, for every batch size."""
+    spec = {"sources": FORMULAS, "tolerance": list(tolerance), "hints": [m.hint for m in FORWARD_MISTAKES]}
+    return DataJudge(f"{LOGIC}:judge_forward", spec, {"expected": reference_output, **mistake_sources(FORWARD_MISTAKES, of_model)})
+
+
+def judge_meta(expected_shape: Callable[[int], tuple[int, ...]]) -> DataJudge:
+    """On the meta device the output has shape expected_shape(batch) (the width is read off batch 1) and stays there."""
+    return static(f"{LOGIC}:judge_meta", width=expected_shape(1)[1])
+
+
+def judge_summary(expected: dict[str, tuple[int, ...]], parameters: int | None = None) -> DataJudge:
+    """The state_dict has exactly the expected names and shapes (hence the parameter count)."""
+    return static(f"{LOGIC}:judge_summary", shapes={k: list(v) for k, v in expected.items()}, parameters=parameters)
+
+
+judge_gradients = DataJudge(f"{LOGIC}:judge_gradients", {"source": "torch autograd through the functional reference",
+                                                        "tolerance": list(GRADIENT_TOLERANCE)}, {"norms": reference_gradient_norms})
+NUMPY_MISTAKES = [Mistake(HINT_AVERAGE, lambda params, x: lenet_reference(params, x, pool="avg")[0].detach().numpy()),
+                  Mistake(HINT_FLIPPED, lambda params, x: lenet_reference(params, x, flip=True)[0].detach().numpy())]
+judge_lenet_numpy = DataJudge(
+    f"{LOGIC}:judge_lenet_numpy",
+    {"source": FORMULAS["LeNet5"].replace("torch.nn.functional", "torch.nn.functional in float64"), "hints": [m.hint for m in NUMPY_MISTAKES]},
+    {"expected": lambda probe: lenet_reference(*probe.params["args"])[0].detach().numpy(), **mistake_sources(NUMPY_MISTAKES)})
+
+
 CONV_FORMULA = "torch.nn.functional.conv2d: out[n, o, i, j] = bias[o] + Σ_c,u,v x_pad[n, c, s·i + u, s·j + v] · weight[o, c, u, v]"
 CONV_MISTAKES = [
     Mistake(HINT_FLIPPED, lambda *a, **k: conv2d_reference(*a, **k, flip=True)),
     Mistake("the bias is missing: add bias[o] to every output position of filter o.",
             lambda x, weight, bias, **k: conv2d_reference(x, weight, np.zeros_like(bias), **k)),
 ]
+CONV_SOURCE = "torch.nn.functional.conv2d on these inputs"
 POOL_MISTAKES = [Mistake(HINT_AVERAGE, lambda *a, **k: maxpool2d_reference(*a, **k, average=True))]
 
 
@@ -444,7 +309,7 @@ def checks(rng: random.Random) -> list[Check]:
               (call("flat_features", 28, 28, names=["height", "width"]), call("flat_features", 32, 32, names=["height", "width"]),
                call("flat_features", rng.randint(20, 64), rng.randint(20, 64), names=["height", "width"])),
               expect(flat_features, "64·h'·w', each side n → n−4 → n−4 → ⌊n/2⌋ → n−4 → ⌊n/2⌋",
-                     [Mistake(HINT_LECTURE_FLAT, lambda *a: LECTURE_FLAT)])),
+                     [Mistake(HINT_LECTURE_FLAT, lambda *a: LECTURE_FLAT)], source="the size of self.layer's output per sample for this input")),
         Check(EXERCISE, "flat_features_too_small", 1, "public",
               (call("flat_features", 19, 28, names=["height", "width"]), call("flat_features", *small, names=["height", "width"]),
                call("flat_features", 5, 5, names=["height", "width"])),
@@ -452,10 +317,11 @@ def checks(rng: random.Random) -> list[Check]:
         Check(EXERCISE, "conv2d_forward", 2, "public",
               (conv_probe(generator, rng), conv_probe(generator, rng, stride=2, padding=1), conv_probe(generator, rng, stride=3, padding=2),
                conv_probe(generator, rng, stride=1, padding=rng.randint(1, 2))),
-              expect(conv2d_reference, CONV_FORMULA, CONV_MISTAKES)),
+              expect(conv2d_reference, CONV_FORMULA, CONV_MISTAKES, source=CONV_SOURCE)),
         Check(EXERCISE, "maxpool2d_forward", 1, "public",
               (pool_probe(generator, rng, None), pool_probe(generator, rng, 2), pool_probe(generator, rng, 3)),
-              expect(maxpool2d_reference, "torch.nn.functional.max_pool2d(x, k): the largest value of each k×k window, stride k", POOL_MISTAKES)),
+              expect(maxpool2d_reference, "the largest value of each k×k window, stride k", POOL_MISTAKES,
+                     source="torch.nn.functional.max_pool2d(x, k) on these inputs")),
         Check(EXERCISE, "lenet_forward_numpy", 2, "public",
               (call("lenet_forward_numpy", numpy_params, generator.normal(size=(2, 1, 32, 32)), names=["params", "x"]),),
               judge_lenet_numpy, expects_errors=True),

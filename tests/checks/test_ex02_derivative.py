@@ -42,8 +42,11 @@ def test_missing_factor_two_is_named(grade_mutant):
     results = grade_mutant(EX, symbolic("x * (x * w - y)"), numeric("x * (x * w - y)"))
     assert {"dloss_dw", "gradient", "gradient_random"} <= failed(results)
     for name in ("dloss_dw", "gradient"):
-        assert results[name].hint.startswith("the chain rule gives 2·(x·w − y)·x: the factor 2")
-    assert results["dloss_dw"].message.startswith("ex02_derivative.dloss_dw: expected 2*x*(w*x - y) from d/dw (x*w - y)**2, got x*(w*x - y)")
+        assert results[name].hint.startswith("the factor 2 from differentiating the square is missing")
+    message = results["dloss_dw"].message
+    assert message.startswith("ex02_derivative.dloss_dw: got x*(w*x - y), which is not equal to the derivative "
+                              "(sympy: d/dw of (x·w − y)²) for every x, w, y: at x=")
+    assert "2*x" not in message  # the derivative's closed form is never shown
 
 
 def test_sign_flip_is_named(grade_mutant):
@@ -54,7 +57,7 @@ def test_sign_flip_is_named(grade_mutant):
 
 def test_missing_inner_factor_is_named(grade_mutant):
     results = grade_mutant(EX, symbolic("2 * (x * w - y)"), numeric("2 * (x * w - y)"))
-    assert results["dloss_dw"].hint.startswith("the inner derivative d(x·w − y)/dw = x is missing")
+    assert results["dloss_dw"].hint.startswith("the inner derivative is missing")
     assert results["gradient"].hint.startswith("the inner derivative")
 
 

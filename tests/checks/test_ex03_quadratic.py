@@ -24,9 +24,9 @@ def test_other_forms_pass(grade_mutant):
 def test_missing_factor_two_is_named(grade_mutant):
     results = grade_mutant(EX, exprs("x*e", "2*x**2*e", "2*e"), (GRADS, "    return error * x, error * x * x, error\n"))
     assert {"gradient_exprs", "gradients", "gradients_random"} <= failed(results)
-    assert results["gradient_exprs"].message.startswith("ex03_quadratic.gradient_exprs: ['w1']: expected 2*x*(")
-    assert results["gradient_exprs"].hint.startswith("the chain rule gives 2·(ŷ − y)·∂ŷ/∂p: the factor 2")
-    assert results["gradients"].hint.startswith("the chain rule gives 2·(ŷ − y)·∂ŷ/∂p")
+    assert results["gradient_exprs"].message.startswith("ex03_quadratic.gradient_exprs: ['w1']: got ")
+    assert results["gradient_exprs"].hint.startswith("the factor 2 from differentiating the square is missing")
+    assert results["gradients"].hint.startswith("the factor 2 from differentiating the square is missing")
 
 
 def test_sign_flip_is_named(grade_mutant):
@@ -38,19 +38,19 @@ def test_sign_flip_is_named(grade_mutant):
 
 def test_missing_inner_factor_is_named(grade_mutant):
     results = grade_mutant(EX, exprs("2*e", "2*x**2*e", "2*e"), (GRADS, "    return 2 * error, 2 * error * x * x, 2 * error\n"))
-    assert results["gradient_exprs"].hint == "the inner derivative ∂ŷ/∂w1 = x is missing: multiply by x."
-    assert results["gradients"].hint == "the inner derivative ∂ŷ/∂w1 = x is missing: multiply by x."
+    assert results["gradient_exprs"].hint.startswith("the inner derivative ∂ŷ/∂w1 is missing")
+    assert results["gradients"].hint.startswith("the inner derivative ∂ŷ/∂w1 is missing")
 
 
 def test_w2_with_x_instead_of_x_squared_is_named(grade_mutant):
     results = grade_mutant(EX, exprs("2*x*e", "2*x*e", "2*e"), (GRADS, "    return 2 * error * x, 2 * error * x, 2 * error\n"))
-    assert results["gradient_exprs"].hint.startswith("the inner derivative of w2 is ∂ŷ/∂w2 = x²")
-    assert results["gradients"].hint.startswith("the inner derivative of w2 is ∂ŷ/∂w2 = x²")
+    assert results["gradient_exprs"].hint.startswith("the inner derivative ∂ŷ/∂w2 is wrong")
+    assert results["gradients"].hint.startswith("the inner derivative ∂ŷ/∂w2 is wrong")
 
 
 def test_b_with_a_factor_x_is_named(grade_mutant):
     results = grade_mutant(EX, exprs("2*x*e", "2*x**2*e", "2*x*e"))
-    assert results["gradient_exprs"].hint.startswith("the inner derivative of b is ∂ŷ/∂b = 1")
+    assert results["gradient_exprs"].hint.startswith("the inner derivative ∂ŷ/∂b is wrong")
 
 
 def test_missing_key_and_unexpected_symbol_are_reported(grade_mutant):

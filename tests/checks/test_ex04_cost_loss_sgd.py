@@ -31,7 +31,7 @@ def test_numpy_and_other_forms_pass(grade_mutant):
 
 
 def test_loss_gradient_mistakes_are_named(grade_mutant):
-    cases = {"x * (x * w - y)": "the factor 2", "2 * x * (y - x * w)": "the sign is flipped", "2 * (x * w - y)": "d(x·w − y)/dw = x is missing"}
+    cases = {"x * (x * w - y)": "the factor 2", "2 * x * (y - x * w)": "the sign is flipped", "2 * (x * w - y)": "the inner derivative is missing"}
     for wrong, words in cases.items():
         results = grade_mutant(EX, (LOSS_GRAD, f"    return {wrong}\n"))
         assert {"loss_gradient", "cost_gradient"} <= failed(results)
@@ -52,8 +52,8 @@ def test_cost_as_sum_is_named(grade_mutant):
 def test_cost_gradient_as_sum_is_named_in_the_trajectories_too(grade_mutant):
     results = grade_mutant(EX, (COST_GRAD, "    return sum(loss_gradient(x, y, w) for x, y in zip(xs, ys))\n"))
     assert {"cost_gradient", "batch_gd_lecture", "minibatch_gd", "minibatch_full_batch"} <= failed(results)
-    assert results["cost_gradient"].hint.startswith("the cost gradient is the mean (1/N)")
-    assert results["batch_gd_lecture"].hint.startswith("the cost gradient is the mean (1/N)")
+    assert results["cost_gradient"].hint.startswith("the cost gradient is the mean of the sample gradients")
+    assert results["batch_gd_lecture"].hint.startswith("the cost gradient is the mean of the sample gradients")
     assert results["minibatch_gd"].hint.startswith("each batch steps along the mean of its sample gradients; this used their sum")
 
 

@@ -28,23 +28,23 @@ def test_lecture_tables_are_computed_not_typed():
     assert [row[2] for row in scalar_descent(5.0, 1.0, 4)] == [1.0, 5.0, 1.0, 5.0]
 
 
-def test_message_shows_input_expected_formula_received_and_tolerance(grade_mutant):
+def test_message_shows_input_expected_source_received_and_tolerance(grade_mutant):
     results = grade_mutant(EX, ("        W = W - lr * gradient\n", "        W = W - lr * gradient * 1.01\n"))
     message = results["manual_gd_lecture"].message
     assert message.startswith("ex05_torch_gd.manual_gd at x_train=tensor(")
     assert "y_train=tensor([[1.], [2.], [3.]], dtype=float32, device=cpu): expected [(0.0, 4.666666667), (1.4, 0.7466666667)" in message
-    assert "W ← W − lr·(2/m) Σ (W·x − y)·x" in message and "allowed" in message and "elements differ" in message
+    assert "(the grader's own gradient descent on the MSE (torch autograd in float64)" in message and "2/m" not in message and "allowed" in message and "elements differ" in message
 
 
 def test_sum_gradient_is_named(grade_mutant):
     results = grade_mutant(EX, (MANUAL_GRADIENT, "        gradient = torch.sum(error * x_train)\n"))
     assert {"manual_gd_lecture", "manual_gd_random", "manual_gd_vectors"} <= failed(results)
-    assert results["manual_gd_lecture"].hint.startswith("the gradient of the MSE is (2/m) Σ (W·x − y)·x; this looks like the plain sum")
+    assert results["manual_gd_lecture"].hint.startswith("this looks like the plain sum Σ (W·x − y)·x")
 
 
 def test_missing_factor_two_is_named(grade_mutant):
     results = grade_mutant(EX, (MANUAL_GRADIENT, "        gradient = torch.mean(error * x_train)\n"))
-    assert results["manual_gd_random"].hint == "the factor 2 from the chain rule is missing: (2/m) Σ (W·x − y)·x."
+    assert results["manual_gd_random"].hint.startswith("the factor 2 from differentiating the square is missing")
 
 
 def test_w_recorded_after_the_update_is_named(grade_mutant):
@@ -113,7 +113,7 @@ def test_mse_mistakes_are_named(grade_mutant):
 def test_equivalent_lr_mistakes_are_named(grade_mutant):
     results = grade_mutant(EX, ("    return lr_sum * m / 2\n", "    return lr_sum * m\n"))
     assert {"equivalent_lr", "equivalent_lr_random"} <= failed(results)
-    assert "(the 2 is missing)" in results["equivalent_lr"].hint
+    assert results["equivalent_lr"].hint.startswith("the factor 2 of the true gradient is missing")
     assert "inverted" in grade_mutant(EX, ("    return lr_sum * m / 2\n", "    return 2 * lr_sum / m\n"))["equivalent_lr"].hint
 
 

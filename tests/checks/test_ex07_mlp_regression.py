@@ -166,7 +166,7 @@ def test_gradients_never_zeroed_are_named(grade_quick):
     assert {"train_trajectory", "train_trajectory_random"} <= failed(results)
     message = results["train_trajectory"].message
     assert message.startswith("ex07_mlp_regression.train(model, x, y, lr=0.01, epochs=30) on 64 samples: losses: expected [")
-    assert "from the grader's own full-batch Adam run on nn.MSELoss from the same initial weights, got " in message
+    assert "(the grader's own full-batch Adam run on nn.MSELoss from the same initial weights), got " in message
     assert "elements differ; the largest difference is at [" in message
     assert results["train_trajectory"].hint.startswith("the gradients are never zeroed")
 

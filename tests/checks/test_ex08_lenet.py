@@ -50,7 +50,7 @@ def test_average_pooling_is_named(grade_mutant):
     assert "lenet_any_device" not in failed(results)
     message = results["lenet_forward"].message
     assert message.startswith("ex08_lenet.LeNet5() on an input of shape (1, 1, 32, 32): expected")
-    assert "from torch.nn.functional with the same weights: conv1 → relu → max_pool2d(2)" in message and "(allowed " in message
+    assert "(torch.nn.functional with the same weights: conv1 → relu → max_pool2d(2)" in message and "(allowed " in message
     assert results["lenet_forward"].hint == HINT_AVERAGE
 
 
@@ -125,7 +125,7 @@ def test_lecture_flat_size_is_named(grade_mutant):
 def test_flat_features_with_the_lecture_size_is_named(grade_mutant):
     results = grade_mutant(EX, ("    return 64 * side(height) * side(width)\n", "    return 64 * 32 * 32\n"))
     assert "flat_features" in failed(results)
-    assert results["flat_features"].message.startswith("ex08_lenet.flat_features at height=28, width=28: expected 576 from 64·h'·w'")
+    assert results["flat_features"].message.startswith("ex08_lenet.flat_features at height=28, width=28: expected 576 (the size of self.layer's output per sample")
     assert results["flat_features"].hint == HINT_LECTURE_FLAT
 
 
@@ -159,7 +159,7 @@ def test_flipped_kernel_is_named(grade_mutant):
     assert {"conv2d_forward", "conv2d_forward_random", "lenet_forward_numpy", "lenet_forward_numpy_random"} <= failed(results)
     message = results["conv2d_forward"].message
     assert message.startswith("ex08_lenet.conv2d_forward at x=array of shape")
-    assert "from torch.nn.functional.conv2d: out[n, o, i, j] = bias[o] + Σ_c,u,v x_pad[n, c, s·i + u, s·j + v] · weight[o, c, u, v]" in message
+    assert "(torch.nn.functional.conv2d on these inputs)" in message
     assert results["conv2d_forward"].hint == HINT_FLIPPED
     assert results["lenet_forward_numpy"].hint == HINT_FLIPPED
 

@@ -1,0 +1,56 @@
+"""Judging logic of ex06's sympy answers: a returned Matrix compared by its values at fixed random symbol values."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import sympy
+
+from grader.compare import close, describe_type, fmt
+from grader.judges import Lookup, returned_values, where
+from grader.model import Check, Outcome, Probe, Verdict
+
+
+def values_at(value: sympy.MatrixBase, points: Sequence[Mapping[str, float]]) -> list[np.ndarray] | None:
+    """The matrix's numbers at each point (symbols by name); None where it has none."""
+    try:
+        return [np.array(value.subs({sympy.Symbol(k): v for k, v in point.items()}).evalf(), dtype=float) for point in points]
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def same(got: Sequence[np.ndarray] | None, wanted: Sequence[Any]) -> bool:
+    return got is not None and all(np.shape(g) == np.shape(w) and close(g, w, 1e-9, 1e-9) for g, w in zip(got, wanted))
+
+
+def judge_symbolic_matrix(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:
+    """The returned sympy Matrix takes the derivation's values (`expected`) at the fixed `points`; known mistakes by theirs."""
+    failed = returned_values(check, cases)
+    if failed:
+        return failed
+    for probe, outcome in cases:
+        got, place = outcome.value, where(check, probe)
+        points, expected = lookup(probe, "points"), [np.asarray(e, dtype=float) for e in lookup(probe, "expected")]
+        shape = expected[0].shape
+        if not isinstance(got, sympy.MatrixBase):
+            return Verdict.fail(f"{place}: returned {describe_type(got)}; expected a sympy Matrix of shape {shape}")
+        values = values_at(got, points)
+        if same(values, expected):
+            continue
+        hint = None
+        for i, text in enumerate(spec["hints"]):
+            try:
+                wrong = lookup(probe, f"mistake:{i}")
+            except Exception:  # noqa: BLE001 - a mistake model that does not apply here
+                continue
+            if same(values, wrong):
+                hint = text
+                break
+        if tuple(got.shape) != shape:
+            return Verdict.fail(f"{place}: returned a Matrix of shape {tuple(got.shape)}; expected shape {shape} ({spec['source']})", hint)
+        at = ", ".join(f"{k}={fmt(v)}" for k, v in points[0].items())
+        detail = (f"at {at} it gives {fmt(values[0])}, expected {fmt(expected[0])}" if values is not None
+                  else "it has no numeric value for numeric symbols")
+        return Verdict.fail(f"{place}: got {fmt(got)}, which is not equal to {spec['source']} for every value of the symbols: {detail}", hint)
+    return Verdict.ok()

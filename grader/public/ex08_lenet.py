@@ -1,0 +1,177 @@
+"""Judging logic of ex08: the networks' outputs, gradients and shapes against values the instructor's functional
+reference computed for these weights and inputs (shipped as data), and the state_dict names and shapes the exercise
+gives as its contract."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Sequence
+
+from grader.compare import NotComparable, as_array, fmt
+from grader.judges import FLOAT64, Lookup, compare_case, looked_up, returned_values
+from grader.model import Check, Outcome, Probe, Raised, Returned, Verdict
+from grader.wire import TensorData
+
+EXERCISE = "ex08_lenet"
+LECTURE_FLAT = 64 * 32 * 32
+
+HINT_BATCH = ("the batch size is hard-coded: flatten with torch.flatten(x, 1) or x.view(x.size(0), -1), so that any "
+              "batch size works (the last batch of an epoch is often smaller).")
+HINT_LECTURE_FLAT = ("64·32·32 = 65536 is the lecture's slip, the size before any convolution or pooling; the first linear "
+                     "layer takes as many inputs as self.layer's output has per sample (flat_features(height, width)).")
+HINT_DEVICE = ("forward uses a fixed device: something is created on (or moved to) a device other than the input's. Create "
+               "nothing on a fixed device in forward (if you must, use device=x.device); the model must run wherever "
+               "model.to(device) put it.")
+HINT_VALUES = ("forward reads values out of tensors (.item(), .tolist(), .numpy(), or a Python `if` on a tensor); on torch's "
+               "meta device tensors have shapes but no values, so keep the forward pass in tensor operations.")
+HINT_AVERAGE = "this is average pooling; LeNet uses max pooling (F.max_pool2d / nn.MaxPool2d(2)), the largest value of each window."
+HINT_FLIPPED = ("the kernel is flipped (true convolution); Conv2d computes cross-correlation: "
+                "out[i, j] = Σ x[s·i + u, s·j + v] · weight[u, v] with the kernel as it is.")
+
+
+
+def model_label(probe: Probe, exercise: str = EXERCISE) -> str:
+    params = probe.params
+    init = ", ".join(f"{k}={v}" for k, v in (params.get("init") or {}).items())
+    device = params.get("device", "cpu")
+    on = f" on {device}" if device != "cpu" else ""
+    return f"{exercise}.{params['function']}({init}) on an input of shape {tuple(params['x'].shape)}{on}"
+
+
+def raised_hint(text: str) -> str | None:
+    """Name the known mistake behind an exception raised by a model's forward pass, if it is one."""
+    if str(LECTURE_FLAT) in text:
+        return HINT_LECTURE_FLAT
+    if "meta" in text and any(word in text for word in ("item()", "numpy", "copy out", "data-dependent", "no data")):
+        return HINT_VALUES
+    if "same device" in text or "device type" in text or ("device" in text and ("cpu" in text or "cuda" in text)):
+        return HINT_DEVICE
+    if any(sign in text for sign in ("invalid for input of size", "cannot be multiplied", "size mismatch", "must match the size", "same reduction dim")):
+        return HINT_BATCH
+    return None
+
+
+def not_returned(probe: Probe, outcome: Outcome) -> Verdict | None:
+    if isinstance(outcome, Returned):
+        return None
+    text = outcome.describe()
+    return Verdict.fail(f"{model_label(probe)}: {text}", raised_hint(text) if not text.startswith("not implemented") else None)
+
+
+def output_of(probe: Probe, value, expected_shape: tuple[int, ...]) -> TensorData | Verdict:
+    place = model_label(probe)
+    if not isinstance(value, TensorData):
+        return Verdict.fail(f"{place}: returned {fmt(value)}; expected a tensor of shape {expected_shape}")
+    if value.shape != expected_shape:
+        hint = HINT_BATCH if value.shape[1:] == expected_shape[1:] or math.prod(value.shape) == math.prod(expected_shape) else None
+        return Verdict.fail(f"{place}: the output has shape {value.shape}; expected {expected_shape}, one row of 10 logits per sample", hint)
+    return value
+
+
+def judge_forward(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:
+    """The model's output equals the functional reference's (`expected`) with the same weights, for every batch size."""
+    for probe, outcome in cases:
+        failed = not_returned(probe, outcome)
+        if failed:
+            return failed
+        batch = probe.params["x"].shape[0]
+        output = output_of(probe, outcome.value, (batch, 10))
+        if isinstance(output, Verdict):
+            return output
+        verdict = compare_case(check, probe, output, lookup(probe, "expected"), spec["sources"][probe.params["function"]],
+                               tuple(spec["tolerance"]), looked_up(spec, lookup, probe), label=model_label(probe),
+                               formula=spec.get("formula", ""))
+        if not verdict.passed:
+            return verdict
+    return Verdict.ok()
+
+
+def judge_meta(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:
+    """On the meta device (weights and input there) the output has shape (batch, spec["width"]) and stays on meta."""
+    label = lambda probe: model_label(probe, check.exercise)  # noqa: E731
+    for probe, outcome in cases:
+        if isinstance(outcome, Returned):
+            value = outcome.value
+        else:
+            text = outcome.describe()
+            if isinstance(outcome, Raised) and outcome.type_name == "NotImplementedError" and "meta" in outcome.message:
+                text = f"raised NotImplementedError: {outcome.message}"  # torch's, not the stub's
+            hint = None if text.startswith("not implemented") else raised_hint(text)
+            return Verdict.fail(f"{label(probe)}: {text}. (Model and input were on torch's meta device, which stands in for "
+                                "any device without a GPU: shapes and dtypes are real, values are not.)", hint)
+        shape = (probe.params["x"].shape[0], spec["width"])
+        if not isinstance(value, TensorData):
+            return Verdict.fail(f"{label(probe)}: returned {fmt(value)}; expected a tensor of shape {shape} on meta")
+        if value.device != "meta":
+            return Verdict.fail(f"{label(probe)}: the output is on {value.device}, though model and input were on meta", HINT_DEVICE)
+        if value.shape != shape:
+            return Verdict.fail(f"{label(probe)}: the output has shape {value.shape}; expected {shape}", HINT_BATCH)
+    return Verdict.ok()
+
+
+def judge_summary(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:
+    """The state_dict has exactly the names and shapes of `spec["shapes"]` (hence the parameter count)."""
+    failed = returned_values(check, cases)
+    if failed:
+        return failed
+    expected = {name: tuple(shape) for name, shape in spec["shapes"].items()}
+    parameters = spec.get("parameters")
+    probe, outcome = cases[0]
+    init = ", ".join(f"{k}={v}" for k, v in (probe.params.get("init") or {}).items())
+    place = f"{EXERCISE}.{probe.params['function']}({init})"
+    got = {name: tuple(shape) for name, shape in outcome.value["state"]}
+    missing, extra = sorted(set(expected) - set(got)), sorted(set(got) - set(expected))
+    if missing or extra:
+        return Verdict.fail(f"{place}: state_dict keys {sorted(got)}; expected {sorted(expected)} "
+                            f"(missing {missing}, unexpected {extra})",
+                            "name the layers as the exercise does (they become the state_dict keys the grader loads weights by)." if missing else None)
+    for name, shape in expected.items():
+        if got[name] != shape:
+            hint = HINT_LECTURE_FLAT if LECTURE_FLAT in got[name] else None
+            return Verdict.fail(f"{place}: {name} has shape {got[name]}; expected {shape}", hint)
+    count = outcome.value["parameters"]
+    if parameters is not None and count != parameters:
+        return Verdict.fail(f"{place}: {count} parameters; expected {parameters:,}")
+    return Verdict.ok()
+
+
+def judge_gradients(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:
+    """Backpropagating sum(output · cotangent) gives every parameter the gradient norm autograd gives the reference (`norms`)."""
+    for probe, outcome in cases:
+        failed = not_returned(probe, outcome)
+        if failed:
+            return failed
+        place = model_label(probe) + ", backward of sum(output · cotangent)"
+        expected = lookup(probe, "norms")
+        norms = outcome.value["grad_norms"]
+        if set(norms) != set(expected):
+            return Verdict.fail(f"{place}: the parameters are {sorted(norms)}; expected {sorted(expected)}")
+        empty = [name for name in expected if norms[name] is None]
+        if empty:
+            return Verdict.fail(f"{place}: no gradient reached {', '.join(empty)} (its .grad is None after backward())",
+                                "every parameter must take part in the forward pass through torch operations: no .detach(), "
+                                ".data, numpy round trips or torch.no_grad() inside forward, and no layers created in forward.")
+        names = list(expected)
+        try:
+            got = as_array([norms[name] for name in names], (len(names),))
+        except NotComparable as error:
+            return Verdict.fail(f"{place}: gradient norms {error}")
+        verdict = compare_case(check, probe, got, [expected[name] for name in names], spec["source"] + ", per parameter in the order "
+                               + ", ".join(names), tuple(spec["tolerance"]), label=f"{place}: gradient norms")
+        if not verdict.passed:
+            return verdict
+    return Verdict.ok()
+
+
+def judge_lenet_numpy(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:
+    """lenet_forward_numpy equals the functional reference (`expected`) in float64."""
+    for probe, outcome in cases:
+        _, x = probe.params["args"]
+        place = f"{EXERCISE}.lenet_forward_numpy(params, x) with random float64 weights and x of shape {x.shape}"
+        if not isinstance(outcome, Returned):
+            return Verdict.fail(f"{place}: {outcome.describe()}")
+        verdict = compare_case(check, probe, outcome.value, lookup(probe, "expected"), spec["source"], FLOAT64,
+                               looked_up(spec, lookup, probe), label=place, formula=spec.get("formula", ""))
+        if not verdict.passed:
+            return verdict
+    return Verdict.ok()
