@@ -111,7 +111,9 @@ CURVE_OF_WRONG_COST = [
                          ("divided by N − 1", lambda xs, ys, w: over_n_minus_one(len(xs) * cost(xs, ys, w), len(xs))),
                          ("the loss of the last sample", lambda xs, ys, w: loss(xs[-1], ys[-1], w))]
 ]
-CURVE_MISTAKES = [CURVE_OF_SUMS, *CURVE_OF_WRONG_COST]
+LECTURE_TABLE = Mistake("this is the lecture's table, whatever the inputs: compute `cost` at each w of ws on the xs and ys given.",
+                        lambda xs, ys, ws: [cost(XS, YS, w) for w in (0.0, 1.0, 2.0, 3.0, 4.0)] if (list(xs), list(ys), list(ws)) != (XS, YS, [0.0, 1.0, 2.0, 3.0, 4.0]) else None)
+CURVE_MISTAKES = [CURVE_OF_SUMS, *CURVE_OF_WRONG_COST, LECTURE_TABLE]
 COST_MISTAKES = [ROOT_OF_MEAN, BESSEL, LAST_SAMPLE, FIRST_SAMPLE, *COST_OF_WRONG_LOSS]
 MEAN_OF_ERRORS = Mistake("square each error before averaging: mean((x·w − y)²), not (mean(x·w − y))².",
                          lambda xs, ys, w: (sum(x * w - y for x, y in zip(xs, ys)) / len(xs)) ** 2)
@@ -217,7 +219,7 @@ def checks(rng: random.Random) -> list[Check]:
         Check(EXERCISE, "loss_curve_lecture", 1, "public",
               (call("loss_curve", XS, YS, [0.0, 1.0, 2.0, 3.0, 4.0], names=["xs", "ys", "ws"]),),
               expect(lambda xs, ys, ws: [cost(xs, ys, w) for w in ws], "cost(xs, ys, w) for each w (56/3, 14/3, 0, 14/3, 56/3)",
-                     CURVE_MISTAKES, source="the cost at each w of ws")),
+                     CURVE_MISTAKES, source="the cost at each w of ws", shaped=True)),
         Check(EXERCISE, "grid_search_lecture", 2, "public",
               (search_probe("grid_search", lecture_line, [[0.0, 4.0]], n=41),),
               judge_grid_search),

@@ -43,7 +43,7 @@ def cost(xs: Sequence[float], ys: Sequence[float], w1: float, w2: float, b: floa
 
 
 def train(xs: Sequence[float], ys: Sequence[float], w1: float = 0.0, w2: float = 0.0, b: float = 0.0, lr: float = 0.01,
-          epochs: int = 100, *, sequential: bool = False, record: str = "after", loss_text: str = LOSS, direction: float = 1.0,
+          epochs: int = 100, *, sequential: bool | str = False, record: str = "after", loss_text: str = LOSS, direction: float = 1.0,
           batch: bool = False, frozen: str = "") -> list[tuple[float, float, float, float]]:
     """SGD as SPEC.md defines it. The keywords model known mistakes: `sequential` updates, what `record` keeps ("before",
     "last", "sum"), another model's `loss_text`, an update `direction` of −1 (ascent), one `batch` step per epoch with the
@@ -54,7 +54,11 @@ def train(xs: Sequence[float], ys: Sequence[float], w1: float = 0.0, w2: float =
     for _ in range(epochs):
         start = (w1, w2, b)
         for x, y in zip(xs, ys):
-            if sequential:  # each parameter moves before the next one's derivative is taken
+            if sequential == "w1 first":  # w1 moves before the derivatives of w2 and b are taken
+                w1 -= lr * gradients(x, y, w1, w2, b)[0]
+                _, d_w2, d_b = gradients(x, y, w1, w2, b)
+                w2, b = w2 - lr * d_w2, b - lr * d_b
+            elif sequential:  # each parameter moves before the next one's derivative is taken
                 w1 -= lr * gradients(x, y, w1, w2, b)[0]
                 w2 -= lr * gradients(x, y, w1, w2, b)[1]
                 b -= lr * gradients(x, y, w1, w2, b)[2]
@@ -129,6 +133,7 @@ SEQUENTIAL = ("take all three derivatives at the current parameters before updat
               "updating w1 before computing the w2 gradient is a sequential, not a simultaneous, update.")
 TRAIN_MISTAKES = [
     Mistake(SEQUENTIAL, lambda *a, **k: train(*a, **k, sequential=True)),
+    Mistake(SEQUENTIAL, lambda *a, **k: train(*a, **k, sequential="w1 first")),
     Mistake("record the cost after the epoch's updates, at the parameters you append; this is the cost before the update.",
             lambda *a, **k: train(*a, **k, record="before")),
     Mistake("record the cost, the mean loss over the whole data, not the loss of the last sample.",
@@ -140,6 +145,12 @@ TRAIN_MISTAKES = [
             "(batch gradient descent).", lambda *a, **k: train(*a, **k, batch=True)),
     *[Mistake(f"{name} never changes: every parameter, {name} included, is updated with its own derivative.",
               lambda *a, _name=name, **k: train(*a, **k, frozen=_name)) for name in PARAMETERS],
+    Mistake("this is the run on the lecture's data, whatever the inputs: train on the xs and ys it is given.",
+            lambda xs, ys, **k: train(XS, YS) if (list(xs), list(ys)) != (XS, YS) else None),
+    Mistake("one entry per epoch: the starting parameters are not recorded, only the parameters after each epoch.",
+            lambda *a, **k: [(k.get("w1", 0.0), k.get("w2", 0.0), k.get("b", 0.0), cost(a[0], a[1], k.get("w1", 0.0), k.get("w2", 0.0), k.get("b", 0.0)))]
+            + train(*a, **k)),
+    Mistake("one entry per epoch: this has one too few.", lambda *a, **k: train(*a, **k)[:-1]),
 ]
 LOSS_MISTAKES = [
     Mistake("the loss squares the error: (ŷ − y)², not ŷ − y.", lambda x, y, w1, w2, b: forward(x, w1, w2, b) - y),
@@ -201,9 +212,9 @@ def checks(rng: random.Random) -> list[Check]:
         Check(EXERCISE, "train_lecture_data", 2, "public",
               (train_probe([XS, YS], {"epochs": 100}),),
               expect(train, "SGD over the samples in order, simultaneous updates; (w1, w2, b, cost after the epoch)", TRAIN_MISTAKES, TRAJECTORY,
-                     curve=COST_CURVE, source=TRAIN_SOURCE)),
+                     curve=COST_CURVE, source=TRAIN_SOURCE, shaped=True)),
         Check(EXERCISE, "train_random", 2, "public",
               (train_probe(train_args, train_kwargs),),
               expect(train, "SGD over the samples in order, simultaneous updates; (w1, w2, b, cost after the epoch)", TRAIN_MISTAKES, TRAJECTORY,
-                     curve=COST_CURVE, source=TRAIN_SOURCE)),
+                     curve=COST_CURVE, source=TRAIN_SOURCE, shaped=True)),
     ]

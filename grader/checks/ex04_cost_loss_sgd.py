@@ -112,6 +112,17 @@ def ema(values: Sequence[float], beta: float, *, variant: str = "smoothed") -> l
 
 # ------------------------------------------------------------------------------------------------- mistakes
 
+def trajectory_form_mistakes(run) -> list[Mistake]:
+    """A run that ignores its inputs (the lecture's run), and one entry too few or too many."""
+    return [
+        Mistake("this is the lecture's run, whatever the inputs: use the xs, ys, w, lr and epochs the function is given.",
+                lambda xs, ys, **k: run(XS, YS) if (list(xs), list(ys)) != (XS, YS) else None),
+        Mistake("one entry per epoch: this has one too few (check the range of the loop).", lambda *a, **k: run(*a, **k)[:-1]),
+        Mistake("one entry per epoch: this has one too many (the starting w is not an entry; check the range of the loop).",
+                lambda xs, ys, w=1.0, lr=0.01, epochs=100: run(xs, ys, w, lr, epochs + 1)),
+    ]
+
+
 SUM_NOT_MEAN = "the cost is the mean of the losses; this looks like their sum (divide by N)."
 GRADIENT_SUM = "the cost gradient is the mean of the sample gradients; this used their sum (divide by N)."
 MISSING_TWO = "the factor 2 from differentiating the square is missing (d/du u² = 2u, then the chain rule)."
@@ -150,6 +161,7 @@ BATCH_MISTAKES = [
     Mistake(SIGN_FLIP, lambda *a, **k: batch_gd(*a, **k, factor=-1)),
     Mistake(PER_SAMPLE_IN_BATCH, lambda *a, **k: batch_gd(*a, **k, per_sample=True)),
     Mistake(NO_RATE, lambda *a, **k: batch_gd(*a, **k, rate=False)),
+    *trajectory_form_mistakes(batch_gd),
 ]
 SGD_MISTAKES = [
     Mistake("record the loss of the last sample computed after its update; this is its loss before the update.",
@@ -160,6 +172,7 @@ SGD_MISTAKES = [
     Mistake("SGD records the loss of the last sample of the epoch; this is the first sample's.", lambda *a, **k: sgd(*a, **k, record="first")),
     Mistake("SGD updates w after every sample, with that sample's loss gradient; this made one update per epoch with the mean "
             "gradient (batch gradient descent).", lambda *a, **k: sgd(*a, **k, batch=True)),
+    *trajectory_form_mistakes(sgd),
 ]
 MINIBATCH_MISTAKES = [
     Mistake("each batch steps along the mean of its sample gradients; this used their sum.", lambda *a, **k: minibatch_gd(*a, **k, reduce="sum")),
@@ -258,15 +271,15 @@ def checks(rng: random.Random) -> list[Check]:
               expect(cost_gradient, f"(1/N) * sum({derivative(LOSS, 'w')})", COST_GRADIENT_MISTAKES,
                      source="the mean over the data of sympy's d/dw of (x·w − y)²")),
         Check(EXERCISE, "batch_gd_lecture", 2, "public", (trajectory_probe("batch_gd", [XS, YS], {}),),
-              expect(batch_gd, BATCH_FORMULA, BATCH_MISTAKES, TRAJECTORY, source=BATCH_SOURCE, curve=Curve("batch_gd: cost per epoch", "cost", SECOND_COLUMN)),
+              expect(batch_gd, BATCH_FORMULA, BATCH_MISTAKES, TRAJECTORY, source=BATCH_SOURCE, shaped=True, curve=Curve("batch_gd: cost per epoch", "cost", SECOND_COLUMN)),
               description="the lecture's run from w = 1: (1.09, 4.67), (1.18, 3.84), … recomputed by the grader"),
         Check(EXERCISE, "batch_gd_random", 1, "public", (trajectory_probe("batch_gd", *batch_run),),
-              expect(batch_gd, BATCH_FORMULA, BATCH_MISTAKES, TRAJECTORY, source=BATCH_SOURCE, curve=Curve("batch_gd: cost per epoch", "cost", SECOND_COLUMN))),
+              expect(batch_gd, BATCH_FORMULA, BATCH_MISTAKES, TRAJECTORY, source=BATCH_SOURCE, shaped=True, curve=Curve("batch_gd: cost per epoch", "cost", SECOND_COLUMN))),
         Check(EXERCISE, "sgd_lecture", 2, "public", (trajectory_probe("sgd", [XS, YS], {}),),
-              expect(sgd, SGD_FORMULA, SGD_MISTAKES, TRAJECTORY, source=SGD_SOURCE, curve=Curve("sgd: loss of the last sample per epoch", "loss", SECOND_COLUMN)),
+              expect(sgd, SGD_FORMULA, SGD_MISTAKES, TRAJECTORY, source=SGD_SOURCE, shaped=True, curve=Curve("sgd: loss of the last sample per epoch", "loss", SECOND_COLUMN)),
               description="the lecture's run from w = 1: (1.26, 4.92), (1.45, 2.69), … recomputed by the grader"),
         Check(EXERCISE, "sgd_random", 1, "public", (trajectory_probe("sgd", *sgd_run),),
-              expect(sgd, SGD_FORMULA, SGD_MISTAKES, TRAJECTORY, source=SGD_SOURCE, curve=Curve("sgd: loss of the last sample per epoch", "loss", SECOND_COLUMN))),
+              expect(sgd, SGD_FORMULA, SGD_MISTAKES, TRAJECTORY, source=SGD_SOURCE, shaped=True, curve=Curve("sgd: loss of the last sample per epoch", "loss", SECOND_COLUMN))),
         Check(EXERCISE, "minibatch_gd", 2, "public", (minibatch_probe(rng, n, batch_size, 20),),
               expect(minibatch_gd, MINIBATCH_FORMULA, MINIBATCH_MISTAKES, TRAJECTORY, source=MINIBATCH_FORMULA, curve=Curve("minibatch_gd: cost per epoch", "cost", SECOND_COLUMN)),
               description="N not divisible by batch_size: the last batch is smaller"),

@@ -146,6 +146,8 @@ MANUAL_FROZEN = Mistake("W never moves: assign the updated value back to W in ev
 ROWS = "the result has one row for each epoch 0..epochs, both ends included; check the range of the loop."
 ROW_FEWER = Mistake("one row too few: " + ROWS, lambda x, y, lr=0.15, epochs=10: weight_descent(x, y, lr, epochs)[:-1])
 ROW_MORE = Mistake("one row too many: " + ROWS, lambda x, y, lr=0.15, epochs=10: weight_descent(x, y, lr, epochs + 1))
+LECTURE_RUN = Mistake("this is the lecture's table, whatever the inputs: run on the x_train, y_train, lr and epochs given.",
+                      lambda *a, **k: weight_descent(LECTURE_X, LECTURE_X))
 STEP_ROWS = "the result has one row per step; check the range of the loop."
 STEP_FEWER = Mistake("one row too few: " + STEP_ROWS, lambda x0=5.0, lr=0.1, steps=10: scalar_descent(x0, lr, steps - 1))
 STEP_MORE = Mistake("one row too many: " + STEP_ROWS, lambda x0=5.0, lr=0.1, steps=10: scalar_descent(x0, lr, steps + 1))
@@ -244,10 +246,10 @@ def with_row_hints(judge: DataJudge, rows: bool = True) -> DataJudge:
 
 
 judge_manual = with_row_hints(expect(weight_descent, MANUAL_FORMULA, [W_RECORDED_AFTER, SUM_GRADIENT, NO_TWO, ASCENT, NO_X, MANUAL_FROZEN,
-                                                                      ROW_FEWER, ROW_MORE],
+                                                                      ROW_FEWER, ROW_MORE, LECTURE_RUN],
                                      tolerance(TRAJECTORY_SCALE), curve=COST_CURVE, source=MANUAL_SOURCE, shaped=True))
 judge_optim = with_row_hints(expect(weight_descent, OPTIM_FORMULA, [NOT_ZEROED, SUM_LOSS, W_RECORDED_AFTER, SUM_GRADIENT, ASCENT, W_FROZEN,
-                                                                    ROW_FEWER, ROW_MORE],
+                                                                    ROW_FEWER, ROW_MORE, LECTURE_RUN],
                                     tolerance(TRAJECTORY_SCALE), curve=COST_CURVE, source=OPTIM_FORMULA, shaped=True))
 judge_fit = with_row_hints(expect_parts(line_fit, LINE_FORMULA, fit_parts(), [LINE_NOT_ZEROED, LINE_SUM_LOSS, LINE_FIXED_B, LINE_AFTER],
                                         tolerance(TRAJECTORY_SCALE), source=LINE_FORMULA), rows=False)

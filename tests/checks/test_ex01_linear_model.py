@@ -166,3 +166,8 @@ def test_half_squared_loss_and_added_model_are_named(grade_mutant):
     assert "factor ½" in results["loss"].hint
     results = grade_mutant(EX, ("    return x * w\n", "    return x + w\n"))
     assert "multiplies" in results["forward"].hint
+
+
+def test_hard_coded_lecture_table_is_named(grade_mutant):
+    results = grade_mutant(EX, ("    return [cost(xs, ys, w) for w in ws]", "    return [56 / 3, 14 / 3, 0.0, 14 / 3, 56 / 3]"))
+    assert "the lecture's table, whatever the inputs" in results["loss_curve_random"].hint

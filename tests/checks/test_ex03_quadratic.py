@@ -160,3 +160,16 @@ def test_missing_bias_and_half_loss_are_named(grade_mutant):
     assert "bias b is missing" in results["forward"].hint
     results = grade_mutant(EX, ("    return (forward(x, w1, w2, b) - y) ** 2", "    return (forward(x, w1, w2, b) - y) ** 2 / 2"))
     assert "factor ½" in results["loss"].hint
+
+
+def test_w1_updated_before_the_other_gradients_is_named(grade_mutant):
+    half_sequential = ("            d_w1 = gradients(x_n, y_n, w1, w2, b)[0]\n            w1 = w1 - lr * d_w1\n"
+                       "            _, d_w2, d_b = gradients(x_n, y_n, w1, w2, b)\n            w2, b = w2 - lr * d_w2, b - lr * d_b\n")
+    results = grade_mutant(EX, ("            d_w1, d_w2, d_b = gradients(x_n, y_n, w1, w2, b)\n" + TRAIN_UPDATE, half_sequential))
+    assert "before updating any of them" in results["train_random"].hint
+
+
+def test_training_on_the_lecture_data_whatever_the_inputs_is_named(grade_mutant):
+    results = grade_mutant(EX, ("    history = []\n", "    xs, ys, w1, w2, b, lr, epochs = [1.0, 2.0, 3.0], [2.0, 4.0, 6.0], 0.0, 0.0, 0.0, 0.01, 100\n    history = []\n"))
+    assert "train_lecture_data" not in failed(results)
+    assert "the run on the lecture's data" in results["train_random"].hint

@@ -234,3 +234,16 @@ def test_cost_as_root_mean_square_is_named(grade_mutant):
     results = grade_mutant(EX, ("    return sum(loss(x, y, w) for x, y in zip(xs, ys)) / len(xs)\n",
                                 "    return (sum(loss(x, y, w) for x, y in zip(xs, ys)) / len(xs)) ** 0.5\n"))
     assert "square root" in hint_of(results, "cost")
+
+
+def test_runs_that_ignore_their_inputs_are_named(grade_mutant):
+    start = "    history = []\n    for _ in range(epochs):\n        cost_value = cost(xs, ys, w)\n"
+    results = grade_mutant(EX, (start, "    xs, ys, w, lr, epochs = XS, YS, 1.0, 0.01, 100\n" + start))
+    assert "batch_gd_lecture" not in failed(results)
+    assert "the lecture's run, whatever the inputs" in hint_of(results, "batch_gd_random")
+
+
+def test_one_epoch_too_few_is_named(grade_mutant):
+    start = "    history = []\n    for _ in range(epochs):\n        cost_value = cost(xs, ys, w)\n"
+    results = grade_mutant(EX, (start, start.replace("range(epochs)", "range(epochs - 1)")))
+    assert "one too few" in hint_of(results, "batch_gd_lecture")

@@ -220,3 +220,9 @@ def test_descend_scalar_mistakes_are_named(grade_mutant):
     assert "record y before the step" in hint_of(results, "descend_scalar_lecture")
     results = grade_mutant(EX, ("        y.backward()\n        optimizer.step()\n", "        y.backward()\n"))
     assert "x never moves" in hint_of(results, "descend_scalar_lecture")
+
+
+def test_the_lecture_table_whatever_the_inputs_is_named(grade_mutant):
+    results = grade_mutant(EX, (MANUAL_START, "    x_train = y_train = torch.tensor(X_TRAIN, dtype=torch.float64)\n    lr, epochs = 0.15, 10\n" + MANUAL_START))
+    assert "manual_gd_lecture" not in failed(results)
+    assert "the lecture's table, whatever the inputs" in hint_of(results, "manual_gd_random")

@@ -20,5 +20,5 @@ def checks(rng: random.Random) -> list[Check]:
               expect(gradients, gradient_formula(), GRADIENT_MISTAKES)),
         Check(EXERCISE, "train_random_hidden", 2, "hidden",
               tuple(train_probe(args, kwargs) for args, kwargs in runs),
-              expect(train, "SGD over the samples in order, simultaneous updates; (w1, w2, b, cost after the epoch)", TRAIN_MISTAKES, TRAJECTORY)),
+              expect(train, "SGD over the samples in order, simultaneous updates; (w1, w2, b, cost after the epoch)", TRAIN_MISTAKES, TRAJECTORY, shaped=True)),
     ]
