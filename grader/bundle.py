@@ -53,7 +53,7 @@ KNOWN_ANSWERS = (
     "2·(ŷ − y)·(x, x², 1)", "2·(ŷ − y)·x²", "(2/m) Σ (W·x − y)·x", "(2/m) Σᵢ (W·xᵢ − yᵢ)·xᵢ",
     "lr_sum·m/2", "lr_sum*m/2", "lr_sum * m / 2", "α = lr_sum·m/2",
     "(B + Bᵀ)x", "(B + B.T) @ x", "(B + B.T) * x", "2Aᵀ(Ax − b)", "2 * A.T @ (A @ x - b)", "2*A.T*(A*x - b)", "Aᵀ, shape (n, m)",
-    "64·3·3 = 576", "64*3*3", "64 * 3 * 3", "28 → 24 → 20 → 10 → 6 → 3", "32 → 28 → 24 → 12 → 8 → 4", "64·4·4 = 1024",
+    "64·3·3 = 576", "64*3*3 = 576", "28 → 24 → 20 → 10 → 6 → 3", "32 → 28 → 24 → 12 → 8 → 4", "64·4·4 = 1024",
 )
 
 
@@ -308,36 +308,32 @@ def shipped_paths() -> set[str]:
 def audit(bundle: Path, *, solutions: Path = ROOT / "solutions", functions: bool = True) -> list[str]:
     """What in `bundle` must not reach a student, one line each: `FILE[:LINE]: what (clause)`.
 
-    Instructor-only files (solutions, tests, hidden checks, any grader module outside `SHIPPED`); (a) a line of an
+    Instructor-only files (solutions, tests, hidden checks, the package's modules outside `SHIPPED`); (a) a line of an
     answer region; (b) a closed-form answer in a spelling the kit knows; (c) with `functions`, a function that passes
     a public check the stub fails when used as that exercise function.
     """
     problems = []
     answers, secret, spellings = solution_lines(solutions), hidden_lines(), answer_spellings()
-    allowed = shipped_paths()
+    instructor = {p.relative_to(ROOT).as_posix() for p in PACKAGE.rglob("*.py")} - shipped_paths()
     for path in sorted(p for p in bundle.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         relative = path.relative_to(bundle).as_posix()
         parts = relative.split("/")
-        if parts[0] in ("solutions", "tests") or "hidden" in parts or (
-                parts[0] == "grader" and parts[1] != "data" and relative not in allowed):
+        if parts[0] in ("solutions", "tests") or "hidden" in parts or relative in instructor:
             problems.append(f"{relative}: instructor-only file")
             continue
         text = bundle_text(path)
         if text is None:
             continue
         for number, line in enumerate(text.splitlines(), start=1):
+            plain = normalise(line)  # comments too: an exercise's text cells are comments
+            reads = next((reads for spelling, reads in spellings.items() if spelling in plain), None)
+            if reads is not None:
+                problems.append(f"{relative}:{number}: the closed-form answer {reads!r} (clause b)")
             key = significant(line)
-            if key is None:
-                continue
             if key in answers:
                 problems.append(f"{relative}:{number}: a line of a solution region, {key!r} (clause a)")
             if key in secret:
                 problems.append(f"{relative}:{number}: a hidden check's line {key!r}")
-            plain = normalise(line)
-            for spelling, reads in spellings.items():
-                if spelling in plain:
-                    problems.append(f"{relative}:{number}: the closed-form answer {reads!r} (clause b)")
-                    break
     if functions and (bundle / "grader").is_dir():
         problems += function_leaks(bundle)
     return problems

@@ -41,6 +41,10 @@ def _check(args: argparse.Namespace) -> int:
 def _grade(args: argparse.Namespace) -> int:
     from grader.batch import default_workers, grade
 
+    if args.show_formulas:  # after the deadline: feedback pages name the derived formulas too
+        from grader.judges import show_formulas
+
+        show_formulas()
     workers = default_workers() if args.workers is None else args.workers
     return grade(submissions=Path(args.submissions), out=Path(args.out), workers=workers, timeout=args.timeout,
                  force=args.force, seed=args.seed, progress=not args.quiet)
@@ -104,6 +108,8 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--force", action="store_true", help="regrade students whose files have not changed")
     grade.add_argument("--seed", type=int, default=None, help="seed for the randomised inputs (default: fresh)")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
+    grade.add_argument("--show-formulas", action="store_true",
+                       help="failure messages name the derived formula the expected value comes from (after the deadline)")
     grade.set_defaults(run=_grade)
 
     release = commands.add_parser("release", help="make the student bundle, or regenerate/verify exercises/")

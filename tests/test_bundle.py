@@ -1,59 +1,59 @@
-"""The student bundle: no answer and no hidden check in it, and `grader check` works from it in a fresh environment."""
+"""The student bundle: what ships (the core and baked public checks, nothing that answers), the release audit's three
+clauses each proven by a bundle that leaks, `grader check` from an unpacked bundle in a fresh venv, and the bundle's
+checks judging exactly as the instructor's public checks do (same pass/fail, same hints)."""
 
 from __future__ import annotations
 
+import importlib.util
+import inspect
+import json
 import os
 import shutil
 import site
 import subprocess
+import sys
 import sysconfig
 import venv
 from pathlib import Path
 
 import pytest
 
+from conftest import mutate, solution_source
 from grader import bundle, release
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 HIDDEN = ROOT / "grader" / "checks" / "hidden"
+SEEDS = range(2)  # baked cases per exercise in these tests (a release bakes 32)
 
 
 @pytest.fixture(scope="module")
 def student_bundle(tmp_path_factory) -> Path:
-    return bundle.write_bundle(out=tmp_path_factory.mktemp("bundle") / "gd-exercises")
+    return bundle.assemble_bundle(out=tmp_path_factory.mktemp("bundle") / "gd-exercises", seeds=SEEDS)
 
 
 def bundle_files(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): p.read_text() for p in folder.rglob("*") if p.is_file()}
+    return {p.relative_to(folder).as_posix(): bundle.bundle_text(p) or "" for p in folder.rglob("*") if p.is_file()}
 
 
-def meaningful(line: str) -> str | None:
-    return bundle.significant(line)
+def copy_of(student_bundle: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(student_bundle, tmp_path / "gd-exercises"))
 
 
-def test_layout(student_bundle):
+def test_the_bundle_ships_the_core_and_baked_checks_only(student_bundle):
     names = set(bundle_files(student_bundle))
-    assert {"README.md", "pyproject.toml", "grader/cli.py", "grader/checks/ex01_linear_model.py"} <= names
+    package = {n for n in names if n.startswith("grader/") and not n.startswith("grader/data/")}
+    assert package == bundle.shipped_paths()
+    assert {"grader/cli.py", "grader/judges.py", "grader/baked.py", "grader/public/ex01_linear_model.py"} <= package
+    for instructor_only in ("grader/checks/ex01_linear_model.py", "grader/checks/array_judges.py", "grader/batch.py", "grader/sandbox.py",
+                            "grader/gradescope.py", "grader/nbgrader_course.py", "grader/release.py", "grader/bundle.py", "grader/bake.py"):
+        assert instructor_only not in names
+    assert {n for n in names if n.startswith("grader/data/")} == {
+        f"grader/data/{Path(e).stem}/{s}.json.gz" for e in release.expected_exercises(SOLUTIONS) for s in SEEDS}
     assert {f"exercises/{p.name}" for p in SOLUTIONS.glob("ex*.py")} <= names
     assert not any(n.startswith(("solutions/", "tests/")) or "/hidden/" in n for n in names)
     assert (student_bundle / "exercises" / "ex01_linear_model.py").read_text() == release.strip_solutions(
         (SOLUTIONS / "ex01_linear_model.py").read_text())
-
-
-def test_no_line_of_any_answer_region_is_in_the_bundle(student_bundle):
-    # Lines a stub shows anyway (given code) are not secret. A public check module may repeat a reference line such
-    # as `return x * w` (students run those checks locally), but only as the repository's own, unchanged file.
-    given = {meaningful(l) for p in SOLUTIONS.glob("ex*.py") for l in release.strip_solutions(p.read_text()).splitlines()}
-    answers = {meaningful(l) for p in SOLUTIONS.glob("ex*.py") for region in release.solution_regions(p.read_text())
-               for l in region.splitlines()} - given - {None}
-    assert answers, "no answer regions found"
-    public_checks = {f"grader/checks/{p.name}": p.read_text() for p in (ROOT / "grader" / "checks").glob("ex*.py")}
-    for name, text in bundle_files(student_bundle).items():
-        if public_checks.get(name) == text:
-            continue
-        leaked = answers & {meaningful(l) for l in text.splitlines()}
-        assert not leaked, f"{name} holds solution lines {sorted(leaked)}"
 
 
 def test_no_hidden_check_text_is_in_the_bundle(student_bundle):
@@ -65,17 +65,108 @@ def test_no_hidden_check_text_is_in_the_bundle(student_bundle):
         assert names, path
         for name in names:
             assert f'"{name}"' not in shipped, f"hidden check {name} is named in the bundle"
-    assert not (bundle.hidden_lines() & {meaningful(l) for l in shipped.splitlines()})
 
 
-def test_audit_catches_a_leak(tmp_path):
-    out = bundle.write_bundle(out=tmp_path / "b")
-    stub = out / "exercises" / "ex01_linear_model.py"
-    stub.write_text(stub.read_text() + "\n" + (SOLUTIONS / "ex01_linear_model.py").read_text())
-    shutil.copytree(HIDDEN, out / "grader" / "checks" / "hidden")
-    problems = "\n".join(bundle.audit(out))
-    assert "exercises/ex01_linear_model.py" in problems and "solution line" in problems
-    assert "instructor-only" in problems
+def test_the_package_part_of_the_bundle_passes_all_three_clauses(student_bundle, tmp_path):
+    """Nothing in grader/ (code or baked data) leaks; a function planted in the bundle is caught by clause (c)."""
+    leaky = copy_of(student_bundle, tmp_path)
+    (leaky / "grader" / "public" / "helper.py").write_text('"""Looks harmless."""\n\n\ndef scale(a, b):\n    product = b * a\n    return product\n')
+    problems = [p for p in bundle.audit(leaky) if not p.startswith("exercises/")]  # exercise texts: see the next test
+    assert problems == [
+        "grader/public/helper.py:4: grader.public.helper.scale, used as ex01_linear_model.forward, passes the public check forward (clause c)"]
+
+
+def test_the_exercise_texts_ask_without_answering(student_bundle):
+    """Clauses (a) and (b) on the stubs' texts as the repository holds them (helper i10a rewrote them)."""
+    assert [p for p in bundle.audit(student_bundle, functions=False) if p.startswith("exercises/")] == []
+
+
+def test_clause_a_a_line_of_a_solution_region_is_refused(student_bundle, tmp_path):
+    leaky = copy_of(student_bundle, tmp_path)
+    line = next(l.strip() for l in release.solution_regions(solution_source("ex04_cost_loss_sgd"))[0].splitlines() if bundle.significant(l))
+    (leaky / "grader" / "public" / "notes.py").write_text(f'"""Notes."""\n\n\ndef f(xs, ys, w):\n    {line}\n')
+    problems = bundle.audit(leaky, functions=False)
+    assert f"grader/public/notes.py:5: a line of a solution region, {line!r} (clause a)" in problems
+
+
+@pytest.mark.parametrize("spelling", ["d/dw = 2·(x·w − y)·x", "return 2 * x * (w * x - y)", "grad = (B + B.T) @ x", "alpha = lr_sum * m / 2",
+                                      "# so 64·3·3 = 576 features"])
+def test_clause_b_a_closed_form_in_any_known_spelling_is_refused(student_bundle, tmp_path, spelling):
+    leaky = copy_of(student_bundle, tmp_path)
+    (leaky / "grader" / "public" / "notes.py").write_text(f'"""Notes."""\n{spelling}\n')
+    problems = bundle.audit(leaky, functions=False)
+    assert any(p.startswith("grader/public/notes.py:2: the closed-form answer ") and p.endswith("(clause b)") for p in problems), problems
+
+
+def test_clause_b_reads_the_baked_data_too(student_bundle, tmp_path):
+    import gzip
+
+    leaky = copy_of(student_bundle, tmp_path)
+    data = leaky / "grader" / "data" / "ex02_derivative" / "0.json.gz"
+    data.write_bytes(gzip.compress(gzip.decompress(data.read_bytes()).replace(b'"hints"', b'"note":"2*x*(x*w - y)","hints"', 1)))
+    assert any(p.startswith("grader/data/ex02_derivative/0.json.gz:1: the closed-form answer") for p in bundle.audit(leaky, functions=False))
+
+
+def test_an_instructor_module_in_the_bundle_is_refused(student_bundle, tmp_path):
+    leaky = copy_of(student_bundle, tmp_path)
+    shutil.copy(ROOT / "grader" / "checks" / "ex01_linear_model.py", leaky / "grader" / "checks" / "ex01_linear_model.py")
+    shutil.copytree(HIDDEN, leaky / "grader" / "checks" / "hidden")
+    problems = "\n".join(bundle.audit(leaky, functions=False))
+    assert "grader/checks/ex01_linear_model.py: instructor-only file" in problems
+    assert "grader/checks/hidden/ex01_linear_model.py: instructor-only file" in problems
+
+
+def test_release_refuses_and_removes_a_leaking_bundle(tmp_path):
+    solutions = Path(shutil.copytree(SOLUTIONS, tmp_path / "solutions"))
+    text = (solutions / "ex02_derivative.py").read_text()
+    (solutions / "ex02_derivative.py").write_text(text + "\n# %% [markdown]\n# The answer: d/dw = 2·x·(x·w − y).\n")
+    out = tmp_path / "bundle"
+    with pytest.raises(bundle.BundleLeak, match=r"exercises/ex02_derivative.py:\d+: the closed-form answer .*\(clause b\)"):
+        bundle.write_bundle(out=out, solutions=solutions, seeds=range(1))
+    assert not (out / "grader").exists() and not (out / "exercises").exists()
+
+
+# ------------------------------------------------------------------------------------------------- equivalence
+
+
+class Recorded(Exception):
+    """Raised by the recording fixtures once a test has graded what it grades first."""
+
+
+def wrong_submissions() -> list[tuple[str, str]]:
+    """(exercise, source) of the mutants tests/checks grade (each test's first), recorded by running those tests
+    with fixtures that write down what they are asked to grade instead of grading it."""
+    recorded: list[tuple[str, str]] = []
+
+    def grade_mutant(exercise, *replacements, seed=0):
+        recorded.append((exercise, mutate(solution_source(exercise), *replacements)))
+        raise Recorded
+
+    def grade_source(exercise, source, *, seed=0, hidden=True):
+        recorded.append((exercise, source))
+        raise Recorded
+
+    for path in sorted((ROOT / "tests" / "checks").glob("test_ex*.py")):
+        spec = importlib.util.spec_from_file_location(f"recorded_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        exercise = module.EX
+        quick = lambda *replacements, exercise=exercise: grade_mutant(exercise, *replacements)  # noqa: E731
+        fixtures = {"grade_mutant": grade_mutant, "grade_source": grade_source, "grade_quick": quick}
+        for name, test in vars(module).items():
+            if not name.startswith("test_") or not callable(test):
+                continue
+            params = list(inspect.signature(test).parameters)
+            if not params or not set(params) <= set(fixtures):
+                continue
+            try:
+                test(*(fixtures[p] for p in params))
+            except Recorded:
+                pass
+            except (Exception, pytest.skip.Exception):  # noqa: BLE001 - a test that skips or stops before grading
+                pass
+    unique = list(dict.fromkeys(recorded))
+    return [(e, s) for e, s in unique if s != solution_source(e)]
 
 
 def fresh_venv(folder: Path) -> Path:
@@ -90,8 +181,47 @@ def fresh_venv(folder: Path) -> Path:
     return python
 
 
-def run(command: list[str], cwd: Path, env: dict, timeout: float = 300) -> subprocess.CompletedProcess:
+def run(command: list[str], cwd: Path, env: dict, timeout: float = 900) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def clean_env(**extra: str) -> dict:
+    return {**{k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}, **extra}
+
+
+@pytest.mark.slow
+def test_the_bundles_checks_judge_as_the_instructors_public_checks(student_bundle, tmp_path):
+    from bundle_driver import grade_cases
+
+    home = Path(shutil.copytree(student_bundle, tmp_path / "student" / "gd-exercises"))
+    solved = run([sys.executable, "-m", "grader", "check", "--seed", "1"], home, clean_env(PYTHONPATH=str(home)))
+    assert "checks passed" in solved.stdout and solved.returncode == 1, solved.stdout + solved.stderr  # the stubs fail
+    shutil.copytree(SOLUTIONS, home / "exercises", dirs_exist_ok=True)
+    solved = run([sys.executable, "-m", "grader", "check", "--seed", "1"], home, clean_env(PYTHONPATH=str(home)))
+    assert solved.returncode == 0 and "FAIL" not in solved.stdout, solved.stdout + solved.stderr
+
+    wrong = wrong_submissions()
+    assert len(wrong) > 60 and len({e for e, _ in wrong}) == 8
+    cases, folder = [], tmp_path / "submissions"
+    for number, (exercise, source) in enumerate([(e, solution_source(e)) for e in sorted({e for e, _ in wrong})] + wrong):
+        path = folder / str(number) / f"{exercise}.py"
+        path.parent.mkdir(parents=True)
+        path.write_text(source)
+        skipped = ["train_fits_parabola"] if number >= 8 else []  # 1000 Adam steps per mutant; its judge has no baked value
+        cases.append([exercise, str(path), number % len(SEEDS), skipped])
+    (tmp_path / "cases.json").write_text(json.dumps(cases))
+    shipped = run([sys.executable, str(ROOT / "tests" / "bundle_driver.py"), str(tmp_path / "cases.json")], home,
+                  clean_env(PYTHONPATH=str(home)), timeout=1800)
+    assert shipped.returncode == 0, shipped.stderr[-3000:]
+    from_bundle = json.loads(shipped.stdout)
+    assert from_bundle["grader"] == str(home / "grader" / "__init__.py")
+    instructor = grade_cases(cases)
+    assert instructor["grader"] == str(ROOT / "grader" / "__init__.py")
+    differences = [(cases[i][:1], cases[i][1], name, a, b) for i, (ours, theirs) in enumerate(zip(instructor["results"], from_bundle["results"]))
+                   for name in ours if ours[name] != theirs.get(name) for a, b in [(ours[name], theirs.get(name))]]
+    assert differences == []
+    assert sum(r[name][0] == "failed" for r in instructor["results"] for name in r) > len(wrong)  # the mutants do fail
+    assert sum(r[name][1] is not None for r in instructor["results"] for name in r) > len(wrong) // 2  # with hints
 
 
 @pytest.mark.slow
@@ -102,13 +232,14 @@ def test_grader_check_works_from_the_unpacked_bundle_in_a_fresh_venv(student_bun
     home = unpacked / "gd-exercises"
     env_dir = tmp_path / "venv"
     python = fresh_venv(env_dir)
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
+    env = clean_env()
     install = run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index", "."], home, env)
     if install.returncode != 0:  # no usable setuptools here: let pip fetch one
         install = run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "."], home, env)
     assert install.returncode == 0, install.stdout + install.stderr
 
-    where = run([str(python), "-c", "import grader, importlib.util as u; print(grader.__file__); print(u.find_spec('grader.checks.hidden'))"], tmp_path, env)
+    where = run([str(python), "-c", "import grader, importlib.util as u; print(grader.__file__); print(u.find_spec('grader.checks.ex01_linear_model'))"],
+                tmp_path, env)
     assert str(env_dir) in where.stdout and where.stdout.strip().endswith("None"), where.stdout + where.stderr
 
     grader_command = str(env_dir / "bin" / "grader")

@@ -109,7 +109,7 @@ def train_probe(generator: np.random.Generator, n: int, lr: float, epochs: int, 
     x, y = parabola_data(generator, n)
     state = mlp_weights(generator)
     return Probe("models.train", {"function": "train", "x": x, "y": y, "kwargs": {"lr": lr, "epochs": epochs},
-                                  "state_dict": state, "device": device}, timeout=30)
+                                  "state_dict": state, "device": device, "layers": [list(layer) for layer in LAYERS]}, timeout=30)
 
 
 def fit_probe(init_seed: int, data_seed: int) -> Probe:

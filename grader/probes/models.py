@@ -85,9 +85,10 @@ def gradients(module: Any, function: str, x: torch.Tensor, cotangent: torch.Tens
 # ----------------------------------------------------------------------------------------------------- ex07
 
 
-def grader_mlp() -> nn.Sequential:
-    """The network of ex07 built by the grader: an input to `train` that does not depend on the student's build_mlp."""
-    return nn.Sequential(nn.Linear(1, 10), nn.ReLU(), nn.Linear(10, 30), nn.ReLU(), nn.Linear(30, 10), nn.ReLU(), nn.Linear(10, 1))
+def sequential(layers: list) -> nn.Sequential:
+    """A network from plain data, `[("Linear", in, out) | ("ReLU", None, None), ...]`: an input to `train` that does not
+    depend on the student's build_mlp (the probe carries the layers, so no exercise's network is written here)."""
+    return nn.Sequential(*(nn.Linear(int(a), int(b)) if kind == "Linear" else nn.ReLU() for kind, a, b in layers))
 
 
 def make_data(module: Any, kwargs: dict, other_seed: int, global_seed: int, function: str = "make_data") -> dict:
@@ -107,16 +108,17 @@ def make_data(module: Any, kwargs: dict, other_seed: int, global_seed: int, func
 
 
 def train(module: Any, x: torch.Tensor, y: torch.Tensor, kwargs: dict, state_dict: dict | None = None,
-          init_seed: int | None = None, device: str = "cpu", points: list | None = None, function: str = "train") -> dict:
+          init_seed: int | None = None, device: str = "cpu", points: list | None = None, function: str = "train",
+          layers: list | None = None) -> dict:
     """Train a model with the student's `train(model, x, y, **kwargs)`; return its losses and predictions at `points`.
 
-    With `state_dict` the model is the grader's own ex07 network loaded with those weights (so that the judge can
+    With `state_dict` the model is the network of `layers` loaded with those weights (so that the judge can
     replay the training); otherwise it is the student's `build_mlp()` initialised from `init_seed`. `x` and `y` stay
     where they are: `train` must move them to the model's device itself.
     """
     _exact_float32(device)
     if state_dict is not None:
-        model = grader_mlp()
+        model = sequential(layers)
         model.load_state_dict(state_dict)
         model = model.to(device)
     else:
