@@ -79,6 +79,8 @@ DIFFERENCE_MISTAKES = [
     Mistake("the two points w − h and w + h are 2h apart: divide by 2h, not h.", lambda f, w, h=1e-6: 2 * central(f, w, h)),
     Mistake("divide by 2h: (f(w + h) − f(w − h)) / 2 * h multiplies by h instead.",
             lambda f, w, h=1e-6: (build(f)(w + h) - build(f)(w - h)) / 2 * h),
+    *[Mistake("the default step is the signature's h = 1e-6; this result matches a larger step.",
+              lambda f, w, h=None, _step=step: central(f, w, _step) if h is None else None) for step in (1e-2, 1e-3, 1e-4, 1e-5, 1e-1)],
 ]
 
 

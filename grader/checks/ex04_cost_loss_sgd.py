@@ -185,6 +185,8 @@ MINIBATCH_MISTAKES = [
     Mistake("record the cost over all the data, not the cost of the last batch.", lambda *a, **k: minibatch_gd(*a, **k, record="last_batch")),
     Mistake("one update per batch, with the batch's mean gradient; this updated after every sample of the batch.",
             lambda *a, **k: minibatch_gd(*a, **k, reduce="per_sample")),
+    Mistake("batch_size is ignored: this made one update per epoch over all the data; split the data into consecutive batches.",
+            lambda xs, ys, batch_size, **k: minibatch_gd(xs, ys, len(xs), **k) if batch_size != len(xs) else None),
 ]
 EMA_MISTAKES = [
     Mistake("smooth with the previous smoothed value, s[i] = beta·v[i] + (1 − beta)·s[i−1]; this used the raw previous value v[i−1] "

@@ -176,6 +176,8 @@ LEAST_SQUARES_MISTAKES = [
 SOLVE_MISTAKES = [
     Mistake("moving c to the right-hand side flips its sign: a·x − y = −c, so b = [−c1, −c2].", lambda a1, c1, a2, c2: intersection(a1, -c1, a2, -c2)),
     Mistake("return (x, y) in that order.", lambda a1, c1, a2, c2: intersection(a1, c1, a2, c2)[::-1]),
+    Mistake("this is the homework's answer, whatever the inputs: solve the system of the lines given.",
+            lambda a1, c1, a2, c2: [-2.0, -2.0] if (a1, c1, a2, c2) != (3, 4, 2, 2) else None),
     Mistake("the inverse of a 2×2 matrix divides its adjugate by the determinant; this multiplied by it.",
             lambda a1, c1, a2, c2: [(a1 - a2) ** 2 * v for v in intersection(a1, c1, a2, c2)]),
     *[Mistake("this is the adjugate times b: the division by the determinant is missing.",

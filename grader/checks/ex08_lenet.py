@@ -229,7 +229,9 @@ def lenet_activation_mistakes(output: Callable[..., Any]) -> list[Mistake]:
                        lambda *a, _name=name, **k: output(*a, **k, relus=tuple(r for r in LENET_RELUS if r != _name)))
                for name in LENET_RELUS]
     return missing + [Mistake("fc3 returns the logits as they are: there is no activation after the last layer.",
-                              lambda *a, **k: output(*a, **k, relus=LENET_RELUS + ("fc3",)))]
+                              lambda *a, **k: output(*a, **k, relus=LENET_RELUS + ("fc3",))),
+                      Mistake("no ReLU takes effect at all: the exercise applies ReLU after conv1, conv2, fc1 and fc2 "
+                              "(is the relu helper returning its input unchanged?).", lambda *a, **k: output(*a, **k, relus=()))]
 
 
 FORWARD_MISTAKES = [Mistake(HINT_AVERAGE, lambda probe: reference_output(probe, pool="avg")),
@@ -241,6 +243,11 @@ def judge_forward(tolerance: tuple[float, float] = MODEL_TOLERANCE) -> DataJudge
     """The model's output equals the functional reference with the same weights, for every batch size."""
     spec = {"sources": FORMULAS, "tolerance": list(tolerance), "hints": [m.hint for m in FORWARD_MISTAKES]}
     return DataJudge(f"{LOGIC}:judge_forward", spec, {"expected": reference_output, **mistake_sources(FORWARD_MISTAKES, of_model)})
+
+
+def too_small(judge: DataJudge) -> DataJudge:
+    """`judge` (an `expect_raise`), naming a size computed for an input too small (grader.public.ex08_lenet)."""
+    return DataJudge(f"{LOGIC}:judge_too_small", {**judge.spec, "inner": judge.logic}, judge.sources, judge.formula)
 
 
 def judge_meta(expected_shape: Callable[[int], tuple[int, ...]]) -> DataJudge:
@@ -355,7 +362,7 @@ def checks(rng: random.Random) -> list[Check]:
         Check(EXERCISE, "flat_features_too_small", 1, "public",
               (call("flat_features", 19, 28, names=["height", "width"]), call("flat_features", *small, names=["height", "width"]),
                call("flat_features", 5, 5, names=["height", "width"])),
-              expect_raise("ValueError", "some stage of SeedCNN would have no rows or columns left"), expects_errors=True),
+              too_small(expect_raise("ValueError", "some stage of SeedCNN would have no rows or columns left")), expects_errors=True),
         Check(EXERCISE, "conv2d_forward", 2, "public",
               (conv_probe(generator, rng), conv_probe(generator, rng, stride=2, padding=1), conv_probe(generator, rng, stride=3, padding=2),
                conv_probe(generator, rng, stride=1, padding=rng.randint(1, 2))),

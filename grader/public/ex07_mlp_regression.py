@@ -4,6 +4,7 @@ the instructor's replay computed (shipped as data). The layers and targets are t
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -20,6 +21,8 @@ PARAMETERS = 671
 POINTS = [2.0, 3.0, 4.0]
 TARGETS = [5.0, 4.0, 5.0]  # (x − 3)² + 4 at POINTS
 FIT_TOLERANCE = 0.5
+UNDERFIT = ("the loss fell, but the default run does not fit the parabola: check train's defaults against the contract "
+            "(lr and epochs) and that each epoch takes one full-batch Adam step on the MSE.")
 LOSS_CURVE = Curve("train: MSE loss per epoch", "loss", lambda losses: losses)
 
 
@@ -210,12 +213,14 @@ def judge_fit(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mappin
         if isinstance(losses, Verdict):
             return Verdict.fail(place + ": " + losses.message.split(": ", 1)[1])
         if not losses[-1] < losses[0]:
-            return Verdict.fail(f"{place}: the loss went from {fmt(losses[0])} to {fmt(losses[-1])}; training must lower it")
+            return Verdict.fail(f"{place}: the loss went from {fmt(losses[0])} to {fmt(losses[-1])}; training must lower it",
+                                "the loss never fell: does every epoch call backward() and optimizer.step() on an optimizer built on "
+                                "model.parameters()?")
         verdict = compare_case(check, probe, outcome.value["predictions"], [[t] for t in TARGETS],
                                "(x − 3)² + 4 at x = 2, 3, 4 (about 5, 4, 5)", (0.0, FIT_TOLERANCE),
                                label=f"{place}: predictions at x = 2, 3, 4")
         if not verdict.passed:
-            return verdict
+            return replace(verdict, hint=UNDERFIT) if not verdict.hint else verdict
     return Verdict.ok()
 
 

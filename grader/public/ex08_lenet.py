@@ -9,7 +9,7 @@ import re
 from typing import Any, Mapping, Sequence
 
 from grader.compare import NotComparable, as_array, fmt
-from grader.judges import FLOAT64, Lookup, compare_case, looked_up, returned_values
+from grader.judges import FLOAT64, Lookup, compare_case, logic_named, looked_up, returned_values
 from grader.model import Check, Outcome, Probe, Raised, Returned, Verdict
 from grader.wire import TensorData
 
@@ -230,3 +230,17 @@ def numpy_raised_hint(outcome: Outcome) -> str | None:
     if outcome.type_name == "ValueError" and ("matmul" in outcome.message or "not aligned" in outcome.message):
         return HINT_LINEAR_T
     return None
+
+
+HINT_TOO_SMALL = ("this input is too small for SeedCNN: check the side after every stage, not only at the end (a side can "
+                  "vanish in the middle), and raise ValueError as soon as one has no rows or columns left.")
+
+
+def judge_too_small(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:
+    """`spec["inner"]` (the ValueError judge), with HINT_TOO_SMALL where a size came back for an input too small."""
+    from dataclasses import replace
+
+    verdict = logic_named(spec["inner"])(check, cases, spec, lookup)
+    if not verdict.passed and not verdict.hint and any(isinstance(outcome, Returned) for _, outcome in cases):
+        return replace(verdict, hint=HINT_TOO_SMALL)
+    return verdict

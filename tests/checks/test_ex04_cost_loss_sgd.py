@@ -247,3 +247,8 @@ def test_one_epoch_too_few_is_named(grade_mutant):
     start = "    history = []\n    for _ in range(epochs):\n        cost_value = cost(xs, ys, w)\n"
     results = grade_mutant(EX, (start, start.replace("range(epochs)", "range(epochs - 1)")))
     assert "one too few" in hint_of(results, "batch_gd_lecture")
+
+
+def test_minibatch_ignoring_batch_size_is_named(grade_mutant):
+    results = grade_mutant(EX, (MINIBATCH_STEP, "            pass\n        w = w - lr * cost_gradient(xs, ys, w)\n"))
+    assert "batch_size is ignored" in hint_of(results, "minibatch_gd")

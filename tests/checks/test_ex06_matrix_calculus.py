@@ -186,3 +186,8 @@ def test_descent_with_a_gradient_taken_once_is_named(grade_mutant):
     results = grade_mutant(EX, ("    x = np.zeros(A.shape[1])\n    for _ in range(steps):\n        x = x - lr * grad_least_squares(A, b, x)\n",
                                 "    x = np.zeros(A.shape[1])\n    g = grad_least_squares(A, b, x)\n    for _ in range(steps):\n        x = x - lr * g\n"))
     assert "recompute the gradient" in hint_of(results, "least_squares_gd_steps")
+
+
+def test_hard_coded_homework_answer_is_named(grade_mutant):
+    results = grade_mutant(EX, (SOLVE_BODY, "    x, y = -2.0, -2.0\n"))
+    assert "the homework's answer, whatever the inputs" in hint_of(results, "solve_lines_random")

@@ -240,3 +240,8 @@ def test_data_left_on_the_cpu_is_named_on_cuda(grade_mutant):
     results = grade_mutant(EX, ("    x, y = x.to(device), y.to(device)\n", ""))
     assert failed(results) == {"train_cuda"}
     assert results["train_cuda"].hint.startswith("move x and y to the model's device inside train")
+
+
+def test_a_default_run_that_does_not_fit_is_named(grade_mutant):
+    results = grade_mutant(EX, ("lr: float = 0.01, epochs: int = 1000) -> list[float]:", "lr: float = 0.0001, epochs: int = 1000) -> list[float]:"))
+    assert "does not fit the parabola" in results["train_fits_parabola"].hint

@@ -349,3 +349,13 @@ def test_flat_features_counting_a_kernel_as_n_minus_5_is_named(grade_mutant):
     results = grade_mutant(EX, ("lambda m: m - 4, lambda m: m - 4, lambda m: m // 2, lambda m: m - 4, lambda m: m // 2",
                                 "lambda m: m - 5, lambda m: m - 5, lambda m: m // 2, lambda m: m - 5, lambda m: m // 2"))
     assert "not 5" in hint_of(results, "flat_features")
+
+
+def test_numpy_forward_without_any_relu_is_named(grade_mutant):
+    results = grade_mutant(EX, ("        return np.maximum(a, 0)\n", "        return a\n"))
+    assert "no ReLU takes effect at all" in hint_of(results, "lenet_forward_numpy")
+
+
+def test_flat_features_of_a_too_small_input_is_named(grade_mutant):
+    results = grade_mutant(EX, ("            if n < 1:\n", "            if False:\n"))
+    assert "raise ValueError as soon as" in hint_of(results, "flat_features_too_small")
