@@ -114,7 +114,9 @@ CURVE_OF_WRONG_COST = [
 LECTURE_TABLE = Mistake("this is the lecture's table, whatever the inputs: compute `cost` at each w of ws on the xs and ys given.",
                         lambda xs, ys, ws: [cost(XS, YS, w) for w in (0.0, 1.0, 2.0, 3.0, 4.0)] if (list(xs), list(ys), list(ws)) != (XS, YS, [0.0, 1.0, 2.0, 3.0, 4.0]) else None)
 CURVE_MISTAKES = [CURVE_OF_SUMS, *CURVE_OF_WRONG_COST, LECTURE_TABLE]
-COST_MISTAKES = [ROOT_OF_MEAN, BESSEL, LAST_SAMPLE, FIRST_SAMPLE, *COST_OF_WRONG_LOSS]
+FLOOR_DIVISION = Mistake("the mean uses true division: `/`, not `//` (floor division drops the fraction).",
+                         lambda xs, ys, w: sum(loss(x, y, w) for x, y in zip(xs, ys)) // len(xs))
+COST_MISTAKES = [ROOT_OF_MEAN, BESSEL, LAST_SAMPLE, FIRST_SAMPLE, FLOOR_DIVISION, *COST_OF_WRONG_LOSS]
 MEAN_OF_ERRORS = Mistake("square each error before averaging: mean((x·w − y)²), not (mean(x·w − y))².",
                          lambda xs, ys, w: (sum(x * w - y for x, y in zip(xs, ys)) / len(xs)) ** 2)
 

@@ -74,15 +74,16 @@ def _replay(state, x, y, lr, epochs, zero_grad, after_step, optimizer, reduction
     model = nn.Sequential(nn.Linear(1, 10), nn.ReLU(), nn.Linear(10, 30), nn.ReLU(), nn.Linear(30, 10), nn.ReLU(), nn.Linear(10, 1))
     model.load_state_dict({name: torch.from_numpy(value.array) for name, value in state.items()})
     inputs, targets = torch.from_numpy(x.array), torch.from_numpy(y.array)
-    step = torch.optim.Adam(model.parameters(), lr=lr) if optimizer == "adam" else torch.optim.SGD(model.parameters(), lr=lr)
-    loss_fn = nn.MSELoss(reduction=reduction)
+    step = torch.optim.Adam(model.parameters(), lr=lr) if optimizer in ("adam", "none") else torch.optim.SGD(model.parameters(), lr=lr)
+    loss_fn = nn.L1Loss() if reduction == "l1" else nn.MSELoss(reduction=reduction)
     losses = []
     for _ in range(epochs):
         if zero_grad:
             step.zero_grad()
         loss = loss_fn(model(inputs), targets)
         loss.backward()
-        step.step()
+        if optimizer != "none":  # "none": a loop that never steps
+            step.step()
         if after_step:
             with torch.no_grad():
                 loss = loss_fn(model(inputs), targets)
@@ -135,6 +136,10 @@ TRAIN_MISTAKES = [
     Mistake("the optimizer is torch.optim.Adam, not torch.optim.SGD.", lambda *a: replay(*a, optimizer="sgd")),
     Mistake("the loss is the mean squared error (nn.MSELoss(), reduction 'mean'), not the sum of squared errors.",
             lambda *a: replay(*a, reduction="sum")),
+    Mistake("the loss is the mean squared error (nn.MSELoss()), not the mean absolute error (nn.L1Loss()).", lambda *a: replay(*a, reduction="l1")),
+    Mistake("the weights never change: call optimizer.step() after loss.backward() in every epoch.", lambda *a: replay(*a, optimizer="none")),
+    Mistake("the lr argument is ignored: build the optimizer with the lr that train is given.",
+            lambda state, x, y, lr, epochs: replay(state, x, y, 0.01, epochs) if lr != 0.01 else None),
 ]
 TRAIN_SOURCE = "the grader's own full-batch Adam run on nn.MSELoss from the same initial weights"
 

@@ -171,3 +171,8 @@ def test_half_squared_loss_and_added_model_are_named(grade_mutant):
 def test_hard_coded_lecture_table_is_named(grade_mutant):
     results = grade_mutant(EX, ("    return [cost(xs, ys, w) for w in ws]", "    return [56 / 3, 14 / 3, 0.0, 14 / 3, 56 / 3]"))
     assert "the lecture's table, whatever the inputs" in results["loss_curve_random"].hint
+
+
+def test_floor_division_in_the_mean_is_named(grade_mutant):
+    results = grade_mutant(EX, ("return sum(loss(x, y, w) for x, y in zip(xs, ys)) / len(xs)", "return sum(loss(x, y, w) for x, y in zip(xs, ys)) // len(xs)"))
+    assert "not `//`" in results["cost"].hint
