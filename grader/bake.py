@@ -11,7 +11,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import multiprocessing
+import os
 import shutil
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -38,11 +41,16 @@ def bake_check(check: Check) -> dict:
     if not isinstance(judge, DataJudge):
         raise NotBakeable(f"{check.qualified_name}: its judge is a plain function; build it with grader.judges.expect (or another "
                           "DataJudge) so that a student bundle can judge it from data")
+    spec = {k: v for k, v in judge.spec.items() if k not in INSTRUCTOR_ONLY}
+    code = [k for k, v in spec.items() if callable(v) or (isinstance(v, list) and any(callable(x) for x in v))]
+    if code:
+        raise NotBakeable(f"{check.qualified_name}: its judge's {', '.join(code)} is code; use plain data "
+                          "(e.g. grader.judges.column, item, items for the part of a value to compare)")
     return {
         "name": check.name, "points": check.points, "visibility": check.visibility, "requires": check.requires,
         "expects_errors": check.expects_errors, "description": check.description,
         "probes": [{"recipe": p.recipe, "params": p.params, "timeout": p.timeout} for p in check.probes],
-        "judge": {"logic": judge.logic, "spec": {k: v for k, v in judge.spec.items() if k not in INSTRUCTOR_ONLY},
+        "judge": {"logic": judge.logic, "spec": spec,
                   "table": [judge.bake(p) for p in check.probes]},
     }
 
@@ -64,19 +72,29 @@ def seeds_of(exercise: str) -> range:
     return range(SEEDS_BY_EXERCISE.get(exercise, SEEDS))
 
 
-def write_baked(folder: Path, exercises: Iterable[str] = EXERCISES, seeds: Iterable[int] | None = None) -> list[Path]:
-    """`folder/<exercise>/<seed>.json.gz` for every exercise and seed (`seeds_of` by default); returns the files written."""
-    written = []
+def write_case(folder: Path, exercise: str, seed: int) -> Path:
+    """`folder/<exercise>/<seed>.json.gz`: the public checks of `exercise` drawn from `seed`, baked."""
+    case = {"seed": seed, "checks": [bake_check(c) for c in load_checks(exercise, seed=seed)]}
+    blobs: dict[str, Any] = {}
+    stored = {"case": blobbed(wire.encode(case), blobs), "blobs": blobs}
+    path = folder / exercise / f"{seed}.json.gz"
+    atomic_write_bytes(path, gzip.compress(json.dumps(stored, allow_nan=False, separators=(",", ":")).encode(), mtime=0))
+    return path
+
+
+def write_baked(folder: Path, exercises: Iterable[str] = EXERCISES, seeds: Iterable[int] | None = None,
+                workers: int | None = None) -> list[Path]:
+    """`folder/<exercise>/<seed>.json.gz` for every exercise and seed (`seeds_of` by default), baked by `workers`
+    forked processes (the cores by default); returns the files written."""
+    jobs = []
     for exercise in exercises:
         target = folder / exercise
         if target.exists():
             shutil.rmtree(target)
         target.mkdir(parents=True)
-        for seed in seeds_of(exercise) if seeds is None else seeds:
-            case = {"seed": seed, "checks": [bake_check(c) for c in load_checks(exercise, seed=seed)]}
-            blobs: dict[str, Any] = {}
-            stored = {"case": blobbed(wire.encode(case), blobs), "blobs": blobs}
-            path = target / f"{seed}.json.gz"
-            atomic_write_bytes(path, gzip.compress(json.dumps(stored, allow_nan=False, separators=(",", ":")).encode(), mtime=0))
-            written.append(path)
-    return written
+        jobs += [(exercise, seed) for seed in (seeds_of(exercise) if seeds is None else seeds)]
+    workers = workers or os.cpu_count() or 1
+    if workers == 1 or len(jobs) == 1:
+        return [write_case(folder, exercise, seed) for exercise, seed in jobs]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(write_case, [folder] * len(jobs), *zip(*jobs)))

@@ -67,9 +67,13 @@ def _release(args: argparse.Namespace) -> int:
     if not args.out:
         print("grader release: give --out DIR for the student bundle (or --exercises / --check)", file=sys.stderr)
         return 2
-    from grader.bundle import write_bundle
+    from grader.bundle import BundleLeak, write_bundle
 
-    write_bundle(out=Path(args.out))
+    try:
+        write_bundle(out=Path(args.out))
+    except BundleLeak as leak:  # the audit names each leak by file, line and clause
+        print(f"grader release: {leak}", file=sys.stderr)
+        return 1
     print(f"student bundle written to {args.out}")
     return 0
 

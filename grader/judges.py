@@ -294,10 +294,16 @@ class Part:
         return [self.kind, list(self.index)]
 
     @classmethod
-    def from_data(cls, data: Any) -> "Part":
-        if isinstance(data, Part):
+    def from_data(cls, data: Any) -> "Part | Callable[[Any], Any]":
+        """A part from its plain data; a Part or any other callable is returned as it is (a callable cannot be baked)."""
+        if isinstance(data, Part) or callable(data):
             return data
         return cls() if data is None else cls(str(data[0]), tuple(int(i) for i in data[1]))
+
+
+def part_data(part: Any) -> Any:
+    """A part as plain data for a spec (a callable that is not a `Part` stays, and makes the judge unbakeable)."""
+    return part.to_data() if isinstance(part, Part) else part
 
 
 WHOLE = Part()
@@ -361,7 +367,7 @@ def expect(
     `formula` is the instructor's derived formula (never shipped; shown with `grader grade --show-formulas`).
     With a `curve`, the first probe's trajectory and the reference's are attached for the feedback page.
     """
-    spec = {"source": source, "hints": [m.hint for m in mistakes], "extract": Part.from_data(extract).to_data(), "shaped": shaped}
+    spec = {"source": source, "hints": [m.hint for m in mistakes], "extract": part_data(extract), "shaped": shaped}
     if curve is not None:
         spec["curve"] = curve
     sources = {"expected": of_call(reference), "tolerance": tolerance_source(tolerance), **mistake_sources(mistakes)}
@@ -395,7 +401,7 @@ def judge_expected(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: M
 def expect_parts(reference: Callable[..., Any], formula: str, parts: Sequence[tuple[str, Part]], mistakes: Sequence[Mistake] = (),
                  tolerance: Tolerance = FLOAT64, *, source: str = DEFAULT_SOURCE) -> DataJudge:
     """Each probe's value must equal `reference(*args, **kwargs)` part by part; `parts` are (label, `Part`) pairs."""
-    spec = {"source": source, "hints": [m.hint for m in mistakes], "parts": [[label, Part.from_data(p).to_data()] for label, p in parts]}
+    spec = {"source": source, "hints": [m.hint for m in mistakes], "parts": [[label, part_data(p)] for label, p in parts]}
     sources = {"expected": of_call(reference), "tolerance": tolerance_source(tolerance), **mistake_sources(mistakes)}
     return DataJudge("grader.judges:judge_parts", spec, sources, formula)
 

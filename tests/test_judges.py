@@ -80,3 +80,35 @@ def test_where_two_known_mistakes_give_the_same_answer_the_hint_names_both():
                   expect(trajectory, "rate**i", [squared, halved]))
     verdict = other.judge(other, [(other.probes[0], Returned(trajectory(5, 0.4)))])
     assert verdict.hint == "the rate is halved."
+
+
+def test_a_baked_judge_decides_as_the_data_judge_it_was_baked_from():
+    """The values a release bakes (through the wire, as a bundle stores them) give the same verdicts, hints included."""
+    from grader import wire
+    from grader.judges import BakedJudge
+
+    squared = Mistake("the rate is squared.", lambda epochs, rate: trajectory(epochs, rate ** 2))
+    judge = expect(trajectory, "rate**i", [squared], source="the rate to the power i")
+    check = make_check(judge)
+    probe = check.probes[0]
+    baked = BakedJudge(judge.logic, wire.decode(wire.encode(dict(judge.spec))), [wire.decode(wire.encode(judge.bake(probe)))])
+    shipped = Check(check.exercise, check.name, 1, "public", (probe,), baked)
+    for answer in (trajectory(5, 0.5), trajectory(5, 0.25), trajectory(5, 0.3), trajectory(4, 0.5)):
+        ours, theirs = check.judge(check, [(probe, Returned(answer))]), shipped.judge(shipped, [(probe, Returned(answer))])
+        assert (ours.passed, ours.message, ours.hint) == (theirs.passed, theirs.message, theirs.hint)
+    assert shipped.judge(shipped, [(probe, Returned(trajectory(5, 0.25)))]).hint == "the rate is squared."
+
+
+def test_a_message_names_the_source_and_the_formula_only_on_request():
+    from grader.judges import show_formulas
+
+    judge = expect(trajectory, "rate**i", source="the rate to the power i")
+    check = make_check(judge)
+    wrong = [(check.probes[0], Returned(trajectory(5, 0.25)))]
+    message = check.judge(check, wrong).message
+    assert "expected [(0.0, 1.0), (1.0, 0.5)" in message and "(the rate to the power i), got " in message and "rate**i" not in message
+    try:
+        show_formulas()
+        assert "from rate**i (the rate to the power i), got " in check.judge(check, wrong).message
+    finally:
+        show_formulas(False)

@@ -20,7 +20,8 @@ def checks(rng: random.Random) -> list[Check]:
     return [
         Check(EXERCISE, "loss_curve_random", 1, "hidden",
               tuple(call("loss_curve", xs, ys, [rand(rng) for _ in range(6)], names=["xs", "ys", "ws"]) for xs, ys in random_datasets(rng)),
-              expect(lambda xs, ys, ws: [cost(xs, ys, w) for w in ws], "cost(xs, ys, w) for each w", CURVE_MISTAKES, shaped=True)),
+              expect(lambda xs, ys, ws: [cost(xs, ys, w) for w in ws], "cost(xs, ys, w) for each w", CURVE_MISTAKES, source="the cost at each w of ws",
+                     shaped=True)),
         Check(EXERCISE, "grid_search_random", 2, "hidden",
               (search_probe("grid_search", bowl_1d, bounds_1d, n=rng.randint(5, 30)),
                search_probe("grid_search", bowl_2d, bounds_2d, n=rng.randint(4, 9)),

@@ -23,9 +23,10 @@ def checks(rng: random.Random) -> list[Check]:
     return [
         Check(EXERCISE, "gradient_random", 1, "hidden",
               tuple(call("gradient", x, y, w, names=["x", "y", "w"]) for x, y, w in points),
-              expect(gradient, "2*x*(w*x - y)", GRADIENT_MISTAKES)),
+              expect(gradient, "2*x*(w*x - y)", GRADIENT_MISTAKES, source="sympy: d/dw of (x·w − y)² at these inputs")),
         Check(EXERCISE, "numerical_gradient_random", 2, "hidden",
               tuple(difference_probe(curved_polynomial(rng, w, h), w, h) for w, h in zip(ws, steps))
               + (difference_probe(sine, w_sine, 1e-3), difference_probe(loss_as_polynomial, rand(rng, -3, 3), 1e-4)),
-              expect(central_reference, "the central difference (f(w + h) - f(w - h)) / (2h)", DIFFERENCE_MISTAKES, difference_tolerance)),
+              expect(central_reference, "the central difference (f(w + h) - f(w - h)) / (2h)", DIFFERENCE_MISTAKES, difference_tolerance,
+                     source="the central difference of f at w with this h")),
     ]

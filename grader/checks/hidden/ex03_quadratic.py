@@ -17,8 +17,9 @@ def checks(rng: random.Random) -> list[Check]:
     return [
         Check(EXERCISE, "gradients_random", 1, "hidden",
               tuple(call("gradients", *random_point(rng), names=list(ARGS)) for _ in range(6)),
-              expect(gradients, gradient_formula(), GRADIENT_MISTAKES)),
+              expect(gradients, gradient_formula(), GRADIENT_MISTAKES, source="sympy: ∂/∂w1, ∂/∂w2, ∂/∂b of (ŷ − y)² at these inputs")),
         Check(EXERCISE, "train_random_hidden", 2, "hidden",
               tuple(train_probe(args, kwargs) for args, kwargs in runs),
-              expect(train, "SGD over the samples in order, simultaneous updates; (w1, w2, b, cost after the epoch)", TRAIN_MISTAKES, TRAJECTORY, shaped=True)),
+              expect(train, "SGD over the samples in order, simultaneous updates; (w1, w2, b, cost after the epoch)", TRAIN_MISTAKES, TRAJECTORY,
+                     source="the grader's own SGD run on these data: samples in order, simultaneous updates, cost after each epoch", shaped=True)),
     ]
