@@ -8,7 +8,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from grader.judges import DataJudge, Mistake, expect, mistake_sources, of_call
+from grader.judges import DataJudge, Mistake, expect, mistake_sources, of_call, only_if
 from grader.model import Check, Probe, call
 from grader.public.ex01_linear_model import FIRST_WINS
 from grader.probes.functions import CATALOGUE
@@ -112,7 +112,8 @@ CURVE_OF_WRONG_COST = [
                          ("the loss of the last sample", lambda xs, ys, w: loss(xs[-1], ys[-1], w))]
 ]
 LECTURE_TABLE = Mistake("this is the lecture's table, whatever the inputs: compute `cost` at each w of ws on the xs and ys given.",
-                        lambda xs, ys, ws: [cost(XS, YS, w) for w in (0.0, 1.0, 2.0, 3.0, 4.0)] if (list(xs), list(ys), list(ws)) != (XS, YS, [0.0, 1.0, 2.0, 3.0, 4.0]) else None)
+                        lambda xs, ys, ws: only_if((list(xs), list(ys), list(ws)) != (XS, YS, [0.0, 1.0, 2.0, 3.0, 4.0]),
+                                                          lambda: [cost(XS, YS, w) for w in (0.0, 1.0, 2.0, 3.0, 4.0)]))
 CURVE_MISTAKES = [CURVE_OF_SUMS, *CURVE_OF_WRONG_COST, LECTURE_TABLE]
 FLOOR_DIVISION = Mistake("the mean uses true division: `/`, not `//` (floor division drops the fraction).",
                          lambda xs, ys, w: sum(loss(x, y, w) for x, y in zip(xs, ys)) // len(xs))

@@ -7,7 +7,7 @@ import random
 import sys
 from typing import Callable
 
-from grader.judges import Mistake, expect
+from grader.judges import Mistake, expect, only_if
 from grader.model import Check, Probe, call
 from grader.probes.functions import CATALOGUE
 from grader.references import compiled, derivative
@@ -80,7 +80,7 @@ DIFFERENCE_MISTAKES = [
     Mistake("divide by 2h: (f(w + h) − f(w − h)) / 2 * h multiplies by h instead.",
             lambda f, w, h=1e-6: (build(f)(w + h) - build(f)(w - h)) / 2 * h),
     *[Mistake("the default step is the signature's h = 1e-6; this result matches a larger step.",
-              lambda f, w, h=None, _step=step: central(f, w, _step) if h is None else None) for step in (1e-2, 1e-3, 1e-4, 1e-5, 1e-1)],
+              lambda f, w, h=None, _step=step: only_if(h is None, lambda: central(f, w, _step))) for step in (1e-2, 1e-3, 1e-4, 1e-5, 1e-1)],
 ]
 
 

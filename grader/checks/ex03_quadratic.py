@@ -6,7 +6,7 @@ import random
 from typing import Callable, Sequence
 
 from grader.compare import tolerance_for
-from grader.judges import Curve, Mistake, expect
+from grader.judges import Curve, Mistake, expect, only_if
 from grader.model import Check, call
 from grader.references import compiled, numeric
 from grader.symbolic import Derivation, WrongForm, expect_expression_dict
@@ -146,7 +146,7 @@ TRAIN_MISTAKES = [
     *[Mistake(f"{name} never changes: every parameter, {name} included, is updated with its own derivative.",
               lambda *a, _name=name, **k: train(*a, **k, frozen=_name)) for name in PARAMETERS],
     Mistake("this is the run on the lecture's data, whatever the inputs: train on the xs and ys it is given.",
-            lambda xs, ys, **k: train(XS, YS) if (list(xs), list(ys)) != (XS, YS) else None),
+            lambda xs, ys, **k: only_if((list(xs), list(ys)) != (XS, YS), lambda: train(XS, YS))),
     Mistake("one entry per epoch: the starting parameters are not recorded, only the parameters after each epoch.",
             lambda *a, **k: [(k.get("w1", 0.0), k.get("w2", 0.0), k.get("b", 0.0), cost(a[0], a[1], k.get("w1", 0.0), k.get("w2", 0.0), k.get("b", 0.0)))]
             + train(*a, **k)),

@@ -9,7 +9,7 @@ from grader.compare import tolerance_for
 from grader.checks.ex01_linear_model import (
     ABSOLUTE, BY_N_MINUS_ONE, COST_MISTAKES as EX01_COST_MISTAKES, HALF_SQUARE, over_n_minus_one,
 )
-from grader.judges import Curve, Mistake, column, expect
+from grader.judges import Curve, Mistake, column, expect, only_if
 from grader.model import Check, Probe, call
 from grader.references import compiled, derivative
 
@@ -116,7 +116,7 @@ def trajectory_form_mistakes(run) -> list[Mistake]:
     """A run that ignores its inputs (the lecture's run), and one entry too few or too many."""
     return [
         Mistake("this is the lecture's run, whatever the inputs: use the xs, ys, w, lr and epochs the function is given.",
-                lambda xs, ys, **k: run(XS, YS) if (list(xs), list(ys)) != (XS, YS) else None),
+                lambda xs, ys, **k: only_if((list(xs), list(ys)) != (XS, YS), lambda: run(XS, YS))),
         Mistake("one entry per epoch: this has one too few (check the range of the loop).", lambda *a, **k: run(*a, **k)[:-1]),
         Mistake("one entry per epoch: this has one too many (the starting w is not an entry; check the range of the loop).",
                 lambda xs, ys, w=1.0, lr=0.01, epochs=100: run(xs, ys, w, lr, epochs + 1)),
@@ -186,7 +186,7 @@ MINIBATCH_MISTAKES = [
     Mistake("one update per batch, with the batch's mean gradient; this updated after every sample of the batch.",
             lambda *a, **k: minibatch_gd(*a, **k, reduce="per_sample")),
     Mistake("batch_size is ignored: this made one update per epoch over all the data; split the data into consecutive batches.",
-            lambda xs, ys, batch_size, **k: minibatch_gd(xs, ys, len(xs), **k) if batch_size != len(xs) else None),
+            lambda xs, ys, batch_size, **k: only_if(batch_size != len(xs), lambda: minibatch_gd(xs, ys, len(xs), **k))),
 ]
 EMA_MISTAKES = [
     Mistake("smooth with the previous smoothed value, s[i] = beta·v[i] + (1 − beta)·s[i−1]; this used the raw previous value v[i−1] "

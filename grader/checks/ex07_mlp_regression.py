@@ -13,7 +13,7 @@ import numpy as np
 
 from grader.checks.inputs import meta_tensor, numpy_rng, tensor
 from grader.compare import tolerance_for
-from grader.judges import DataJudge, Mistake, mistake_sources, static
+from grader.judges import DataJudge, Mistake, mistake_sources, only_if, static
 from grader.model import Check, Probe
 from grader.public.ex07_mlp_regression import EXERCISE, LAYERS, POINTS
 from grader.wire import TensorData
@@ -139,7 +139,7 @@ TRAIN_MISTAKES = [
     Mistake("the loss is the mean squared error (nn.MSELoss()), not the mean absolute error (nn.L1Loss()).", lambda *a: replay(*a, reduction="l1")),
     Mistake("the weights never change: call optimizer.step() after loss.backward() in every epoch.", lambda *a: replay(*a, optimizer="none")),
     Mistake("the lr argument is ignored: build the optimizer with the lr that train is given.",
-            lambda state, x, y, lr, epochs: replay(state, x, y, 0.01, epochs) if lr != 0.01 else None),
+            lambda state, x, y, lr, epochs: only_if(lr != 0.01, lambda: replay(state, x, y, 0.01, epochs))),
 ]
 TRAIN_SOURCE = "the grader's own full-batch Adam run on nn.MSELoss from the same initial weights"
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from grader.checks.inputs import meta_tensor, numpy_rng, tensor
 from grader.compare import tolerance_for
-from grader.judges import DataJudge, Mistake, expect, expect_raise, mistake_sources, static
+from grader.judges import DataJudge, Mistake, expect, expect_raise, mistake_sources, only_if, static
 from grader.model import Check, Probe, call
 from grader.public.ex08_lenet import (  # noqa: F401 - the hints are re-exported for the hidden checks and tests
     EXERCISE, HINT_AVERAGE, HINT_BATCH, HINT_DEVICE, HINT_FLIPPED, HINT_LECTURE_FLAT, HINT_VALUES, LECTURE_FLAT,
@@ -277,19 +277,19 @@ CONV_MISTAKES = [
     Mistake("the bias is missing: add bias[o] to every output position of filter o.",
             lambda x, weight, bias, **k: conv2d_reference(x, weight, np.zeros_like(bias), **k)),
     Mistake("the stride is ignored: the window moves by `stride` rows and columns between outputs.",
-            lambda x, weight, bias, stride=1, padding=0: conv2d_reference(x, weight, bias, 1, padding) if stride != 1 else None),
+            lambda x, weight, bias, stride=1, padding=0: only_if(stride != 1, lambda: conv2d_reference(x, weight, bias, 1, padding))),
     Mistake("the padding is ignored: pad `padding` zeros on every side of the input first.",
-            lambda x, weight, bias, stride=1, padding=0: conv2d_reference(x, weight, bias, stride, 0) if padding else None),
+            lambda x, weight, bias, stride=1, padding=0: only_if(padding != 0, lambda: conv2d_reference(x, weight, bias, stride, 0))),
     Mistake("the padding goes on both sides of each axis: `padding` zeros before and `padding` after, not one side only.",
-            lambda x, weight, bias, stride=1, padding=0: conv2d_reference(np.pad(x, ((0, 0), (0, 0), (padding, 0), (padding, 0))), weight, bias, stride)
-            if padding else None),
+            lambda x, weight, bias, stride=1, padding=0: only_if(padding != 0, lambda: conv2d_reference(
+                np.pad(x, ((0, 0), (0, 0), (padding, 0), (padding, 0))), weight, bias, stride))),
 ]
 CONV_SOURCE = "torch.nn.functional.conv2d on these inputs"
 POOL_MISTAKES = [
     Mistake(HINT_AVERAGE, lambda *a, **k: maxpool2d_reference(*a, **k, average=True)),
     Mistake("the pooling windows do not overlap: they move by k (stride k), not by 1.", lambda x, k=2: maxpool2d_reference(x, k, stride=1)),
     Mistake("incomplete windows at the right and bottom edges are dropped, not pooled.",
-            lambda x, k=2: maxpool2d_reference(x, k, ceil_mode=True) if x.shape[2] % k or x.shape[3] % k else None),
+            lambda x, k=2: only_if(x.shape[2] % k != 0 or x.shape[3] % k != 0, lambda: maxpool2d_reference(x, k, ceil_mode=True))),
 ]
 FLAT_MISTAKES = [
     Mistake(HINT_LECTURE_FLAT, lambda *a: LECTURE_FLAT),
