@@ -75,3 +75,9 @@ def grade_mutant(grade_source):
 
 def failed(results: dict[str, CheckResult]) -> set[str]:
     return {name for name, r in results.items() if r.status == "failed"}
+
+
+def hint_of(results: dict[str, CheckResult], name: str) -> str:
+    """The Hint line of check `name`, which must have failed ('' where it named no mistake)."""
+    assert name in failed(results), name
+    return results[name].hint or ""

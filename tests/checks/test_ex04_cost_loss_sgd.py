@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import failed
+from conftest import failed, hint_of
 
 EX = "ex04_cost_loss_sgd"
 LOSS_GRAD = "    return 2 * x * (x * w - y)\n"
@@ -172,10 +172,6 @@ def test_cost_gradient_without_the_mean_fails_on_random_data(grade_mutant):
 
 # ------------------------------------------------------------------------------------- more known mistakes (issue 10)
 
-
-def hint_of(results, name: str) -> str:
-    assert name in failed(results), name
-    return results[name].hint or ""
 
 
 def test_sgd_recording_the_last_samples_loss_before_its_update_is_named(grade_mutant):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import failed, grade_file, mutate, solution_source
+from conftest import failed, grade_file, hint_of, mutate, solution_source
 
 EX = "ex05_torch_gd"
 CUDA_CHECKS = {"manual_gd_cuda", "optim_gd_cuda", "fit_linear_cuda", "mse_cuda"}
@@ -161,10 +161,6 @@ def test_device_checks_pass_on_cuda(grade_source):
 MANUAL_START = "    W = torch.zeros(1, dtype=x_train.dtype, device=x_train.device)\n"
 OPTIM_RECORD = "        history.append((W.item(), cost.item()))\n        optimizer.zero_grad()\n        cost.backward()\n        optimizer.step()\n"
 
-
-def hint_of(results, name: str) -> str:
-    assert name in failed(results), name
-    return results[name].hint or ""
 
 
 def test_float32_arithmetic_on_float64_inputs_names_the_dtype(grade_mutant):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
-from conftest import failed, mutate, solution_source
+from conftest import failed, hint_of, mutate, solution_source
 
 EX = "ex06_matrix_calculus"
 SOLVE_BODY = "    x, y = np.linalg.inv(A) @ b\n"
@@ -150,10 +150,6 @@ def test_symbol_matrices_cross_the_wire_both_ways():
 INVERSE = "    x, y = np.linalg.inv(A) @ b\n"
 SINGULAR_TEST = "    if det == 0:\n        raise ValueError(f\"the lines have the same slope {a1}: they are parallel or identical\")\n"
 
-
-def hint_of(results, name: str) -> str:
-    assert name in failed(results), name
-    return results[name].hint or ""
 
 
 def test_solve_lines_multiplying_by_the_determinant_is_named(grade_mutant):

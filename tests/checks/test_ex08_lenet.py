@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import failed, mutate, solution_source
+from conftest import failed, hint_of, mutate, solution_source
 from grader.checks.ex08_lenet import HINT_AVERAGE, HINT_BATCH, HINT_DEVICE, HINT_FLIPPED, HINT_LECTURE_FLAT, HINT_VALUES
 
 EX = "ex08_lenet"
@@ -279,10 +279,6 @@ LENET_INIT = ("        self.conv1 = nn.Conv2d(1, 6, 5)\n        self.conv2 = nn.
 LENET_FORWARD = ("        x = F.max_pool2d(F.relu(self.conv1(x)), 2)\n        x = F.max_pool2d(F.relu(self.conv2(x)), 2)\n"
                  "        x = torch.flatten(x, 1)\n        x = F.relu(self.fc1(x))\n        x = F.relu(self.fc2(x))\n        return self.fc3(x)\n")
 
-
-def hint_of(results, name: str) -> str:
-    assert name in failed(results), name
-    return results[name].hint or ""
 
 
 def test_padding_on_conv1_is_named_as_a_feature_count_not_a_batch_size(grade_mutant):
