@@ -64,12 +64,14 @@ WRONG_FORMS = [
     WrongForm(SIGN_FLIP, "-2*x*(x*w - y)"),
     WrongForm(MISSING_X, "2*(x*w - y)"),
     WrongForm(WRONG_VARIABLE, "2*w*(x*w - y)"),
+    WrongForm("this is the loss itself, not its derivative with respect to w.", "(x*w - y)**2"),
 ]
 GRADIENT_MISTAKES = [
     Mistake(MISSING_TWO, lambda x, y, w: x * (x * w - y)),
     Mistake(SIGN_FLIP, lambda x, y, w: -2 * x * (x * w - y)),
     Mistake(MISSING_X, lambda x, y, w: 2 * (x * w - y)),
     Mistake(WRONG_VARIABLE, lambda x, y, w: 2 * w * (x * w - y)),
+    Mistake("this is the loss itself, not its derivative with respect to w.", lambda x, y, w: (x * w - y) ** 2),
 ]
 FORWARD = "this is the forward difference (f(w + h) − f(w)) / h; use the central difference (f(w + h) − f(w − h)) / (2h)."
 DIFFERENCE_MISTAKES = [

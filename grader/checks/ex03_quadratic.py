@@ -107,12 +107,13 @@ def wrong_forms(inner: str, inner_mistakes: Sequence[tuple[str, str]]) -> list[W
         WrongForm(hint, f"2*{ERROR}*{wrong}") for hint, wrong in inner_mistakes]
 
 
-WRONG_FORMS = {
+WRONG_FORMS = {key: forms + [WrongForm(f"this is the loss itself, not its derivative with respect to {key}.", f"{ERROR}**2")]
+               for key, forms in {
     "w1": [WrongForm(SWAPPED, f"2*({SWAPPED_PREDICTION} - y)*x**2"), WrongForm(SWAPPED_KEYS, f"2*{ERROR}*x**2")]
           + wrong_forms("x", [(MISSING_X, "1")]),
     "w2": [WrongForm(SWAPPED, f"2*({SWAPPED_PREDICTION} - y)*x")] + wrong_forms("x**2", [(W2_INNER, "x"), (W2_INNER, "1")]),
     "b": wrong_forms("1", [(B_INNER, "x"), (B_INNER, "x**2")]),
-}
+}.items()}
 
 
 def _scaled(factors: Callable[[float], tuple[float, float, float]]) -> Callable:

@@ -175,6 +175,10 @@ def structure_hint(layers: Sequence) -> str | None:
         return "the activations are ReLU (nn.ReLU()), as in the lecture."
     if len(names) == 4 and all(n == "Linear" for n in names):
         return "put an nn.ReLU() between the Linear layers: without activations the layers collapse into one straight line."
+    if names == [name for name, _, _ in LAYERS]:
+        return "the layers are in the right order, but a Linear layer's width differs from the exercise's: compare each in_features and out_features."
+    if names.count("Linear") == 4 and names.count("ReLU") < 3:
+        return "a ReLU is missing: one follows every Linear layer but the last."
     return None
 
 

@@ -173,3 +173,9 @@ def test_training_on_the_lecture_data_whatever_the_inputs_is_named(grade_mutant)
     results = grade_mutant(EX, ("    history = []\n", "    xs, ys, w1, w2, b, lr, epochs = [1.0, 2.0, 3.0], [2.0, 4.0, 6.0], 0.0, 0.0, 0.0, 0.01, 100\n    history = []\n"))
     assert "train_lecture_data" not in failed(results)
     assert "the run on the lecture's data" in results["train_random"].hint
+
+
+def test_gradient_exprs_returning_the_loss_is_named(grade_mutant):
+    results = grade_mutant(EX, ('return {"w1": sympy.diff(squared_error, w1), "w2": sympy.diff(squared_error, w2), "b": sympy.diff(squared_error, b)}',
+                                'return {"w1": squared_error, "w2": squared_error, "b": squared_error}'))
+    assert "the loss itself" in results["gradient_exprs"].hint

@@ -256,3 +256,11 @@ def test_training_mistakes_are_named(grade_quick):
     assert "not the mean absolute error" in results["train_trajectory"].hint
     results = grade_quick(("torch.optim.Adam(model.parameters(), lr=lr)", "torch.optim.Adam(model.parameters(), lr=0.01)"))
     assert "the lr argument is ignored" in results["train_trajectory_random"].hint
+
+
+def test_a_wrong_layer_width_or_a_missing_relu_is_named(grade_quick):
+    results = grade_quick(("        nn.Linear(10, 30), nn.ReLU(),\n        nn.Linear(30, 10), nn.ReLU(),",
+                           "        nn.Linear(10, 20), nn.ReLU(),\n        nn.Linear(20, 10), nn.ReLU(),"))
+    assert "width differs" in results["build_mlp_structure"].hint
+    results = grade_quick(("        nn.Linear(10, 30), nn.ReLU(),\n", "        nn.Linear(10, 30),\n"))
+    assert "a ReLU is missing" in results["build_mlp_structure"].hint
