@@ -6,7 +6,8 @@ import random
 from typing import Callable, Sequence
 
 from grader.compare import tolerance_for
-from grader.judges import Curve, Mistake, expect, only_if
+from grader.judges import Curve, DataJudge, Mistake, expect, only_if
+from grader.public.trajectories import with_row_hints
 from grader.model import Check, call
 from grader.references import compiled, numeric
 from grader.symbolic import Derivation, WrongForm, expect_expression_dict
@@ -191,6 +192,13 @@ TRAIN_SOURCE = "the grader's own SGD run on these data: samples in order, simult
 COST_CURVE = Curve("train: cost after each epoch", "cost", lambda trajectory: trajectory[:, 3])
 
 
+def train_judge(curve: bool = True) -> DataJudge:
+    """train's trajectory against the grader's run, naming a row too few or too many."""
+    judge = expect(train, "SGD over the samples in order, simultaneous updates; (w1, w2, b, cost after the epoch)", TRAIN_MISTAKES, TRAJECTORY,
+                   curve=COST_CURVE if curve else None, source=TRAIN_SOURCE, shaped=True)
+    return with_row_hints(judge, row_rule="one row per epoch, the parameters after it and the cost there (the start is not a row)")
+
+
 def checks(rng: random.Random) -> list[Check]:
     points = [random_point(rng) for _ in range(4)] + [(x, y, 0.5, 0.25, -1.0) for x, y in zip(XS, YS)]
     train_args, train_kwargs = random_training(rng, 5, 20)
@@ -212,10 +220,8 @@ def checks(rng: random.Random) -> list[Check]:
               expect(gradients, gradient_formula(), GRADIENT_MISTAKES, source="sympy: ∂/∂w1, ∂/∂w2, ∂/∂b of (ŷ − y)² at these inputs")),
         Check(EXERCISE, "train_lecture_data", 2, "public",
               (train_probe([XS, YS], {"epochs": 100}),),
-              expect(train, "SGD over the samples in order, simultaneous updates; (w1, w2, b, cost after the epoch)", TRAIN_MISTAKES, TRAJECTORY,
-                     curve=COST_CURVE, source=TRAIN_SOURCE, shaped=True)),
+              train_judge()),
         Check(EXERCISE, "train_random", 2, "public",
               (train_probe(train_args, train_kwargs),),
-              expect(train, "SGD over the samples in order, simultaneous updates; (w1, w2, b, cost after the epoch)", TRAIN_MISTAKES, TRAJECTORY,
-                     curve=COST_CURVE, source=TRAIN_SOURCE, shaped=True)),
+              train_judge()),
     ]

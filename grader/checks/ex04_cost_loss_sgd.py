@@ -9,7 +9,8 @@ from grader.compare import tolerance_for
 from grader.checks.ex01_linear_model import (
     ABSOLUTE, BY_N_MINUS_ONE, COST_MISTAKES as EX01_COST_MISTAKES, HALF_SQUARE, over_n_minus_one,
 )
-from grader.judges import Curve, Mistake, column, expect, only_if
+from grader.judges import Curve, DataJudge, Mistake, column, expect, only_if
+from grader.public.trajectories import with_row_hints
 from grader.model import Check, Probe, call
 from grader.references import compiled, derivative
 
@@ -251,6 +252,19 @@ def SECOND_COLUMN(trajectory):
     return trajectory[:, 1]
 
 
+RUNS = {  # function: (reference, formula, mistakes, source, curve)
+    "batch_gd": (batch_gd, BATCH_FORMULA, BATCH_MISTAKES, BATCH_SOURCE, Curve("batch_gd: cost per epoch", "cost", SECOND_COLUMN)),
+    "sgd": (sgd, SGD_FORMULA, SGD_MISTAKES, SGD_SOURCE, Curve("sgd: loss of the last sample per epoch", "loss", SECOND_COLUMN)),
+}
+
+
+def run_judge(function: str, curve: bool = True) -> DataJudge:
+    """batch_gd's or sgd's trajectory against the grader's run, naming a row too few or too many."""
+    reference, formula, mistakes, source, drawn = RUNS[function]
+    judge = expect(reference, formula, mistakes, TRAJECTORY, source=source, shaped=True, curve=drawn if curve else None)
+    return with_row_hints(judge, row_rule="one row per epoch, w after that epoch's updates (the starting w is not a row)")
+
+
 def checks(rng: random.Random) -> list[Check]:
     points = [(rand(rng), rand(rng), rand(rng)) for _ in range(4)] + [(x, y, w) for x, y in zip(XS, YS) for w in (1.0, 2.5)]
     datasets = [random_data(rng, n) for n in (2, 5)] + [(XS, YS)]
@@ -273,15 +287,15 @@ def checks(rng: random.Random) -> list[Check]:
               expect(cost_gradient, f"(1/N) * sum({derivative(LOSS, 'w')})", COST_GRADIENT_MISTAKES,
                      source="the mean over the data of sympy's d/dw of (x·w − y)²")),
         Check(EXERCISE, "batch_gd_lecture", 2, "public", (trajectory_probe("batch_gd", [XS, YS], {}),),
-              expect(batch_gd, BATCH_FORMULA, BATCH_MISTAKES, TRAJECTORY, source=BATCH_SOURCE, shaped=True, curve=Curve("batch_gd: cost per epoch", "cost", SECOND_COLUMN)),
+              run_judge("batch_gd"),
               description="the lecture's run from w = 1: (1.09, 4.67), (1.18, 3.84), … recomputed by the grader"),
         Check(EXERCISE, "batch_gd_random", 1, "public", (trajectory_probe("batch_gd", *batch_run),),
-              expect(batch_gd, BATCH_FORMULA, BATCH_MISTAKES, TRAJECTORY, source=BATCH_SOURCE, shaped=True, curve=Curve("batch_gd: cost per epoch", "cost", SECOND_COLUMN))),
+              run_judge("batch_gd")),
         Check(EXERCISE, "sgd_lecture", 2, "public", (trajectory_probe("sgd", [XS, YS], {}),),
-              expect(sgd, SGD_FORMULA, SGD_MISTAKES, TRAJECTORY, source=SGD_SOURCE, shaped=True, curve=Curve("sgd: loss of the last sample per epoch", "loss", SECOND_COLUMN)),
+              run_judge("sgd"),
               description="the lecture's run from w = 1: (1.26, 4.92), (1.45, 2.69), … recomputed by the grader"),
         Check(EXERCISE, "sgd_random", 1, "public", (trajectory_probe("sgd", *sgd_run),),
-              expect(sgd, SGD_FORMULA, SGD_MISTAKES, TRAJECTORY, source=SGD_SOURCE, shaped=True, curve=Curve("sgd: loss of the last sample per epoch", "loss", SECOND_COLUMN))),
+              run_judge("sgd")),
         Check(EXERCISE, "minibatch_gd", 2, "public", (minibatch_probe(rng, n, batch_size, 20),),
               expect(minibatch_gd, MINIBATCH_FORMULA, MINIBATCH_MISTAKES, TRAJECTORY, source=MINIBATCH_FORMULA, curve=Curve("minibatch_gd: cost per epoch", "cost", SECOND_COLUMN)),
               description="N not divisible by batch_size: the last batch is smaller"),

@@ -16,7 +16,8 @@ import torch
 
 from grader.checks.array_judges import expect_parts, tensor_dtype
 from grader.compare import tolerance_for
-from grader.judges import Curve, DataJudge, FLOAT64, Mistake, expect, item, items
+from grader.judges import Curve, FLOAT64, Mistake, expect, item, items
+from grader.public.trajectories import with_row_hints
 from grader.model import Check, Probe, call
 from grader.wire import TensorData
 
@@ -238,13 +239,6 @@ LINE_FORMULA = "gradient descent on mean((w·x + b − y)²) (torch autograd), s
 SCALAR_FORMULA = "SGD on y = (x − 3)² + 4 (torch autograd), rows (y before the step, dy/dx, x after the step)"
 
 COST_CURVE = Curve("cost per epoch", "cost", lambda trajectory: trajectory[:, 1])
-def with_row_hints(judge: DataJudge, rows: bool = True) -> DataJudge:
-    """`judge`, naming float32 arithmetic on float64 inputs and, with `rows`, rows of aliased tensors or of tensors
-    (grader.public.ex05_torch_gd)."""
-    return DataJudge("grader.public.ex05_torch_gd:judge_with_row_hints", {**judge.spec, "inner": judge.logic, "rows": rows},
-                     judge.sources, judge.formula)
-
-
 judge_manual = with_row_hints(expect(weight_descent, MANUAL_FORMULA, [W_RECORDED_AFTER, SUM_GRADIENT, NO_TWO, ASCENT, NO_X, MANUAL_FROZEN,
                                                                       ROW_FEWER, ROW_MORE, LECTURE_RUN],
                                      tolerance(TRAJECTORY_SCALE), curve=COST_CURVE, source=MANUAL_SOURCE, shaped=True))

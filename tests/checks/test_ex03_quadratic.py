@@ -179,3 +179,8 @@ def test_gradient_exprs_returning_the_loss_is_named(grade_mutant):
     results = grade_mutant(EX, ('return {"w1": sympy.diff(squared_error, w1), "w2": sympy.diff(squared_error, w2), "b": sympy.diff(squared_error, b)}',
                                 'return {"w1": squared_error, "w2": squared_error, "b": squared_error}'))
     assert "the loss itself" in results["gradient_exprs"].hint
+
+
+def test_a_starting_row_is_named_as_one_row_too_many(grade_mutant):
+    results = grade_mutant(EX, ("    history = []\n", "    history = [(w1, w2, b, 0.0)]\n"))
+    assert results["train_random"].hint.startswith("one row too many: one row per epoch")

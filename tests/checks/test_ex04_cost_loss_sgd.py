@@ -248,3 +248,9 @@ def test_one_epoch_too_few_is_named(grade_mutant):
 def test_minibatch_ignoring_batch_size_is_named(grade_mutant):
     results = grade_mutant(EX, (MINIBATCH_STEP, "            pass\n        w = w - lr * cost_gradient(xs, ys, w)\n"))
     assert "batch_size is ignored" in hint_of(results, "minibatch_gd")
+
+
+def test_sgd_with_a_starting_row_is_named(grade_mutant):
+    results = grade_mutant(EX, ("            last_loss = loss(x, y, w)\n        history.append((w, last_loss))\n    return history",
+                                "            last_loss = loss(x, y, w)\n        history.append((w, last_loss))\n    return [(0.0, 0.0)] + history"))
+    assert hint_of(results, "sgd_random").startswith("one row too many")

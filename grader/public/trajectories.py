@@ -1,9 +1,10 @@
-"""Judging logic particular to ex05's trajectories: hints for a result of the wrong precision or form.
+"""Judging logic for trajectories (ex03–ex05): hints for a result of the wrong precision or form.
 
 `judge_with_row_hints` runs the judge it wraps (`spec["inner"]`, the logic of `expect` or `expect_parts`); when that
 fails without naming a mistake, it looks at what came back: float32 arithmetic on float64 inputs (close at float32
-precision only), rows that all hold one aliased tensor (`W.data` recorded, then changed in place by every step), or
-tensors where numbers were asked for.
+precision only), rows that all hold one aliased tensor (`W.data` recorded, then changed in place by every step),
+tensors where numbers were asked for, or one row too few or too many (`spec["row_rule"]` says how many there are).
+`with_row_hints` wraps a `DataJudge` so.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from grader.compare import NotComparable, as_array, close, tolerance_for
-from grader.judges import Lookup, Part, logic_named
+from grader.judges import DataJudge, Lookup, Part, logic_named
 from grader.model import Check, Outcome, Probe, Returned, Verdict
 from grader.wire import TensorData
 
@@ -60,6 +61,22 @@ def rows_hint(value: Any, expected: Any) -> str | None:
     return TENSOR_ROWS
 
 
+def count_hint(value: Any, expected: Any, rule: str) -> str | None:
+    """One row too few or too many, named with the `rule` of how many rows there are."""
+    if not rule or not isinstance(value, (list, tuple)) or not isinstance(expected, (list, tuple)):
+        return None
+    if abs(len(value) - len(expected)) != 1:
+        return None
+    return f"{'one row too few' if len(value) < len(expected) else 'one row too many'}: {rule}; check the range of the loop."
+
+
+def with_row_hints(judge: DataJudge, rows: bool = True, row_rule: str = "") -> DataJudge:
+    """`judge`, naming float32 arithmetic on float64 inputs and, with `rows`, rows of aliased tensors or of tensors and
+    (with a `row_rule`) one row too few or too many."""
+    return DataJudge("grader.public.trajectories:judge_with_row_hints", {**judge.spec, "inner": judge.logic, "rows": rows, "row_rule": row_rule},
+                     judge.sources, judge.formula)
+
+
 def judge_with_row_hints(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:
     """`spec["inner"]`'s verdict, with a precision or row hint where it named no mistake."""
     verdict = logic_named(spec["inner"])(check, cases, spec, lookup)
@@ -73,7 +90,7 @@ def judge_with_row_hints(check: Check, cases: Sequence[tuple[Probe, Outcome]], s
         hint = precision_hint(probe, outcome.value, expected, tuple(lookup(probe, "tolerance")))
         if hint is None and spec.get("rows"):
             try:
-                hint = rows_hint(part(outcome.value), part(expected))
+                hint = rows_hint(part(outcome.value), part(expected)) or count_hint(part(outcome.value), part(expected), spec.get("row_rule", ""))
             except (KeyError, IndexError, TypeError):
                 hint = None
         if hint:
