@@ -196,9 +196,15 @@ def losses_of(probe: Probe, value, epochs: int) -> np.ndarray | Verdict:
     if isinstance(losses, TensorData) and losses.array is not None and losses.array.ndim == 1:
         losses = losses.array  # a 1-d tensor of losses is as good as a list
     if not isinstance(losses, (list, tuple, np.ndarray)):
-        return Verdict.fail(f"{place}: returned {fmt(losses)}; expected a list with the loss of every epoch")
+        return Verdict.fail(f"{place}: returned {fmt(losses)}; expected a list with the loss of every epoch",
+                            "return the list of the losses, one number per epoch (loss.item()), not a single loss or the model."
+                            if isinstance(losses, (float, int, TensorData)) else None)
     if len(losses) != epochs:
-        return Verdict.fail(f"{place}: returned {len(losses)} losses; expected one per epoch, {epochs}")
+        hint = None
+        if abs(len(losses) - epochs) == 1:
+            hint = ("one loss too few: append the loss in every epoch, `epochs` of them; check the range of the loop." if len(losses) < epochs
+                    else "one loss too many: one loss per epoch, taken before that epoch's step; no extra loss before or after the loop.")
+        return Verdict.fail(f"{place}: returned {len(losses)} losses; expected one per epoch, {epochs}", hint)
     try:
         return as_array(list(losses) if not isinstance(losses, np.ndarray) else losses, (epochs,))
     except NotComparable as error:

@@ -264,3 +264,8 @@ def test_a_wrong_layer_width_or_a_missing_relu_is_named(grade_quick):
     assert "width differs" in results["build_mlp_structure"].hint
     results = grade_quick(("        nn.Linear(10, 30), nn.ReLU(),\n", "        nn.Linear(10, 30),\n"))
     assert "a ReLU is missing" in results["build_mlp_structure"].hint
+
+
+def test_one_loss_missing_is_named(grade_quick):
+    results = grade_quick(("    for _ in range(epochs):\n", "    for _ in range(epochs - 1):\n"))
+    assert results["train_trajectory"].hint.startswith("one loss too few")
