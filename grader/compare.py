@@ -130,7 +130,7 @@ def mismatch(got: Any, expected: Any, rtol: float, atol: float) -> Mismatch | No
         raise NotComparable(f"returned shape {got_array.shape}; expected shape {expected_array.shape}")
     difference = np.abs(got_array - expected_array)
     allowed = atol + rtol * np.abs(expected_array)
-    failing = difference > allowed
+    failing = ~(difference <= allowed)  # NaN in expected never compares equal
     if not failing.any():
         return None
     excess = np.where(failing, difference - allowed, -np.inf)

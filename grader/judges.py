@@ -45,6 +45,14 @@ class Unavailable(Exception):
     """A source that does not apply to these inputs (a mistake model that fails on them)."""
 
 
+def only_if(applies: bool, answer: Callable[[], Any]) -> Any:
+    """`answer()` where a known mistake applies to these inputs; `Unavailable` where it does not (never None, which
+    would compare as NaN)."""
+    if not applies:
+        raise Unavailable("this mistake does not apply to these inputs")
+    return answer()
+
+
 def once_per_probe(probe: Probe, key: str, compute: Callable[[], Any]) -> Any:
     """`compute()` for this probe, computed once per batch: every student's probe has the same inputs.
 

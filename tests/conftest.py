@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import pytest
@@ -35,15 +37,30 @@ def grade_file(exercise: str, path: Path, *, seed: int = 0, hidden: bool = True)
 
 
 @pytest.fixture
-def grade_source(tmp_path):
+def grade_source(tmp_path, request):
     """grade_source(exercise, source) -> {check name: CheckResult}, the source written as the student's file."""
 
     def grade(exercise: str, source: str, *, seed: int = 0, hidden: bool = True) -> dict[str, CheckResult]:
         path = tmp_path / f"{exercise}.py"
         path.write_text(source)
-        return grade_file(exercise, path, seed=seed, hidden=hidden)
+        results = grade_file(exercise, path, seed=seed, hidden=hidden)
+        record_hints(request.node.nodeid, exercise, results)
+        return results
 
     return grade
+
+
+HINT_RECORD = os.environ.get("GRADER_HINT_COVERAGE")
+
+
+def record_hints(test: str, exercise: str, results: dict[str, CheckResult]) -> None:
+    """With GRADER_HINT_COVERAGE=FILE, append one JSON line per graded submission for tools/hint_coverage.py."""
+    if not HINT_RECORD:
+        return
+    failed_checks = sorted(name for name, r in results.items() if r.status == "failed")
+    line = {"test": test, "exercise": exercise, "failed": failed_checks, "hinted": [n for n in failed_checks if results[n].hint]}
+    with open(HINT_RECORD, "a", encoding="utf-8") as out:
+        out.write(json.dumps(line) + "\n")
 
 
 @pytest.fixture
@@ -58,3 +75,9 @@ def grade_mutant(grade_source):
 
 def failed(results: dict[str, CheckResult]) -> set[str]:
     return {name for name, r in results.items() if r.status == "failed"}
+
+
+def hint_of(results: dict[str, CheckResult], name: str) -> str:
+    """The Hint line of check `name`, which must have failed ('' where it named no mistake)."""
+    assert name in failed(results), name
+    return results[name].hint or ""

@@ -8,7 +8,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from grader.judges import DataJudge, Mistake, expect, mistake_sources, of_call
+from grader.judges import DataJudge, Mistake, expect, mistake_sources, of_call, only_if
 from grader.model import Check, Probe, call
 from grader.public.ex01_linear_model import FIRST_WINS
 from grader.probes.functions import CATALOGUE
@@ -45,15 +45,16 @@ def argmin_first(points: Sequence[tuple[float, ...]], cost_fn: Callable) -> tupl
     return points[best], costs[best]
 
 
-def refine(cost_fn: Callable, bounds: Sequence[Sequence[float]], n: int, rounds: int, clamp: bool = True, overall: bool = True):
-    """Divide and conquer as SPEC.md defines it; `clamp=False` / `overall=False` model two known mistakes."""
+def refine(cost_fn: Callable, bounds: Sequence[Sequence[float]], n: int, rounds: int, clamp: bool = True, overall: bool = True,
+           intervals: int | None = None):
+    """Divide and conquer as SPEC.md defines it; `clamp=False`, `overall=False`, `intervals=n` model known mistakes."""
     bounds = [(float(lo), float(hi)) for lo, hi in bounds]
     best_point, best_cost = None, None
     for _ in range(rounds):
         point, value = argmin_first(grid(bounds, n), cost_fn)
         if not overall or best_cost is None or value < best_cost:
             best_point, best_cost = point, value
-        steps = [(hi - lo) / (n - 1) for lo, hi in bounds]
+        steps = [(hi - lo) / (intervals or n - 1) for lo, hi in bounds]
         bounds = [
             (max(lo, b - s), min(hi, b + s)) if clamp else (b - s, b + s)
             for (lo, hi), b, s in zip(bounds, point, steps)
@@ -74,6 +75,49 @@ NOT_SQUARED = Mistake("the loss squares the error: (x·w − y)², not x·w − 
 ABSOLUTE = Mistake("the loss squares the error; |x·w − y| is the absolute error.", lambda x, y, w: abs(x * w - y))
 CURVE_OF_SUMS = Mistake("the curve holds the cost (the mean of the losses), not their sum.",
                         lambda xs, ys, ws: [len(xs) * cost(xs, ys, w) for w in ws])
+HALF_SQUARE = Mistake("the lecture's loss has no factor ½.", lambda x, y, w: 0.5 * (x * w - y) ** 2)
+ADDED = Mistake("the model multiplies x by w; this added them.", lambda x, w: x + w)
+ROOT_OF_MEAN = Mistake("the cost is the mean squared error itself, without a square root (that would be the RMSE).",
+                       lambda xs, ys, w: cost(xs, ys, w) ** 0.5)
+BY_N_MINUS_ONE = "the mean divides by N, the number of samples, not by N − 1."
+
+
+def over_n_minus_one(total: float, n: int) -> float:
+    """A mean taken over N − 1, a known mistake; with two samples it equals the sum, a mistake of its own."""
+    if n <= 2:
+        raise ValueError("N − 1 cannot be told from the sum or the first sample here")
+    return total / (n - 1)
+
+
+BESSEL = Mistake(BY_N_MINUS_ONE, lambda xs, ys, w: over_n_minus_one(sum(loss(x, y, w) for x, y in zip(xs, ys)), len(xs)))
+LAST_SAMPLE = Mistake("the cost averages the losses of every sample; this is the loss of the last sample alone "
+                      "(is the `return` inside the loop, or is the total overwritten instead of added to?).",
+                      lambda xs, ys, w: loss(xs[-1], ys[-1], w))
+FIRST_SAMPLE = Mistake("the cost averages the losses of every sample; this is the loss of the first sample alone "
+                       "(is the `return` inside the loop?).", lambda xs, ys, w: loss(xs[0], ys[0], w))
+WRONG_LOSS_IN_COST = ("`cost` averages `loss`, and this is the mean of a wrong loss ({}): `cost` is right once `loss` is; "
+                      "fix `loss` first (its own check fails too).")
+COST_OF_WRONG_LOSS = [
+    Mistake(WRONG_LOSS_IN_COST.format("the error not squared"), lambda xs, ys, w: sum(x * w - y for x, y in zip(xs, ys)) / len(xs)),
+    Mistake(WRONG_LOSS_IN_COST.format("the absolute error"), lambda xs, ys, w: sum(abs(x * w - y) for x, y in zip(xs, ys)) / len(xs)),
+    Mistake(WRONG_LOSS_IN_COST.format("with a factor ½"), lambda xs, ys, w: cost(xs, ys, w) / 2),
+]
+CURVE_OF_WRONG_COST = [
+    Mistake("the curve holds `cost` at each w, and this is the curve of a wrong cost (" + label + "): fix `cost` (or the `loss` it "
+            "averages) first, its own check fails too.", lambda xs, ys, ws, wrong=wrong: [wrong(xs, ys, w) for w in ws])
+    for label, wrong in [("a root of the mean", lambda xs, ys, w: cost(xs, ys, w) ** 0.5),
+                         ("the mean of unsquared errors", lambda xs, ys, w: sum(x * w - y for x, y in zip(xs, ys)) / len(xs)),
+                         ("the mean of absolute errors", lambda xs, ys, w: sum(abs(x * w - y) for x, y in zip(xs, ys)) / len(xs)),
+                         ("divided by N − 1", lambda xs, ys, w: over_n_minus_one(len(xs) * cost(xs, ys, w), len(xs))),
+                         ("the loss of the last sample", lambda xs, ys, w: loss(xs[-1], ys[-1], w))]
+]
+LECTURE_TABLE = Mistake("this is the lecture's table, whatever the inputs: compute `cost` at each w of ws on the xs and ys given.",
+                        lambda xs, ys, ws: only_if((list(xs), list(ys), list(ws)) != (XS, YS, [0.0, 1.0, 2.0, 3.0, 4.0]),
+                                                          lambda: [cost(XS, YS, w) for w in (0.0, 1.0, 2.0, 3.0, 4.0)]))
+CURVE_MISTAKES = [CURVE_OF_SUMS, *CURVE_OF_WRONG_COST, LECTURE_TABLE]
+FLOOR_DIVISION = Mistake("the mean uses true division: `/`, not `//` (floor division drops the fraction).",
+                         lambda xs, ys, w: sum(loss(x, y, w) for x, y in zip(xs, ys)) // len(xs))
+COST_MISTAKES = [ROOT_OF_MEAN, BESSEL, LAST_SAMPLE, FIRST_SAMPLE, FLOOR_DIVISION, *COST_OF_WRONG_LOSS]
 MEAN_OF_ERRORS = Mistake("square each error before averaging: mean((x·w − y)²), not (mean(x·w − y))².",
                          lambda xs, ys, w: (sum(x * w - y for x, y in zip(xs, ys)) / len(xs)) ** 2)
 
@@ -97,11 +141,15 @@ def refine_reference(cost_ref: FunctionRef, bounds, n: int = 4, rounds: int = 2,
 
 GRID_MISTAKES = [
     Mistake(FIRST_WINS, lambda cost_ref, bounds, n: _last_minimum(grid(bounds, n), build(cost_ref))),
+    Mistake("this is the point of the largest cost: keep the smallest one (the comparison is reversed).",
+            lambda cost_ref, bounds, n: argmin_first(grid(bounds, n), lambda p: -build(cost_ref)(p))[0]),
 ]
 REFINE_MISTAKES = [
     Mistake("each axis shrinks to (max(lo, best − step), min(hi, best + step)): the new bounds must stay inside the old ones.",
             lambda *a, **k: refine_reference(*a, **k, clamp=False)),
     Mistake("return the best point over all rounds, not the last round's best.", lambda *a, **k: refine_reference(*a, **k, overall=False)),
+    Mistake("the grid step is the distance between neighbouring grid points, and n points make n − 1 gaps; this shrank by "
+            "(hi − lo) / n.", lambda *a, **k: refine_reference(*a, **k, intervals=k.get("n", 4))),
 ]
 judge_grid_search = DataJudge(
     "grader.public.ex01_linear_model:judge_grid_search",
@@ -120,6 +168,17 @@ def search_probe(function: str, cost_ref: FunctionRef, bounds: list, **kwargs) -
 
     args = [cost_ref, bounds] + ([kwargs.pop("n")] if function == "grid_search" else [])
     return _Probe("functions.call_recording", {"function": function, "args": args, "kwargs": kwargs, "names": ["cost_fn", "bounds", "n"]})
+
+
+def bowl_on_first_grid(rng: random.Random, d: int, n: int) -> tuple[FunctionRef, list]:
+    """A bowl whose minimum is a point of the first round's grid, with n even: no later round's grid holds that point
+    again, so every later round's best is worse, and a search that returns its last round's best is caught."""
+    bounds = []
+    for _ in range(d):
+        lo = round(rng.uniform(-5, 0), 2)
+        bounds.append([lo, round(lo + rng.uniform(2, 8), 2)])
+    center = [float(np.linspace(lo, hi, n)[rng.randrange(1, n - 1)]) for lo, hi in bounds]
+    return FunctionRef("quadratic_bowl", {"center": center, "scale": [rng.uniform(0.5, 3) for _ in range(d)]}), bounds
 
 
 def random_bowl(rng: random.Random, d: int) -> tuple[FunctionRef, list]:
@@ -153,17 +212,17 @@ def checks(rng: random.Random) -> list[Check]:
     return [
         Check(EXERCISE, "forward", 1, "public",
               tuple(call("forward", x, w, names=["x", "w"]) for x, _, w in samples),
-              expect(forward, "x*w", source="the model ŷ = x·w")),
+              expect(forward, "x*w", [ADDED], source="the model ŷ = x·w")),
         Check(EXERCISE, "loss", 1, "public",
               tuple(call("loss", x, y, w, names=["x", "y", "w"]) for x, y, w in samples),
-              expect(loss, "(x*w - y)**2", [NOT_SQUARED, ABSOLUTE], source="the loss (ŷ − y)² with ŷ = x·w")),
+              expect(loss, "(x*w - y)**2", [NOT_SQUARED, ABSOLUTE, HALF_SQUARE], source="the loss (ŷ − y)² with ŷ = x·w")),
         Check(EXERCISE, "cost", 2, "public",
               tuple(call("cost", xs, ys, w, names=["xs", "ys", "w"]) for xs, ys in datasets for w in (0.0, 1.5, rand(rng))),
-              expect(cost, "(1/N) * sum((x*w - y)**2)", [SUM_NOT_MEAN, MEAN_OF_ERRORS], source="the mean of the loss over the data")),
+              expect(cost, "(1/N) * sum((x*w - y)**2)", [SUM_NOT_MEAN, MEAN_OF_ERRORS, *COST_MISTAKES], source="the mean of the loss over the data")),
         Check(EXERCISE, "loss_curve_lecture", 1, "public",
               (call("loss_curve", XS, YS, [0.0, 1.0, 2.0, 3.0, 4.0], names=["xs", "ys", "ws"]),),
               expect(lambda xs, ys, ws: [cost(xs, ys, w) for w in ws], "cost(xs, ys, w) for each w (56/3, 14/3, 0, 14/3, 56/3)",
-                     [CURVE_OF_SUMS], source="the cost at each w of ws")),
+                     CURVE_MISTAKES, source="the cost at each w of ws", shaped=True)),
         Check(EXERCISE, "grid_search_lecture", 2, "public",
               (search_probe("grid_search", lecture_line, [[0.0, 4.0]], n=41),),
               judge_grid_search),
@@ -176,4 +235,7 @@ def checks(rng: random.Random) -> list[Check]:
         Check(EXERCISE, "refine_search_boundary", 1, "public",
               (search_probe("refine_search", FunctionRef("quadratic_bowl", {"center": [5.0, -3.0], "scale": [1.0, 2.0]}), [[0.0, 4.0], [-2.0, 2.0]], n=4, rounds=3),),
               judge_refine_search, description="the minimum lies outside the bounds: the search must stay inside them"),
+        Check(EXERCISE, "refine_search_best_seen", 1, "public",
+              (search_probe("refine_search", FunctionRef("quadratic_bowl", {"center": [2.0, 1.0], "scale": [1.0, 1.0]}), [[0.0, 3.0], [-3.0, 3.0]], n=4, rounds=3),),
+              judge_refine_search, description="the minimum is a point of the first grid, which no later grid holds: the best seen wins"),
     ]

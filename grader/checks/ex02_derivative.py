@@ -7,7 +7,7 @@ import random
 import sys
 from typing import Callable
 
-from grader.judges import Mistake, expect
+from grader.judges import Mistake, expect, only_if
 from grader.model import Check, Probe, call
 from grader.probes.functions import CATALOGUE
 from grader.references import compiled, derivative
@@ -64,12 +64,14 @@ WRONG_FORMS = [
     WrongForm(SIGN_FLIP, "-2*x*(x*w - y)"),
     WrongForm(MISSING_X, "2*(x*w - y)"),
     WrongForm(WRONG_VARIABLE, "2*w*(x*w - y)"),
+    WrongForm("this is the loss itself, not its derivative with respect to w.", "(x*w - y)**2"),
 ]
 GRADIENT_MISTAKES = [
     Mistake(MISSING_TWO, lambda x, y, w: x * (x * w - y)),
     Mistake(SIGN_FLIP, lambda x, y, w: -2 * x * (x * w - y)),
     Mistake(MISSING_X, lambda x, y, w: 2 * (x * w - y)),
     Mistake(WRONG_VARIABLE, lambda x, y, w: 2 * w * (x * w - y)),
+    Mistake("this is the loss itself, not its derivative with respect to w.", lambda x, y, w: (x * w - y) ** 2),
 ]
 FORWARD = "this is the forward difference (f(w + h) − f(w)) / h; use the central difference (f(w + h) − f(w − h)) / (2h)."
 DIFFERENCE_MISTAKES = [
@@ -79,6 +81,8 @@ DIFFERENCE_MISTAKES = [
     Mistake("the two points w − h and w + h are 2h apart: divide by 2h, not h.", lambda f, w, h=1e-6: 2 * central(f, w, h)),
     Mistake("divide by 2h: (f(w + h) − f(w − h)) / 2 * h multiplies by h instead.",
             lambda f, w, h=1e-6: (build(f)(w + h) - build(f)(w - h)) / 2 * h),
+    *[Mistake("the default step is the signature's h = 1e-6; this result matches a larger step.",
+              lambda f, w, h=None, _step=step: only_if(h is None, lambda: central(f, w, _step))) for step in (1e-2, 1e-3, 1e-4, 1e-5, 1e-1)],
 ]
 
 

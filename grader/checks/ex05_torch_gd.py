@@ -17,6 +17,7 @@ import torch
 from grader.checks.array_judges import expect_parts, tensor_dtype
 from grader.compare import tolerance_for
 from grader.judges import Curve, FLOAT64, Mistake, expect, item, items
+from grader.public.trajectories import with_row_hints
 from grader.model import Check, Probe, call
 from grader.wire import TensorData
 
@@ -40,11 +41,13 @@ def tensor(data: TensorData | Any) -> torch.Tensor:
     return torch.tensor(np.asarray(array, dtype=np.float64), dtype=torch.float64)
 
 
-def weight_descent(x_train, y_train, lr=0.15, epochs=10, *, loss="mean", gradient="autograd", zero=True, record="before"):
+def weight_descent(x_train, y_train, lr=0.15, epochs=10, *, loss="mean", gradient="autograd", zero=True, record="before",
+                   sign=1.0, frozen=False):
     """(W, cost) per epoch 0..epochs of gradient descent on H(x) = W·x; the keywords model known mistakes.
 
     loss: "mean" (the MSE) or "sum"; gradient: "autograd" (d loss/dW), "sum" (Σ (W·x − y)·x) or "no2"
-    (mean((W·x − y)·x)); zero=False lets gradients accumulate; record="after" records W after its update.
+    (mean((W·x − y)·x)) or "nox" (2·mean(W·x − y)); zero=False lets gradients accumulate; record="after" records W
+    after its update; sign=-1 climbs the gradient; frozen=True never moves W (no step).
     """
     x, y = tensor(x_train), tensor(y_train)
     W = torch.zeros(1, dtype=torch.float64, requires_grad=True)
@@ -57,17 +60,20 @@ def weight_descent(x_train, y_train, lr=0.15, epochs=10, *, loss="mean", gradien
             (step_gradient,) = torch.autograd.grad(cost, W)
         elif gradient == "sum":
             step_gradient = torch.sum(error * x).detach()
+        elif gradient == "nox":
+            step_gradient = 2 * torch.mean(error).detach()
         else:
             step_gradient = torch.mean(error * x).detach()
         accumulated = step_gradient if zero else accumulated + step_gradient
-        updated = (W - lr * accumulated).detach()
+        updated = (W - (0.0 if frozen else sign * lr) * accumulated).detach()
         rows.append((float(updated if record == "after" else W.detach()), float(cost.detach())))
         W = updated.requires_grad_()
     return rows
 
 
-def line_fit(x, y, lr=0.01, epochs=100, *, loss="mean", zero=True):
-    """(w, b, losses) of full-batch gradient descent on H(x) = w·x + b from w = b = 0; keywords model mistakes."""
+def line_fit(x, y, lr=0.01, epochs=100, *, loss="mean", zero=True, fixed_b=False, record="before"):
+    """(w, b, losses) of full-batch gradient descent on H(x) = w·x + b from w = b = 0; keywords model mistakes
+    (`fixed_b`: b never updated, `record="after"`: each loss taken after its update)."""
     xs, ys = tensor(x), tensor(y)
     w = torch.zeros(1, dtype=torch.float64, requires_grad=True)
     b = torch.zeros(1, dtype=torch.float64, requires_grad=True)
@@ -80,11 +86,14 @@ def line_fit(x, y, lr=0.01, epochs=100, *, loss="mean", zero=True):
         dw, db = torch.autograd.grad(value, (w, b))
         grad_w, grad_b = (dw, db) if zero else (grad_w + dw, grad_b + db)
         w = (w - lr * grad_w).detach().requires_grad_()
-        b = (b - lr * grad_b).detach().requires_grad_()
+        b = (b - (0.0 if fixed_b else lr) * grad_b).detach().requires_grad_()
+        if record == "after":
+            after = torch.mean((w * xs + b - ys) ** 2) if loss == "mean" else torch.sum((w * xs + b - ys) ** 2)
+            losses[-1] = float(after.detach())
     return float(w.detach()), float(b.detach()), losses
 
 
-def scalar_descent(x0=5.0, lr=0.1, steps=10, *, record_x="after", zero=True):
+def scalar_descent(x0=5.0, lr=0.1, steps=10, *, record_x="after", zero=True, record_y="before", frozen=False):
     """(y before the step, dy/dx, x after the step) per step of minimising y = (x − 3)² + 4 from x0."""
     x = torch.tensor(float(x0), dtype=torch.float64, requires_grad=True)
     accumulated = torch.zeros((), dtype=torch.float64)
@@ -93,8 +102,9 @@ def scalar_descent(x0=5.0, lr=0.1, steps=10, *, record_x="after", zero=True):
         y = (x - 3) ** 2 + 4
         (gradient,) = torch.autograd.grad(y, x)
         accumulated = gradient if zero else accumulated + gradient
-        updated = (x - lr * accumulated).detach()
-        rows.append((float(y.detach()), float(accumulated), float(updated if record_x == "after" else x.detach())))
+        updated = (x - (0.0 if frozen else lr) * accumulated).detach()
+        y_recorded = y.detach() if record_y == "before" else (updated - 3) ** 2 + 4
+        rows.append((float(y_recorded), float(accumulated), float(updated if record_x == "after" else x.detach())))
         x = updated.requires_grad_()
     return rows
 
@@ -127,6 +137,28 @@ X_BEFORE_STEP = Mistake("record x after optimizer.step(): each entry is (y befor
                         lambda *a, **k: scalar_descent(*a, **k, record_x="before"))
 SCALAR_NOT_ZEROED = Mistake("gradients are never zeroed: call optimizer.zero_grad() before each backward().",
                             lambda *a, **k: scalar_descent(*a, **k, zero=False))
+NEVER_STEPS = ("W never moves: is optimizer.step() called after backward() (and is it the optimizer built on W, with "
+               "zero_grad() before backward(), not between backward() and step())?")
+ASCENT = Mistake("gradient descent steps against the gradient; these steps added it.", lambda *a, **k: weight_descent(*a, **k, sign=-1.0))
+NO_X = Mistake("the inner derivative of W·x − y with respect to W is missing from the gradient.",
+               lambda *a, **k: weight_descent(*a, **k, gradient="nox"))
+W_FROZEN = Mistake(NEVER_STEPS, lambda *a, **k: weight_descent(*a, **k, frozen=True))
+MANUAL_FROZEN = Mistake("W never moves: assign the updated value back to W in every epoch.", lambda *a, **k: weight_descent(*a, **k, frozen=True))
+ROWS = "the result has one row for each epoch 0..epochs, both ends included; check the range of the loop."
+ROW_FEWER = Mistake("one row too few: " + ROWS, lambda x, y, lr=0.15, epochs=10: weight_descent(x, y, lr, epochs)[:-1])
+ROW_MORE = Mistake("one row too many: " + ROWS, lambda x, y, lr=0.15, epochs=10: weight_descent(x, y, lr, epochs + 1))
+LECTURE_RUN = Mistake("this is the lecture's table, whatever the inputs: run on the x_train, y_train, lr and epochs given.",
+                      lambda *a, **k: weight_descent(LECTURE_X, LECTURE_X))
+STEP_ROWS = "the result has one row per step; check the range of the loop."
+STEP_FEWER = Mistake("one row too few: " + STEP_ROWS, lambda x0=5.0, lr=0.1, steps=10: scalar_descent(x0, lr, steps - 1))
+STEP_MORE = Mistake("one row too many: " + STEP_ROWS, lambda x0=5.0, lr=0.1, steps=10: scalar_descent(x0, lr, steps + 1))
+LINE_FIXED_B = Mistake("b never changes: update b with its own gradient, like w.", lambda *a, **k: line_fit(*a, **k, fixed_b=True))
+LINE_AFTER = Mistake("losses[i] is the loss computed before update i (the one backward() was called on); this is the loss after it.",
+                     lambda *a, **k: line_fit(*a, **k, record="after"))
+Y_AFTER_STEP = Mistake("record y before the step (the value backward() differentiated); this is y at the new x.",
+                       lambda *a, **k: scalar_descent(*a, **k, record_y="after"))
+SCALAR_FROZEN = Mistake("x never moves: call optimizer.step() after backward(), on an optimizer built on x.",
+                        lambda *a, **k: scalar_descent(*a, **k, frozen=True))
 MSE_MISTAKES = [
     Mistake("the MSE is the mean of the squared errors; this looks like their sum (divide by the number of samples).",
             lambda t, p: float(torch.sum((tensor(t) - tensor(p)) ** 2))),
@@ -134,6 +166,7 @@ MSE_MISTAKES = [
             lambda t, p: mean_squared_error(t, p) ** 0.5),
     Mistake("square each error before averaging: mean((y_true − y_pred)²), not (mean(y_true − y_pred))².",
             lambda t, p: float(torch.mean(tensor(t) - tensor(p)) ** 2)),
+    Mistake("this is the mean absolute error; the MSE squares each error.", lambda t, p: float(torch.mean(torch.abs(tensor(t) - tensor(p))))),
 ]
 LR_MISTAKES = [
     Mistake("the factor 2 of the true gradient is missing: choose α so that α times the true gradient equals lr_sum times the summed one.", lambda lr, m: lr * m),
@@ -206,13 +239,19 @@ LINE_FORMULA = "gradient descent on mean((w·x + b − y)²) (torch autograd), s
 SCALAR_FORMULA = "SGD on y = (x − 3)² + 4 (torch autograd), rows (y before the step, dy/dx, x after the step)"
 
 COST_CURVE = Curve("cost per epoch", "cost", lambda trajectory: trajectory[:, 1])
-judge_manual = expect(weight_descent, MANUAL_FORMULA, [W_RECORDED_AFTER, SUM_GRADIENT, NO_TWO], tolerance(TRAJECTORY_SCALE), curve=COST_CURVE,
-                      source=MANUAL_SOURCE)
-judge_optim = expect(weight_descent, OPTIM_FORMULA, [NOT_ZEROED, SUM_LOSS, W_RECORDED_AFTER, SUM_GRADIENT], tolerance(TRAJECTORY_SCALE), curve=COST_CURVE,
-                     source=OPTIM_FORMULA)
-judge_fit = expect_parts(line_fit, LINE_FORMULA, fit_parts(), [LINE_NOT_ZEROED, LINE_SUM_LOSS], tolerance(TRAJECTORY_SCALE), source=LINE_FORMULA)
-judge_scalar = expect(scalar_descent, SCALAR_FORMULA, [X_BEFORE_STEP, SCALAR_NOT_ZEROED], tolerance(SCALAR_SCALE, "float32"), source=SCALAR_FORMULA)
-judge_mse = expect(mean_squared_error, "mean((y_true − y_pred)²)", MSE_MISTAKES, tolerance(1.0), source="the mean of the squared errors")
+judge_manual = with_row_hints(expect(weight_descent, MANUAL_FORMULA, [W_RECORDED_AFTER, SUM_GRADIENT, NO_TWO, ASCENT, NO_X, MANUAL_FROZEN,
+                                                                      ROW_FEWER, ROW_MORE, LECTURE_RUN],
+                                     tolerance(TRAJECTORY_SCALE), curve=COST_CURVE, source=MANUAL_SOURCE, shaped=True))
+judge_optim = with_row_hints(expect(weight_descent, OPTIM_FORMULA, [NOT_ZEROED, SUM_LOSS, W_RECORDED_AFTER, SUM_GRADIENT, ASCENT, W_FROZEN,
+                                                                    ROW_FEWER, ROW_MORE, LECTURE_RUN],
+                                    tolerance(TRAJECTORY_SCALE), curve=COST_CURVE, source=OPTIM_FORMULA, shaped=True))
+judge_fit = with_row_hints(expect_parts(line_fit, LINE_FORMULA, fit_parts(), [LINE_NOT_ZEROED, LINE_SUM_LOSS, LINE_FIXED_B, LINE_AFTER],
+                                        tolerance(TRAJECTORY_SCALE), source=LINE_FORMULA), rows=False)
+judge_scalar = with_row_hints(expect(scalar_descent, SCALAR_FORMULA, [X_BEFORE_STEP, SCALAR_NOT_ZEROED, Y_AFTER_STEP, SCALAR_FROZEN,
+                                                                      STEP_FEWER, STEP_MORE],
+                                     tolerance(SCALAR_SCALE, "float32"), source=SCALAR_FORMULA, shaped=True))
+judge_mse = with_row_hints(expect(mean_squared_error, "mean((y_true − y_pred)²)", MSE_MISTAKES, tolerance(1.0),
+                                  source="the mean of the squared errors"), rows=False)
 judge_lr = expect(equivalent_lr, "lr_sum·m/2 (so that lr·(2/m) = lr_sum)", LR_MISTAKES, FLOAT64,
                   source="the lr whose steps along the true gradient of the cost equal lr_sum's steps along the summed gradient")
 

@@ -16,7 +16,7 @@ import numpy as np
 import sympy
 
 from grader.compare import tolerance_for
-from grader.judges import DEFAULT_SOURCE, DataJudge, Mistake, expect, expect_raise
+from grader.judges import DEFAULT_SOURCE, DataJudge, Mistake, expect, expect_raise, only_if
 from grader.model import Check, Probe, call
 
 EXERCISE = "ex06_matrix_calculus"
@@ -133,12 +133,14 @@ def intersection(a1, c1, a2, c2):
     return [x, a1 * x + c1]
 
 
-def descent(A, b, lr, steps, factor=2.0, sign=1.0):
-    """x after `steps` updates x ← x − lr·factor·Aᵀ(Ax − b) from 0 (factor 2 is right; 1 and sign −1 are mistakes)."""
+def descent(A, b, lr, steps, factor=2.0, sign=1.0, start=0.0, frozen_gradient=False):
+    """x after `steps` updates x ← x − lr·factor·Aᵀ(Ax − b) from 0; factor 1, sign −1, another `start` and a gradient
+    taken once at the start (`frozen_gradient`) model known mistakes."""
     A, b = np.asarray(A, dtype=float), np.asarray(b, dtype=float)
-    x = np.zeros(A.shape[1])
+    x = np.full(A.shape[1], float(start))
+    first = A.T @ (A @ x - b)
     for _ in range(int(steps)):
-        x = x - sign * lr * factor * A.T @ (A @ x - b)
+        x = x - sign * lr * factor * (first if frozen_gradient else A.T @ (A @ x - b))
     return x
 
 
@@ -149,8 +151,10 @@ def lstsq(A, b, lr=None, steps=None):
 # ------------------------------------------------------------------------------------------------- mistakes
 
 NUMERATOR = "this is the numerator layout (the transpose of what is asked); in the denominator layout entry [i, j] is ∂y_j/∂x_i."
-AFFINE_MISTAKES = [Mistake(NUMERATOR, lambda A, b, x: np.asarray(A, dtype=float))]
-ROW_AFFINE_MISTAKES = [Mistake(NUMERATOR, lambda A, b, x: np.asarray(A, dtype=float).T)]
+AFFINE_MISTAKES = [Mistake(NUMERATOR, lambda A, b, x: np.asarray(A, dtype=float)),
+                   Mistake("this is the value of A·x + b at x, not its derivative with respect to x.", lambda A, b, x: np.asarray(A) @ x + b)]
+ROW_AFFINE_MISTAKES = [Mistake(NUMERATOR, lambda A, b, x: np.asarray(A, dtype=float).T),
+                       Mistake("this is the value of xᵀA + bᵀ at x, not its derivative with respect to x.", lambda A, b, x: x @ np.asarray(A) + b)]
 TWO_TERMS = "x appears twice in xᵀBx: the product rule gives a term for each appearance, and this is only one of them."
 QUADRATIC_MISTAKES = [
     Mistake("2Bx holds only for a symmetric B; differentiate xᵀBx for a general B.", lambda B, x: 2 * np.asarray(B) @ x),
@@ -158,6 +162,7 @@ QUADRATIC_MISTAKES = [
             lambda B, x: np.asarray(B) + np.asarray(B).T),
     Mistake(TWO_TERMS, lambda B, x: np.asarray(B) @ x),
     Mistake(TWO_TERMS, lambda B, x: np.asarray(B).T @ x),
+    Mistake("this is the value of xᵀBx at x, not its gradient.", lambda B, x: float(x @ np.asarray(B) @ x)),
 ]
 LEAST_SQUARES_MISTAKES = [
     Mistake("the factor 2 from differentiating the square rᵀr of the residual r = Ax − b is missing.", lambda A, b, x: np.asarray(A).T @ (np.asarray(A) @ x - b)),
@@ -165,16 +170,35 @@ LEAST_SQUARES_MISTAKES = [
     Mistake("the inner derivative is missing: by the chain rule, the derivative of Ax − b with respect to x multiplies the outer one.", lambda A, b, x: 2 * (np.asarray(A) @ x - b)),
     Mistake("the gradient of a scalar is shaped like x, (n,), not a row or column matrix.",
             lambda A, b, x: (2 * np.asarray(A).T @ (np.asarray(A) @ x - b)).reshape(1, -1)),
+    Mistake("this is the value of (Ax − b)ᵀ(Ax − b) at x, not its gradient.",
+            lambda A, b, x: float((np.asarray(A) @ x - b) @ (np.asarray(A) @ x - b))),
 ]
 SOLVE_MISTAKES = [
     Mistake("moving c to the right-hand side flips its sign: a·x − y = −c, so b = [−c1, −c2].", lambda a1, c1, a2, c2: intersection(a1, -c1, a2, -c2)),
     Mistake("return (x, y) in that order.", lambda a1, c1, a2, c2: intersection(a1, c1, a2, c2)[::-1]),
+    Mistake("this is the homework's answer, whatever the inputs: solve the system of the lines given.",
+            lambda a1, c1, a2, c2: only_if((a1, c1, a2, c2) != (3, 4, 2, 2), lambda: [-2.0, -2.0])),
+    Mistake("the inverse of a 2×2 matrix divides its adjugate by the determinant; this multiplied by it.",
+            lambda a1, c1, a2, c2: [(a1 - a2) ** 2 * v for v in intersection(a1, c1, a2, c2)]),
+    *[Mistake("this is the adjugate times b: the division by the determinant is missing.",
+              lambda a1, c1, a2, c2, sign=sign: [sign * determinant_not_one(a1, a2) * v for v in intersection(a1, c1, a2, c2)])
+      for sign in (1, -1)],
 ]
+
+
+def determinant_not_one(a1: float, a2: float) -> float:
+    """a1 − a2, the determinant up to its sign; where it is ±1 the missing division cannot be told from a sign slip."""
+    if abs(abs(a1 - a2) - 1.0) < 1e-12:
+        raise ValueError("a determinant of ±1: dividing by it changes nothing but the sign")
+    return a1 - a2
 DESCENT_MISTAKES = [
     Mistake("the factor 2 is missing from the step (the square's factor 2 in the gradient).", lambda A, b, lr, steps: descent(A, b, lr, steps, factor=1.0)),
     Mistake("the step goes uphill: subtract the gradient, x ← x − lr·gradient.", lambda A, b, lr, steps: descent(A, b, lr, steps, sign=-1.0)),
     Mistake("`steps` updates are asked for; this looks like one update fewer.", lambda A, b, lr, steps: descent(A, b, lr, steps - 1)),
     Mistake("`steps` updates are asked for; this looks like one update more.", lambda A, b, lr, steps: descent(A, b, lr, steps + 1)),
+    Mistake("x starts at 0 (numpy.zeros), not at 1.", lambda A, b, lr, steps: descent(A, b, lr, steps, start=1.0)),
+    Mistake("recompute the gradient at the current x in every step; this kept the gradient of the starting point.",
+            lambda A, b, lr, steps: descent(A, b, lr, steps, frozen_gradient=True)),
 ]
 
 
@@ -232,6 +256,11 @@ def expect_symbolic(reference: Callable, formula: str, mistakes: Sequence[Mistak
                      sources, formula)
 
 
+def with_singular_hint(judge: DataJudge) -> DataJudge:
+    """`judge` (an `expect_raise`), naming a singular matrix inverted anyway (grader.public.ex06_matrix_calculus)."""
+    return DataJudge("grader.public.ex06_matrix_calculus:judge_singular", {**judge.spec, "inner": judge.logic}, judge.sources, judge.formula)
+
+
 AFFINE_FORMULA = "Aᵀ"
 ROW_AFFINE_FORMULA = "A"
 QUADRATIC_FORMULA = "(B + Bᵀ)x"
@@ -245,8 +274,8 @@ judge_quadratic = expect_array(sympy_quadratic, QUADRATIC_FORMULA, QUADRATIC_MIS
 judge_least_squares = expect_array(sympy_least_squares, LEAST_SQUARES_FORMULA, LEAST_SQUARES_MISTAKES, source=GRADIENT.format("(Ax − b)ᵀ(Ax − b)"))
 judge_solve = expect_array(intersection, "x = (c2 − c1)/(a1 − a2), y = a1·x + c1", SOLVE_MISTAKES, SOLVE_TOLERANCE,
                            source="the point on both lines")
-judge_parallel = expect_raise("ValueError", "lines with equal slopes are parallel or identical: no single intersection (det A = 0)",
-                              also=["LinAlgError"])  # numpy's LinAlgError is a subclass of ValueError
+judge_parallel = with_singular_hint(expect_raise("ValueError", "lines with equal slopes are parallel or identical: no single intersection (det A = 0)",
+                                                also=["LinAlgError"]))  # numpy's LinAlgError is a subclass of ValueError
 judge_descent_steps = expect_array(descent, "x ← x − lr·2Aᵀ(Ax − b), `steps` times from x = 0", DESCENT_MISTAKES, tolerance_for("float64", 100.0),
                                    source="the grader's own `steps` steps of gradient descent on (Ax − b)ᵀ(Ax − b) from x = 0")
 judge_descent_lstsq = expect_array(lstsq, "numpy.linalg.lstsq(A, b)", (), LSTSQ_TOLERANCE,

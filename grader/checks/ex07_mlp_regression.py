@@ -13,7 +13,7 @@ import numpy as np
 
 from grader.checks.inputs import meta_tensor, numpy_rng, tensor
 from grader.compare import tolerance_for
-from grader.judges import DataJudge, Mistake, mistake_sources, static
+from grader.judges import DataJudge, Mistake, mistake_sources, only_if, static
 from grader.model import Check, Probe
 from grader.public.ex07_mlp_regression import EXERCISE, LAYERS, POINTS
 from grader.wire import TensorData
@@ -22,6 +22,13 @@ LOGIC = "grader.public.ex07_mlp_regression"
 
 TRAJECTORY_TOLERANCE = tolerance_for("float32", scale=500)  # Adam over tens of float32 steps: rtol 6.5e-4, atol 5e-3
 DEVICE_TOLERANCE = tolerance_for("float32", scale=2000)
+FIT_SAMPLES = 300
+# (initialisation seed, data seed) pairs of the default-training check, chosen by tools/vet_fit_seeds.py: about 2 % of
+# PyTorch's default initialisations of this network collapse under the lecture's defaults (all ten units of the last hidden
+# layer stop firing on [0, 6] and the network predicts one constant, ≈ 6.0), so a seed drawn freely would fail a correct
+# solution now and then. At each pair the reference solution fits within half of FIT_TOLERANCE; a test trains it at all of them.
+FIT_SEEDS = ((612432, 59816), (348435, 920679), (94728, 760904), (696088, 879763), (771281, 689093), (914133, 670054),
+             (177642, 327212), (927230, 1587), (694680, 216160), (103464, 943808))
 
 
 # ------------------------------------------------------------------------------------------------- inputs
@@ -67,15 +74,16 @@ def _replay(state, x, y, lr, epochs, zero_grad, after_step, optimizer, reduction
     model = nn.Sequential(nn.Linear(1, 10), nn.ReLU(), nn.Linear(10, 30), nn.ReLU(), nn.Linear(30, 10), nn.ReLU(), nn.Linear(10, 1))
     model.load_state_dict({name: torch.from_numpy(value.array) for name, value in state.items()})
     inputs, targets = torch.from_numpy(x.array), torch.from_numpy(y.array)
-    step = torch.optim.Adam(model.parameters(), lr=lr) if optimizer == "adam" else torch.optim.SGD(model.parameters(), lr=lr)
-    loss_fn = nn.MSELoss(reduction=reduction)
+    step = torch.optim.Adam(model.parameters(), lr=lr) if optimizer in ("adam", "none") else torch.optim.SGD(model.parameters(), lr=lr)
+    loss_fn = nn.L1Loss() if reduction == "l1" else nn.MSELoss(reduction=reduction)
     losses = []
     for _ in range(epochs):
         if zero_grad:
             step.zero_grad()
         loss = loss_fn(model(inputs), targets)
         loss.backward()
-        step.step()
+        if optimizer != "none":  # "none": a loop that never steps
+            step.step()
         if after_step:
             with torch.no_grad():
                 loss = loss_fn(model(inputs), targets)
@@ -105,8 +113,9 @@ def train_probe(generator: np.random.Generator, n: int, lr: float, epochs: int, 
                                   "state_dict": state, "device": device, "layers": [list(layer) for layer in LAYERS]}, timeout=30)
 
 
-def fit_probe(generator: np.random.Generator, init_seed: int, samples: int = 300) -> Probe:
-    x, y = parabola_data(generator, samples)
+def fit_probe(init_seed: int, data_seed: int) -> Probe:
+    """Train the student's build_mlp() from `init_seed` with the defaults on FIT_SAMPLES points drawn from `data_seed`."""
+    x, y = parabola_data(np.random.default_rng(data_seed), FIT_SAMPLES)
     return Probe("models.train", {"function": "train", "x": x, "y": y, "kwargs": {}, "init_seed": init_seed, "points": POINTS}, timeout=60)
 
 
@@ -127,6 +136,10 @@ TRAIN_MISTAKES = [
     Mistake("the optimizer is torch.optim.Adam, not torch.optim.SGD.", lambda *a: replay(*a, optimizer="sgd")),
     Mistake("the loss is the mean squared error (nn.MSELoss(), reduction 'mean'), not the sum of squared errors.",
             lambda *a: replay(*a, reduction="sum")),
+    Mistake("the loss is the mean squared error (nn.MSELoss()), not the mean absolute error (nn.L1Loss()).", lambda *a: replay(*a, reduction="l1")),
+    Mistake("the weights never change: call optimizer.step() after loss.backward() in every epoch.", lambda *a: replay(*a, optimizer="none")),
+    Mistake("the lr argument is ignored: build the optimizer with the lr that train is given.",
+            lambda state, x, y, lr, epochs: only_if(lr != 0.01, lambda: replay(state, x, y, 0.01, epochs))),
 ]
 TRAIN_SOURCE = "the grader's own full-batch Adam run on nn.MSELoss from the same initial weights"
 
@@ -169,7 +182,7 @@ def checks(rng: random.Random) -> list[Check]:
               judge_meta_mlp, expects_errors=True, description="the network runs on torch's meta device for any batch size"),
         Check(EXERCISE, "train_trajectory", 3, "public", (train_probe(generator, 64, 0.01, 30),),
               judge_trajectory(TRAJECTORY_TOLERANCE), description="the losses equal the grader's replay of Adam"),
-        Check(EXERCISE, "train_fits_parabola", 2, "public", (fit_probe(generator, rng.randrange(10**6)),), judge_fit,
+        Check(EXERCISE, "train_fits_parabola", 2, "public", (fit_probe(*rng.choice(FIT_SEEDS)),), judge_fit,
               description="with the defaults the trained network predicts about 5, 4, 5 at x = 2, 3, 4"),
         Check(EXERCISE, "train_cuda", 1, "public", (train_probe(generator, 64, 0.01, 30, device="cuda"),), judge_device_train,
               requires="cuda", expects_errors=True, description="train runs on the model's device and matches the CPU run"),

@@ -13,7 +13,7 @@ import numpy as np
 
 from grader.checks.inputs import meta_tensor, numpy_rng, tensor
 from grader.compare import tolerance_for
-from grader.judges import DataJudge, Mistake, expect, expect_raise, mistake_sources, static
+from grader.judges import DataJudge, Mistake, expect, expect_raise, mistake_sources, only_if, static
 from grader.model import Check, Probe, call
 from grader.public.ex08_lenet import (  # noqa: F401 - the hints are re-exported for the hidden checks and tests
     EXERCISE, HINT_AVERAGE, HINT_BATCH, HINT_DEVICE, HINT_FLIPPED, HINT_LECTURE_FLAT, HINT_VALUES, LECTURE_FLAT,
@@ -72,7 +72,7 @@ def as_tensors(state: dict[str, np.ndarray]) -> dict[str, TensorData]:
 
 def side_after(n: int, stages: Sequence[str]) -> int:
     for stage in stages:
-        n = n - 4 if stage == "conv" else n // 2
+        n = {"conv": n - 4, "conv5": n - 5, "pool": n // 2}[stage]
         if n < 1:
             raise ValueError("input too small")
     return n
@@ -81,9 +81,10 @@ def side_after(n: int, stages: Sequence[str]) -> int:
 SEED_STAGES = ("conv", "conv", "pool", "conv", "pool")
 
 
-def flat_features(height: int, width: int) -> int:
-    """64 · h' · w', each side going n → n − 4 → n − 4 → ⌊n/2⌋ → n − 4 → ⌊n/2⌋ (ValueError when it reaches 0)."""
-    return 64 * side_after(height, SEED_STAGES) * side_after(width, SEED_STAGES)
+def flat_features(height: int, width: int, *, stages: Sequence[str] = SEED_STAGES, channels: int = 64) -> int:
+    """64 · h' · w', each side going n → n − 4 → n − 4 → ⌊n/2⌋ → n − 4 → ⌊n/2⌋ (ValueError when it reaches 0);
+    other `stages` and `channels` model known mistakes."""
+    return channels * side_after(height, stages) * side_after(width, stages)
 
 
 def one_thread(function: Callable) -> Callable:
@@ -115,20 +116,26 @@ def _layers(pool: str, flip: bool):
     return F, pool_fn, conv
 
 
+LENET_RELUS = ("conv1", "conv2", "fc1", "fc2")
+
+
 @one_thread
-def lenet_reference(state: dict, x, *, pool: str = "max", flip: bool = False, requires_grad: bool = False):
-    """LeNet-5 in torch.nn.functional, float64; returns (output, weights) with weights as leaf tensors."""
+def lenet_reference(state: dict, x, *, pool: str = "max", flip: bool = False, requires_grad: bool = False,
+                    relus: Sequence[str] = LENET_RELUS):
+    """LeNet-5 in torch.nn.functional, float64; returns (output, weights) with weights as leaf tensors. `relus` names the
+    layers followed by a ReLU (another set models a missing or an extra activation)."""
     import torch
 
     F, pool_fn, conv = _layers(pool, flip)
+    act = lambda name, h: F.relu(h) if name in relus else h  # noqa: E731
     w = {k: v.requires_grad_(requires_grad) for k, v in torch_state(state).items()}
     h = torch.from_numpy(np.asarray(x.array if isinstance(x, TensorData) else x, dtype=np.float64))
-    h = pool_fn(F.relu(conv(h, w["conv1.weight"], w["conv1.bias"])), 2)
-    h = pool_fn(F.relu(conv(h, w["conv2.weight"], w["conv2.bias"])), 2)
+    h = pool_fn(act("conv1", conv(h, w["conv1.weight"], w["conv1.bias"])), 2)
+    h = pool_fn(act("conv2", conv(h, w["conv2.weight"], w["conv2.bias"])), 2)
     h = torch.flatten(h, 1)
-    h = F.relu(F.linear(h, w["fc1.weight"], w["fc1.bias"]))
-    h = F.relu(F.linear(h, w["fc2.weight"], w["fc2.bias"]))
-    return F.linear(h, w["fc3.weight"], w["fc3.bias"]), w
+    h = act("fc1", F.linear(h, w["fc1.weight"], w["fc1.bias"]))
+    h = act("fc2", F.linear(h, w["fc2.weight"], w["fc2.bias"]))
+    return act("fc3", F.linear(h, w["fc3.weight"], w["fc3.bias"])), w
 
 
 @one_thread
@@ -169,12 +176,12 @@ def conv2d_reference(x, weight, bias, stride=1, padding=0, *, flip: bool = False
 
 
 @one_thread
-def maxpool2d_reference(x, k=2, *, average: bool = False) -> np.ndarray:
+def maxpool2d_reference(x, k=2, *, average: bool = False, stride: int | None = None, ceil_mode: bool = False) -> np.ndarray:
     import torch
     import torch.nn.functional as F
 
     pool = F.avg_pool2d if average else F.max_pool2d
-    return pool(torch.from_numpy(np.asarray(x, dtype=np.float64)), k).numpy()
+    return pool(torch.from_numpy(np.asarray(x, dtype=np.float64)), k, stride=stride, ceil_mode=ceil_mode).numpy()
 
 
 # ------------------------------------------------------------------------------------------------- model judges
@@ -216,14 +223,31 @@ def of_model(function: Callable[..., Any]) -> Callable[[Probe], Any]:
     return lambda probe: function(probe)
 
 
+def lenet_activation_mistakes(output: Callable[..., Any]) -> list[Mistake]:
+    """A ReLU missing after one layer, or one too many after fc3; `output(**variant)` is the variant's output."""
+    missing = [Mistake(f"the ReLU after {name} is missing: the exercise applies ReLU after conv1, conv2, fc1 and fc2.",
+                       lambda *a, _name=name, **k: output(*a, **k, relus=tuple(r for r in LENET_RELUS if r != _name)))
+               for name in LENET_RELUS]
+    return missing + [Mistake("fc3 returns the logits as they are: there is no activation after the last layer.",
+                              lambda *a, **k: output(*a, **k, relus=LENET_RELUS + ("fc3",))),
+                      Mistake("no ReLU takes effect at all: the exercise applies ReLU after conv1, conv2, fc1 and fc2 "
+                              "(is the relu helper returning its input unchanged?).", lambda *a, **k: output(*a, **k, relus=()))]
+
+
 FORWARD_MISTAKES = [Mistake(HINT_AVERAGE, lambda probe: reference_output(probe, pool="avg")),
-                    Mistake(HINT_FLIPPED, lambda probe: reference_output(probe, flip=True))]
+                    Mistake(HINT_FLIPPED, lambda probe: reference_output(probe, flip=True)),
+                    *lenet_activation_mistakes(reference_output)]
 
 
 def judge_forward(tolerance: tuple[float, float] = MODEL_TOLERANCE) -> DataJudge:
     """The model's output equals the functional reference with the same weights, for every batch size."""
     spec = {"sources": FORMULAS, "tolerance": list(tolerance), "hints": [m.hint for m in FORWARD_MISTAKES]}
     return DataJudge(f"{LOGIC}:judge_forward", spec, {"expected": reference_output, **mistake_sources(FORWARD_MISTAKES, of_model)})
+
+
+def too_small(judge: DataJudge) -> DataJudge:
+    """`judge` (an `expect_raise`), naming a size computed for an input too small (grader.public.ex08_lenet)."""
+    return DataJudge(f"{LOGIC}:judge_too_small", {**judge.spec, "inner": judge.logic}, judge.sources, judge.formula)
 
 
 def judge_meta(expected_shape: Callable[[int], tuple[int, ...]]) -> DataJudge:
@@ -239,7 +263,8 @@ def judge_summary(expected: dict[str, tuple[int, ...]], parameters: int | None =
 judge_gradients = DataJudge(f"{LOGIC}:judge_gradients", {"source": "torch autograd through the functional reference",
                                                         "tolerance": list(GRADIENT_TOLERANCE)}, {"norms": reference_gradient_norms})
 NUMPY_MISTAKES = [Mistake(HINT_AVERAGE, lambda params, x: lenet_reference(params, x, pool="avg")[0].detach().numpy()),
-                  Mistake(HINT_FLIPPED, lambda params, x: lenet_reference(params, x, flip=True)[0].detach().numpy())]
+                  Mistake(HINT_FLIPPED, lambda params, x: lenet_reference(params, x, flip=True)[0].detach().numpy()),
+                  *lenet_activation_mistakes(lambda params, x, **k: lenet_reference(params, x, **k)[0].detach().numpy())]
 judge_lenet_numpy = DataJudge(
     f"{LOGIC}:judge_lenet_numpy",
     {"source": FORMULAS["LeNet5"].replace("torch.nn.functional", "torch.nn.functional in float64"), "hints": [m.hint for m in NUMPY_MISTAKES]},
@@ -251,9 +276,33 @@ CONV_MISTAKES = [
     Mistake(HINT_FLIPPED, lambda *a, **k: conv2d_reference(*a, **k, flip=True)),
     Mistake("the bias is missing: add bias[o] to every output position of filter o.",
             lambda x, weight, bias, **k: conv2d_reference(x, weight, np.zeros_like(bias), **k)),
+    Mistake("the stride is ignored: the window moves by `stride` rows and columns between outputs.",
+            lambda x, weight, bias, stride=1, padding=0: only_if(stride != 1, lambda: conv2d_reference(x, weight, bias, 1, padding))),
+    Mistake("the padding is ignored: pad `padding` zeros on every side of the input first.",
+            lambda x, weight, bias, stride=1, padding=0: only_if(padding != 0, lambda: conv2d_reference(x, weight, bias, stride, 0))),
+    Mistake("the padding goes on both sides of each axis: `padding` zeros before and `padding` after, not one side only.",
+            lambda x, weight, bias, stride=1, padding=0: only_if(padding != 0, lambda: conv2d_reference(
+                np.pad(x, ((0, 0), (0, 0), (padding, 0), (padding, 0))), weight, bias, stride))),
 ]
 CONV_SOURCE = "torch.nn.functional.conv2d on these inputs"
-POOL_MISTAKES = [Mistake(HINT_AVERAGE, lambda *a, **k: maxpool2d_reference(*a, **k, average=True))]
+POOL_MISTAKES = [
+    Mistake(HINT_AVERAGE, lambda *a, **k: maxpool2d_reference(*a, **k, average=True)),
+    Mistake("the pooling windows do not overlap: they move by k (stride k), not by 1.", lambda x, k=2: maxpool2d_reference(x, k, stride=1)),
+    Mistake("incomplete windows at the right and bottom edges are dropped, not pooled.",
+            lambda x, k=2: only_if(x.shape[2] % k != 0 or x.shape[3] % k != 0, lambda: maxpool2d_reference(x, k, ceil_mode=True))),
+]
+FLAT_MISTAKES = [
+    Mistake(HINT_LECTURE_FLAT, lambda *a: LECTURE_FLAT),
+    Mistake("this leaves out a stage: follow each side through all three convolutions and both poolings.",
+            lambda h, w: flat_features(h, w, stages=("conv", "conv", "pool", "conv"))),
+    Mistake("this leaves out a stage: follow each side through all three convolutions and both poolings.",
+            lambda h, w: flat_features(h, w, stages=("conv", "conv", "conv", "pool"))),
+    Mistake("a 5×5 convolution without padding takes 4 rows and 4 columns off, not 5 (n − 5 + 1 = n − 4).",
+            lambda h, w: flat_features(h, w, stages=("conv5", "conv5", "pool", "conv5", "pool"))),
+    Mistake("the last convolution has 64 output channels: the flattened size counts every channel.",
+            lambda h, w: flat_features(h, w, channels=32)),
+    Mistake("the features are channels × height × width: this counts one side only.", lambda h, w: 64 * side_after(h, SEED_STAGES)),
+]
 
 
 # ------------------------------------------------------------------------------------------------- the checks
@@ -309,19 +358,19 @@ def checks(rng: random.Random) -> list[Check]:
               (call("flat_features", 28, 28, names=["height", "width"]), call("flat_features", 32, 32, names=["height", "width"]),
                call("flat_features", rng.randint(20, 64), rng.randint(20, 64), names=["height", "width"])),
               expect(flat_features, "64·h'·w', each side n → n−4 → n−4 → ⌊n/2⌋ → n−4 → ⌊n/2⌋",
-                     [Mistake(HINT_LECTURE_FLAT, lambda *a: LECTURE_FLAT)], source="the size of self.layer's output per sample for this input")),
+                     FLAT_MISTAKES, source="the size of self.layer's output per sample for this input")),
         Check(EXERCISE, "flat_features_too_small", 1, "public",
               (call("flat_features", 19, 28, names=["height", "width"]), call("flat_features", *small, names=["height", "width"]),
                call("flat_features", 5, 5, names=["height", "width"])),
-              expect_raise("ValueError", "some stage of SeedCNN would have no rows or columns left"), expects_errors=True),
+              too_small(expect_raise("ValueError", "some stage of SeedCNN would have no rows or columns left")), expects_errors=True),
         Check(EXERCISE, "conv2d_forward", 2, "public",
               (conv_probe(generator, rng), conv_probe(generator, rng, stride=2, padding=1), conv_probe(generator, rng, stride=3, padding=2),
                conv_probe(generator, rng, stride=1, padding=rng.randint(1, 2))),
-              expect(conv2d_reference, CONV_FORMULA, CONV_MISTAKES, source=CONV_SOURCE)),
+              expect(conv2d_reference, CONV_FORMULA, CONV_MISTAKES, source=CONV_SOURCE, shaped=True)),
         Check(EXERCISE, "maxpool2d_forward", 1, "public",
               (pool_probe(generator, rng, None), pool_probe(generator, rng, 2), pool_probe(generator, rng, 3)),
               expect(maxpool2d_reference, "the largest value of each k×k window, stride k", POOL_MISTAKES,
-                     source="torch.nn.functional.max_pool2d(x, k) on these inputs")),
+                     source="torch.nn.functional.max_pool2d(x, k) on these inputs", shaped=True)),
         Check(EXERCISE, "lenet_forward_numpy", 2, "public",
               (call("lenet_forward_numpy", numpy_params, generator.normal(size=(2, 1, 32, 32)), names=["params", "x"]),),
               judge_lenet_numpy, expects_errors=True),

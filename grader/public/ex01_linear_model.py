@@ -61,7 +61,19 @@ def grid_hint(calls: list, count: int, bounds: Sequence[Sequence[float]], n: int
         return "visit the points in itertools.product order over the axes, first axis slowest."
     if count == n * d:
         return "the grid is every combination of the axes (n**d points), not each axis on its own."
-    return None
+    return call_budget_hint(count, n ** d, "grid_search")
+
+
+def call_budget_hint(count: int, budget: int, function: str, rule: str = "n**d") -> str | None:
+    """Name a search that calls cost_fn more often than its budget (the contract allows one call per grid point)."""
+    if count <= budget:
+        return None
+    allowed = f"{function} may call cost_fn only {rule} times, once per grid point ({budget} here)"
+    if count >= 2 * budget - 1:
+        return (f"{allowed}; it called it {count} times, about {round(count / budget)} times per point: call cost_fn once "
+                "per point, keep that value and compare it, instead of calling cost_fn again.")
+    return (f"{allowed}; it made {count - budget} calls more: keep the cost of each point as you go instead of calling "
+            "cost_fn again (for example on the best point a grid search returned).")
 
 
 def judge_refine_search(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:
@@ -82,7 +94,10 @@ def judge_refine_search(check: Check, cases: Sequence[tuple[Probe, Outcome]], sp
             return verdict
         expected_evaluations, calls = rounds * n ** len(bounds), outcome.value["counts"][0]
         if evaluations != expected_evaluations or calls != expected_evaluations:
+            hint = call_budget_hint(calls, expected_evaluations, "refine_search", "rounds·n**d")
+            if hint is None and calls == expected_evaluations:
+                hint = "return the number of calls of cost_fn over all rounds, rounds·n**d, as evaluations."
             return Verdict.fail(
                 f"{where(check, probe)}: expected {expected_evaluations} evaluations, rounds * n**d = {rounds} * {n}**{len(bounds)}; "
-                f"returned {fmt(evaluations)}, and cost_fn was called {calls} times")
+                f"returned {fmt(evaluations)}, and cost_fn was called {calls} times", hint)
     return Verdict.ok()

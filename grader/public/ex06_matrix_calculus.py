@@ -8,8 +8,11 @@ import numpy as np
 import sympy
 
 from grader.compare import close, describe_type, fmt
-from grader.judges import Lookup, returned_values, where
-from grader.model import Check, Outcome, Probe, Verdict
+from grader.judges import Lookup, logic_named, returned_values, where
+from grader.model import Check, Outcome, Probe, Raised, Returned, Verdict
+
+SINGULAR = ("with equal slopes the matrix of the system is singular (its determinant is 0) and has no inverse: test the "
+            "determinant (or the slopes) first and raise ValueError yourself instead of inverting.")
 
 
 def values_at(value: sympy.MatrixBase, points: Sequence[Mapping[str, float]]) -> list[np.ndarray] | None:
@@ -54,3 +57,17 @@ def judge_symbolic_matrix(check: Check, cases: Sequence[tuple[Probe, Outcome]], 
                   else "it has no numeric value for numeric symbols")
         return Verdict.fail(f"{place}: got {fmt(got)}, which is not equal to {spec['source']} for every value of the symbols: {detail}", hint)
     return Verdict.ok()
+
+
+def judge_singular(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:
+    """`spec["inner"]` (the ValueError judge), with SINGULAR where a singular system was solved anyway: a result came
+    back (infinities, NaN, or the rounding noise of an almost singular inverse) or a division by zero was raised."""
+    from dataclasses import replace
+
+    verdict = logic_named(spec["inner"])(check, cases, spec, lookup)
+    if verdict.passed or verdict.hint:
+        return verdict
+    for _, outcome in cases:
+        if isinstance(outcome, Returned) or (isinstance(outcome, Raised) and outcome.type_name in ("ZeroDivisionError", "FloatingPointError")):
+            return replace(verdict, hint=SINGULAR)
+    return verdict

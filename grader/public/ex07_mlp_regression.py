@@ -4,6 +4,7 @@ the instructor's replay computed (shipped as data). The layers and targets are t
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -20,6 +21,8 @@ PARAMETERS = 671
 POINTS = [2.0, 3.0, 4.0]
 TARGETS = [5.0, 4.0, 5.0]  # (x − 3)² + 4 at POINTS
 FIT_TOLERANCE = 0.5
+UNDERFIT = ("the loss fell, but the default run does not fit the parabola: check train's defaults against the contract "
+            "(lr and epochs) and that each epoch takes one full-batch Adam step on the MSE.")
 LOSS_CURVE = Curve("train: MSE loss per epoch", "loss", lambda losses: losses)
 
 
@@ -172,6 +175,10 @@ def structure_hint(layers: Sequence) -> str | None:
         return "the activations are ReLU (nn.ReLU()), as in the lecture."
     if len(names) == 4 and all(n == "Linear" for n in names):
         return "put an nn.ReLU() between the Linear layers: without activations the layers collapse into one straight line."
+    if names == [name for name, _, _ in LAYERS]:
+        return "the layers are in the right order, but a Linear layer's width differs from the exercise's: compare each in_features and out_features."
+    if names.count("Linear") == 4 and names.count("ReLU") < 3:
+        return "a ReLU is missing: one follows every Linear layer but the last."
     return None
 
 
@@ -189,9 +196,15 @@ def losses_of(probe: Probe, value, epochs: int) -> np.ndarray | Verdict:
     if isinstance(losses, TensorData) and losses.array is not None and losses.array.ndim == 1:
         losses = losses.array  # a 1-d tensor of losses is as good as a list
     if not isinstance(losses, (list, tuple, np.ndarray)):
-        return Verdict.fail(f"{place}: returned {fmt(losses)}; expected a list with the loss of every epoch")
+        return Verdict.fail(f"{place}: returned {fmt(losses)}; expected a list with the loss of every epoch",
+                            "return the list of the losses, one number per epoch (loss.item()), not a single loss or the model."
+                            if isinstance(losses, (float, int, TensorData)) else None)
     if len(losses) != epochs:
-        return Verdict.fail(f"{place}: returned {len(losses)} losses; expected one per epoch, {epochs}")
+        hint = None
+        if abs(len(losses) - epochs) == 1:
+            hint = ("one loss too few: append the loss in every epoch, `epochs` of them; check the range of the loop." if len(losses) < epochs
+                    else "one loss too many: one loss per epoch, taken before that epoch's step; no extra loss before or after the loop.")
+        return Verdict.fail(f"{place}: returned {len(losses)} losses; expected one per epoch, {epochs}", hint)
     try:
         return as_array(list(losses) if not isinstance(losses, np.ndarray) else losses, (epochs,))
     except NotComparable as error:
@@ -210,12 +223,14 @@ def judge_fit(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mappin
         if isinstance(losses, Verdict):
             return Verdict.fail(place + ": " + losses.message.split(": ", 1)[1])
         if not losses[-1] < losses[0]:
-            return Verdict.fail(f"{place}: the loss went from {fmt(losses[0])} to {fmt(losses[-1])}; training must lower it")
+            return Verdict.fail(f"{place}: the loss went from {fmt(losses[0])} to {fmt(losses[-1])}; training must lower it",
+                                "the loss never fell: does every epoch call backward() and optimizer.step() on an optimizer built on "
+                                "model.parameters()?")
         verdict = compare_case(check, probe, outcome.value["predictions"], [[t] for t in TARGETS],
                                "(x − 3)² + 4 at x = 2, 3, 4 (about 5, 4, 5)", (0.0, FIT_TOLERANCE),
                                label=f"{place}: predictions at x = 2, 3, 4")
         if not verdict.passed:
-            return verdict
+            return replace(verdict, hint=UNDERFIT) if not verdict.hint else verdict
     return Verdict.ok()
 
 

@@ -5,10 +5,11 @@ gives as its contract."""
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Mapping, Sequence
 
 from grader.compare import NotComparable, as_array, fmt
-from grader.judges import FLOAT64, Lookup, compare_case, looked_up, returned_values
+from grader.judges import FLOAT64, Lookup, compare_case, logic_named, looked_up, returned_values
 from grader.model import Check, Outcome, Probe, Raised, Returned, Verdict
 from grader.wire import TensorData
 
@@ -25,6 +26,26 @@ HINT_DEVICE = ("forward uses a fixed device: something is created on (or moved t
 HINT_VALUES = ("forward reads values out of tensors (.item(), .tolist(), .numpy(), or a Python `if` on a tensor); on torch's "
                "meta device tensors have shapes but no values, so keep the forward pass in tensor operations.")
 HINT_AVERAGE = "this is average pooling; LeNet uses max pooling (F.max_pool2d / nn.MaxPool2d(2)), the largest value of each window."
+HINT_NAMES = {
+    "LeNet5": ("the grader loads its weights by the state_dict keys of the exercise's LeNet5 (conv1.weight, conv1.bias, "
+               "conv2.…, fc1.…, fc2.…, fc3.weight, fc3.bias): the module's attributes must be named conv1, conv2, fc1, fc2 and fc3, "
+               "one layer each (not nn.Sequential blocks), with ReLU and max-pooling applied in forward."),
+    "SeedCNN": ("the grader loads its weights by SeedCNN's state_dict keys: the attribute `layer` is an nn.Sequential of "
+                "Conv2d(1, 16, 5), ReLU, Conv2d(16, 32, 5), ReLU, MaxPool2d(2, 2), Conv2d(32, 64, 5), ReLU, MaxPool2d(2, 2) "
+                "(keys layer.0, layer.2, layer.5), and `fc_layer` an nn.Sequential of Linear(flat_features(height, width), 100), "
+                "ReLU, Linear(100, 10) (keys fc_layer.0, fc_layer.2)."),
+}
+HINT_FEATURES = ("the first linear layer receives {got} features per sample but was built for {wanted}: the convolutions and "
+                 "poolings produce another size than it assumes. Check each layer's kernel size, padding and stride and each "
+                 "pooling against the exercise{extra}.")
+FEATURES_EXTRA = {"LeNet5": " (LeNet's convolutions have no padding: a 5×5 kernel takes 4 rows and columns off)",
+                  "SeedCNN": ", and the size flat_features(height, width) gives"}
+HINT_LAYER_SHAPE = ("a layer's weights have another shape than the exercise's (the grader's weights have the exercise's shapes): "
+                    "check that layer's channels or features against the exercise.")
+HINT_NUMPY_KEYS = ("params holds the state_dict of the exercise's LeNet5, keyed conv1.weight, conv1.bias, conv2.weight, "
+                   "conv2.bias, fc1.… to fc3.bias; read the weights by those keys (so LeNet5's attributes are named conv1 … fc3).")
+HINT_LINEAR_T = ("nn.Linear keeps its weight as (out_features, in_features): a linear layer computes h @ weight.T + bias, "
+                 "with the transpose.")
 HINT_FLIPPED = ("the kernel is flipped (true convolution); Conv2d computes cross-correlation: "
                 "out[i, j] = Σ x[s·i + u, s·j + v] · weight[u, v] with the kernel as it is.")
 
@@ -38,10 +59,17 @@ def model_label(probe: Probe, exercise: str = EXERCISE) -> str:
     return f"{exercise}.{params['function']}({init}) on an input of shape {tuple(params['x'].shape)}{on}"
 
 
-def raised_hint(text: str) -> str | None:
-    """Name the known mistake behind an exception raised by a model's forward pass, if it is one."""
+def raised_hint(text: str, batch: int | None = None, function: str = "") -> str | None:
+    """Name the known mistake behind an exception raised by a model's forward pass (`batch` samples of `function`)."""
     if str(LECTURE_FLAT) in text:
         return HINT_LECTURE_FLAT
+    if "Missing key(s) in state_dict" in text or "Unexpected key(s) in state_dict" in text:
+        return HINT_NAMES.get(function)
+    if "size mismatch for" in text:
+        return HINT_LAYER_SHAPE
+    product = re.search(r"(\d+)x(\d+) and (\d+)x(\d+)", text) or re.search(r"\[(\d+), (\d+)\] X \[(\d+), (\d+)\]", text)
+    if product and batch is not None and int(product.group(1)) == batch and product.group(2) != product.group(3):
+        return HINT_FEATURES.format(got=product.group(2), wanted=product.group(3), extra=FEATURES_EXTRA.get(function, ""))
     if "meta" in text and any(word in text for word in ("item()", "numpy", "copy out", "data-dependent", "no data")):
         return HINT_VALUES
     if "same device" in text or "device type" in text or ("device" in text and ("cpu" in text or "cuda" in text)):
@@ -55,7 +83,8 @@ def not_returned(probe: Probe, outcome: Outcome) -> Verdict | None:
     if isinstance(outcome, Returned):
         return None
     text = outcome.describe()
-    return Verdict.fail(f"{model_label(probe)}: {text}", raised_hint(text) if not text.startswith("not implemented") else None)
+    hint = None if text.startswith("not implemented") else raised_hint(text, probe.params["x"].shape[0], probe.params["function"])
+    return Verdict.fail(f"{model_label(probe)}: {text}", hint)
 
 
 def output_of(probe: Probe, value, expected_shape: tuple[int, ...]) -> TensorData | Verdict:
@@ -96,7 +125,7 @@ def judge_meta(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mappi
             text = outcome.describe()
             if isinstance(outcome, Raised) and outcome.type_name == "NotImplementedError" and "meta" in outcome.message:
                 text = f"raised NotImplementedError: {outcome.message}"  # torch's, not the stub's
-            hint = None if text.startswith("not implemented") else raised_hint(text)
+            hint = None if text.startswith("not implemented") else raised_hint(text, probe.params["x"].shape[0], probe.params["function"])
             return Verdict.fail(f"{label(probe)}: {text}. (Model and input were on torch's meta device, which stands in for "
                                 "any device without a GPU: shapes and dtypes are real, values are not.)", hint)
         shape = (probe.params["x"].shape[0], spec["width"])
@@ -124,15 +153,30 @@ def judge_summary(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Ma
     if missing or extra:
         return Verdict.fail(f"{place}: state_dict keys {sorted(got)}; expected {sorted(expected)} "
                             f"(missing {missing}, unexpected {extra})",
-                            "name the layers as the exercise does (they become the state_dict keys the grader loads weights by)." if missing else None)
+                            HINT_NAMES.get(probe.params["function"], "name the layers as the exercise does (they become the state_dict keys "
+                                           "the grader loads weights by).") if missing else None)
     for name, shape in expected.items():
         if got[name] != shape:
-            hint = HINT_LECTURE_FLAT if LECTURE_FLAT in got[name] else None
+            hint = HINT_LECTURE_FLAT if LECTURE_FLAT in got[name] else summary_shape_hint(name, got[name], shape, probe.params["function"])
             return Verdict.fail(f"{place}: {name} has shape {got[name]}; expected {shape}", hint)
     count = outcome.value["parameters"]
     if parameters is not None and count != parameters:
         return Verdict.fail(f"{place}: {count} parameters; expected {parameters:,}")
     return Verdict.ok()
+
+
+def summary_shape_hint(name: str, got: tuple[int, ...], wanted: tuple[int, ...], function: str) -> str | None:
+    """A hint for one layer of the wrong shape: the first linear layer's inputs, or a layer's channels or features."""
+    first_linear = {"LeNet5": "fc1.weight", "SeedCNN": "fc_layer.0.weight"}.get(function)
+    if name == first_linear and len(got) == 2 and got[0] == wanted[0] and got[1] != wanted[1]:
+        return ("the first linear layer's in_features differ from the number of features the convolutions and poolings "
+                "produce per sample: follow the size through each stage (kernel size, padding, stride, pooling)"
+                + FEATURES_EXTRA.get(function, "") + ".")
+    if len(got) == len(wanted) and got[0] != wanted[0]:
+        return f"{name.rsplit('.', 1)[0]} has {got[0]} output channels or features; the exercise gives {wanted[0]}."
+    if len(got) == len(wanted) and len(got) > 1 and got[1] != wanted[1]:
+        return f"{name.rsplit('.', 1)[0]} takes {got[1]} input channels or features; the layer before it gives {wanted[1]}."
+    return None
 
 
 def judge_gradients(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:
@@ -169,9 +213,34 @@ def judge_lenet_numpy(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec
         _, x = probe.params["args"]
         place = f"{EXERCISE}.lenet_forward_numpy(params, x) with random float64 weights and x of shape {x.shape}"
         if not isinstance(outcome, Returned):
-            return Verdict.fail(f"{place}: {outcome.describe()}")
+            return Verdict.fail(f"{place}: {outcome.describe()}", numpy_raised_hint(outcome))
         verdict = compare_case(check, probe, outcome.value, lookup(probe, "expected"), spec["source"], FLOAT64,
                                looked_up(spec, lookup, probe), label=place, formula=spec.get("formula", ""))
         if not verdict.passed:
             return verdict
     return Verdict.ok()
+
+
+def numpy_raised_hint(outcome: Outcome) -> str | None:
+    """A hint for lenet_forward_numpy's exception: a key the params do not have, an untransposed linear weight."""
+    if not isinstance(outcome, Raised):
+        return None
+    if outcome.type_name == "KeyError":
+        return HINT_NUMPY_KEYS
+    if outcome.type_name == "ValueError" and ("matmul" in outcome.message or "not aligned" in outcome.message):
+        return HINT_LINEAR_T
+    return None
+
+
+HINT_TOO_SMALL = ("this input is too small for SeedCNN: check the side after every stage, not only at the end (a side can "
+                  "vanish in the middle), and raise ValueError as soon as one has no rows or columns left.")
+
+
+def judge_too_small(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:
+    """`spec["inner"]` (the ValueError judge), with HINT_TOO_SMALL where a size came back for an input too small."""
+    from dataclasses import replace
+
+    verdict = logic_named(spec["inner"])(check, cases, spec, lookup)
+    if not verdict.passed and not verdict.hint and any(isinstance(outcome, Returned) for _, outcome in cases):
+        return replace(verdict, hint=HINT_TOO_SMALL)
+    return verdict

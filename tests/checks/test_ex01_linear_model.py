@@ -95,3 +95,84 @@ def test_syntax_error_fails_every_check_with_the_line(grade_mutant):
     results = grade_mutant(EX, ("    return x * w\n", "    return x * * w\n"))
     assert all(r.status == "failed" for r in results.values())
     assert "does not compile: SyntaxError at line" in results["forward"].message
+
+
+# ------------------------------------------------------------------------------------- more known mistakes (issue 10)
+
+GRID_BODY = ("        value = cost_fn(point)\n        evaluations += 1\n        if best_cost is None or value < best_cost:\n"
+             "            best_point, best_cost = point, value\n    return best_point, evaluations")
+
+
+def test_grid_search_calling_cost_fn_twice_per_point_names_the_budget(grade_mutant):
+    results = grade_mutant(EX, (GRID_BODY, GRID_BODY.replace("or value < best_cost", "or cost_fn(point) < best_cost")))
+    assert {"grid_search_lecture", "grid_search_ties"} <= failed(results)
+    assert "may call cost_fn only n**d times" in results["grid_search_lecture"].hint
+    assert "about 2 times per point" in results["grid_search_lecture"].hint
+
+
+def test_grid_search_keeping_the_largest_cost_is_named(grade_mutant):
+    results = grade_mutant(EX, (GRID_BODY, GRID_BODY.replace("value < best_cost", "value > best_cost")))
+    assert "largest cost" in results["grid_search_lecture"].hint
+
+
+def test_refine_search_reusing_grid_search_then_calling_cost_fn_names_the_budget(grade_mutant):
+    old = "    best_point, best_cost, evaluations = None, None, 0\n    for _ in range(rounds):\n        axes"
+    new = ("    best_point, best_cost, evaluations = None, None, 0\n    for _ in range(rounds):\n"
+           "        point, count = grid_search(cost_fn, bounds, n)\n        value = cost_fn(point)\n        evaluations += count\n"
+           "        if best_cost is None or value < best_cost:\n            best_point, best_cost = point, value\n"
+           "        steps = [(hi - lo) / (n - 1) for lo, hi in bounds]\n"
+           "        bounds = [(max(lo, b - s), min(hi, b + s)) for (lo, hi), b, s in zip(bounds, point, steps)]\n"
+           "    return best_point, evaluations\n    for _ in range(rounds):\n        axes")
+    results = grade_mutant(EX, (old, new))
+    assert {"refine_search_lecture", "refine_search_boundary", "refine_search_random"} <= failed(results)
+    assert "may call cost_fn only rounds·n**d times" in results["refine_search_lecture"].hint
+
+
+def test_refine_search_returning_the_last_rounds_best_fails_a_public_check(grade_mutant):
+    results = grade_mutant(EX, ("        if best_cost is None or round_cost < best_cost:\n", "        if True:\n"))
+    assert "refine_search_best_seen" in failed(results)
+    assert "over all rounds" in results["refine_search_best_seen"].hint
+    assert "refine_search_random" in failed(results)  # the hidden check has such a case too, at any seed
+
+
+def test_refine_search_with_a_step_of_range_over_n_is_named(grade_mutant):
+    results = grade_mutant(EX, ("        steps = [(hi - lo) / (n - 1) for lo, hi in bounds]\n        bounds = [(max",
+                                "        steps = [(hi - lo) / n for lo, hi in bounds]\n        bounds = [(max"))
+    hints = [results[n].hint or "" for n in failed(results)]
+    assert hints and any("n points make n − 1 gaps" in h for h in hints)
+
+
+def test_cost_failing_only_because_loss_is_wrong_says_so(grade_mutant):
+    results = grade_mutant(EX, ("return (forward(x, w) - y) ** 2", "return forward(x, w) - y"))
+    assert {"loss", "cost", "loss_curve_lecture"} <= failed(results)
+    assert "fix `loss` first" in results["cost"].hint
+    assert "fix `cost` (or the `loss` it averages) first" in results["loss_curve_lecture"].hint
+
+
+def test_common_cost_mistakes_are_named(grade_mutant):
+    mean = "return sum(loss(x, y, w) for x, y in zip(xs, ys)) / len(xs)"
+    cases = {
+        "return (sum(loss(x, y, w) for x, y in zip(xs, ys)) / len(xs)) ** 0.5": "without a square root",
+        "return sum(loss(x, y, w) for x, y in zip(xs, ys)) / (len(xs) - 1)": "not by N − 1",
+        "for x, y in zip(xs, ys):\n        total = loss(x, y, w)\n    return total / 1": "loss of the last sample alone",
+    }
+    for wrong, hint in cases.items():
+        results = grade_mutant(EX, (mean, wrong))
+        assert hint in (results["cost"].hint or ""), (wrong, results["cost"].output)
+
+
+def test_half_squared_loss_and_added_model_are_named(grade_mutant):
+    results = grade_mutant(EX, ("return (forward(x, w) - y) ** 2", "return 0.5 * (forward(x, w) - y) ** 2"))
+    assert "factor ½" in results["loss"].hint
+    results = grade_mutant(EX, ("    return x * w\n", "    return x + w\n"))
+    assert "multiplies" in results["forward"].hint
+
+
+def test_hard_coded_lecture_table_is_named(grade_mutant):
+    results = grade_mutant(EX, ("    return [cost(xs, ys, w) for w in ws]", "    return [56 / 3, 14 / 3, 0.0, 14 / 3, 56 / 3]"))
+    assert "the lecture's table, whatever the inputs" in results["loss_curve_random"].hint
+
+
+def test_floor_division_in_the_mean_is_named(grade_mutant):
+    results = grade_mutant(EX, ("return sum(loss(x, y, w) for x, y in zip(xs, ys)) / len(xs)", "return sum(loss(x, y, w) for x, y in zip(xs, ys)) // len(xs)"))
+    assert "not `//`" in results["cost"].hint

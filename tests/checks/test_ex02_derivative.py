@@ -110,3 +110,14 @@ def test_public_check_answers_fast_without_torch():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     assert time.time() - start < 5  # about a second on a quiet machine; generous for a loaded CI runner
+
+
+def test_a_larger_default_step_is_named(grade_mutant):
+    results = grade_mutant(EX, ("h: float = 1e-6", "h: float = 1e-3"))
+    assert failed(results) == {"numerical_gradient_default_h"}
+    assert "default step" in results["numerical_gradient_default_h"].hint
+
+
+def test_the_loss_itself_instead_of_its_derivative_is_named(grade_mutant):
+    results = grade_mutant(EX, symbolic("(x * w - y) ** 2"), numeric("(x * w - y) ** 2"))
+    assert "not its derivative" in results["dloss_dw"].hint and "not its derivative" in results["gradient"].hint

@@ -109,3 +109,78 @@ def test_one_entry_too_many_fails_with_the_shape(grade_mutant):
 def test_unsquared_loss_is_named(grade_mutant):
     results = grade_mutant(EX, ("    return (forward(x, w1, w2, b) - y) ** 2\n", "    return forward(x, w1, w2, b) - y\n"))
     assert "loss" in failed(results) and results["loss"].hint.startswith("the loss squares the error")
+
+
+# ------------------------------------------------------------------------------------- more known mistakes (issue 10)
+
+SWAPPED_HINT = "the other lecture's convention"
+
+
+def test_the_other_lectures_convention_is_named_in_every_check(grade_mutant):
+    results = grade_mutant(
+        EX,
+        ("    return x * x * w2 + x * w1 + b", "    return x * x * w1 + x * w2 + b"),
+        ("squared_error = (x**2 * w2 + x * w1 + b - y) ** 2", "squared_error = (x**2 * w1 + x * w2 + b - y) ** 2"),
+        ("return 2 * error * x, 2 * error * x * x, 2 * error", "return 2 * error * x * x, 2 * error * x, 2 * error"),
+    )
+    for name in ("forward", "loss", "gradient_exprs", "gradients", "train_lecture_data", "train_random"):
+        assert SWAPPED_HINT in (results[name].hint or ""), (name, results[name].output)
+
+
+def test_gradient_exprs_with_the_w1_and_w2_entries_swapped_is_named(grade_mutant):
+    results = grade_mutant(EX, ('return {"w1": sympy.diff(squared_error, w1), "w2": sympy.diff(squared_error, w2)',
+                                'return {"w1": sympy.diff(squared_error, w2), "w2": sympy.diff(squared_error, w1)'))
+    assert failed(results) == {"gradient_exprs"}
+    assert "entries for w1 and w2 are swapped" in results["gradient_exprs"].hint
+
+
+TRAIN_UPDATE = "            w1, w2, b = w1 - lr * d_w1, w2 - lr * d_w2, b - lr * d_b\n"
+
+
+def test_training_mistakes_are_named(grade_mutant):
+    cases = {
+        "            w1, w2, b = w1 + lr * d_w1, w2 + lr * d_w2, b + lr * d_b\n": "steps against the gradient",
+        "            w1, w2 = w1 - lr * d_w1, w2 - lr * d_w2\n": "b never changes",
+    }
+    for wrong, hint in cases.items():
+        results = grade_mutant(EX, (TRAIN_UPDATE, wrong))
+        assert hint in (results["train_random"].hint or ""), (wrong, results["train_random"].output)
+
+
+def test_one_update_per_epoch_is_named_as_batch_descent(grade_mutant):
+    loop = ("        for x_n, y_n in zip(xs, ys):\n            d_w1, d_w2, d_b = gradients(x_n, y_n, w1, w2, b)\n" + TRAIN_UPDATE)
+    batch = ("        grads = [gradients(x_n, y_n, w1, w2, b) for x_n, y_n in zip(xs, ys)]\n"
+             "        d_w1, d_w2, d_b = (sum(g) / len(xs) for g in zip(*grads))\n" + TRAIN_UPDATE.replace("            ", "        "))
+    results = grade_mutant(EX, (loop, batch))
+    assert "one update per epoch" in results["train_random"].hint
+
+
+def test_missing_bias_and_half_loss_are_named(grade_mutant):
+    results = grade_mutant(EX, ("    return x * x * w2 + x * w1 + b", "    return x * x * w2 + x * w1"))
+    assert "bias b is missing" in results["forward"].hint
+    results = grade_mutant(EX, ("    return (forward(x, w1, w2, b) - y) ** 2", "    return (forward(x, w1, w2, b) - y) ** 2 / 2"))
+    assert "factor ½" in results["loss"].hint
+
+
+def test_w1_updated_before_the_other_gradients_is_named(grade_mutant):
+    half_sequential = ("            d_w1 = gradients(x_n, y_n, w1, w2, b)[0]\n            w1 = w1 - lr * d_w1\n"
+                       "            _, d_w2, d_b = gradients(x_n, y_n, w1, w2, b)\n            w2, b = w2 - lr * d_w2, b - lr * d_b\n")
+    results = grade_mutant(EX, ("            d_w1, d_w2, d_b = gradients(x_n, y_n, w1, w2, b)\n" + TRAIN_UPDATE, half_sequential))
+    assert "before updating any of them" in results["train_random"].hint
+
+
+def test_training_on_the_lecture_data_whatever_the_inputs_is_named(grade_mutant):
+    results = grade_mutant(EX, ("    history = []\n", "    xs, ys, w1, w2, b, lr, epochs = [1.0, 2.0, 3.0], [2.0, 4.0, 6.0], 0.0, 0.0, 0.0, 0.01, 100\n    history = []\n"))
+    assert "train_lecture_data" not in failed(results)
+    assert "the run on the lecture's data" in results["train_random"].hint
+
+
+def test_gradient_exprs_returning_the_loss_is_named(grade_mutant):
+    results = grade_mutant(EX, ('return {"w1": sympy.diff(squared_error, w1), "w2": sympy.diff(squared_error, w2), "b": sympy.diff(squared_error, b)}',
+                                'return {"w1": squared_error, "w2": squared_error, "b": squared_error}'))
+    assert "the loss itself" in results["gradient_exprs"].hint
+
+
+def test_a_starting_row_is_named_as_one_row_too_many(grade_mutant):
+    results = grade_mutant(EX, ("    history = []\n", "    history = [(w1, w2, b, 0.0)]\n"))
+    assert results["train_random"].hint.startswith("one row too many: one row per epoch")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import failed
+from conftest import failed, hint_of
 
 EX = "ex04_cost_loss_sgd"
 LOSS_GRAD = "    return 2 * x * (x * w - y)\n"
@@ -168,3 +168,89 @@ def test_cost_gradient_without_the_mean_fails_on_random_data(grade_mutant):
                                 "    return sum(loss_gradient(x, y, w) for x, y in zip(xs, ys))\n"))
     assert {"cost_gradient", "cost_gradient_random"} <= failed(results)
     assert "mean" in results["cost_gradient_random"].hint
+
+
+# ------------------------------------------------------------------------------------- more known mistakes (issue 10)
+
+
+
+def test_sgd_recording_the_last_samples_loss_before_its_update_is_named(grade_mutant):
+    results = grade_mutant(EX, ("            w = w - lr * loss_gradient(x, y, w)\n            last_loss = loss(x, y, w)\n",
+                                "            last_loss = loss(x, y, w)\n            w = w - lr * loss_gradient(x, y, w)\n"))
+    assert "before the update" in hint_of(results, "sgd_lecture")
+
+
+def test_sgd_with_one_batch_step_per_epoch_is_named(grade_mutant):
+    results = grade_mutant(EX, ("        for x, y in zip(xs, ys):\n            w = w - lr * loss_gradient(x, y, w)\n            last_loss = loss(x, y, w)\n",
+                                "        w = w - lr * cost_gradient(xs, ys, w)\n        last_loss = loss(xs[-1], ys[-1], w)\n"))
+    assert "one update per epoch" in hint_of(results, "sgd_random")
+
+
+def test_batch_gd_updating_after_every_sample_is_named(grade_mutant):
+    results = grade_mutant(EX, ("        w = w - lr * cost_gradient(xs, ys, w)\n        history.append((w, cost_value))",
+                                "        for x, y in zip(xs, ys):\n            w = w - lr * loss_gradient(x, y, w)\n        history.append((w, cost_value))"))
+    assert "updated after every sample" in hint_of(results, "batch_gd_random")
+
+
+def test_batch_gd_without_the_learning_rate_is_named(grade_mutant):
+    results = grade_mutant(EX, ("        w = w - lr * cost_gradient(xs, ys, w)\n        history.append((w, cost_value))",
+                                "        w = w - cost_gradient(xs, ys, w)\n        history.append((w, cost_value))"))
+    assert "scaled by the learning rate" in hint_of(results, "batch_gd_lecture")
+
+
+def test_gradients_returning_the_function_itself_or_the_wrong_variable_are_named(grade_mutant):
+    results = grade_mutant(EX, ("    return 2 * x * (x * w - y)\n", "    return (x * w - y) ** 2\n"))
+    assert "not its derivative" in hint_of(results, "loss_gradient")
+    assert "not its derivative" in hint_of(results, "cost_gradient")  # the cost's gradient only averages loss_gradient
+    results = grade_mutant(EX, ("    return 2 * x * (x * w - y)\n", "    return 2 * w * (x * w - y)\n"))
+    assert "differentiate with respect to w" in hint_of(results, "loss_gradient")
+
+
+def test_cost_gradient_of_the_last_sample_alone_is_named(grade_mutant):
+    results = grade_mutant(EX, ("    return sum(loss_gradient(x, y, w) for x, y in zip(xs, ys)) / len(xs)\n",
+                                "    for x, y in zip(xs, ys):\n        g = loss_gradient(x, y, w)\n    return g\n"))
+    assert "last sample alone" in hint_of(results, "cost_gradient")
+
+
+def test_minibatch_recording_the_last_batchs_cost_is_named(grade_mutant):
+    results = grade_mutant(EX, ("            w = w - lr * cost_gradient(xs[start:start + batch_size], ys[start:start + batch_size], w)\n        history.append((w, cost(xs, ys, w)))",
+                                "            w = w - lr * cost_gradient(xs[start:start + batch_size], ys[start:start + batch_size], w)\n"
+                                "        history.append((w, cost(xs[start:start + batch_size], ys[start:start + batch_size], w)))"))
+    assert "not the cost of the last batch" in hint_of(results, "minibatch_gd")
+
+
+def test_ema_with_bias_correction_is_named(grade_mutant):
+    results = grade_mutant(EX, ("    smoothed = []\n    for value in values:\n        smoothed.append(value if not smoothed else beta * value + (1 - beta) * smoothed[-1])\n    return smoothed",
+                                "    smoothed, s = [], 0.0\n    for i, value in enumerate(values):\n        s = beta * value + (1 - beta) * s\n"
+                                "        smoothed.append(s / (1 - (1 - beta) ** (i + 1)))\n    return smoothed"))
+    assert "no bias correction" in hint_of(results, "ema")
+
+
+def test_cost_as_root_mean_square_is_named(grade_mutant):
+    results = grade_mutant(EX, ("    return sum(loss(x, y, w) for x, y in zip(xs, ys)) / len(xs)\n",
+                                "    return (sum(loss(x, y, w) for x, y in zip(xs, ys)) / len(xs)) ** 0.5\n"))
+    assert "square root" in hint_of(results, "cost")
+
+
+def test_runs_that_ignore_their_inputs_are_named(grade_mutant):
+    start = "    history = []\n    for _ in range(epochs):\n        cost_value = cost(xs, ys, w)\n"
+    results = grade_mutant(EX, (start, "    xs, ys, w, lr, epochs = XS, YS, 1.0, 0.01, 100\n" + start))
+    assert "batch_gd_lecture" not in failed(results)
+    assert "the lecture's run, whatever the inputs" in hint_of(results, "batch_gd_random")
+
+
+def test_one_epoch_too_few_is_named(grade_mutant):
+    start = "    history = []\n    for _ in range(epochs):\n        cost_value = cost(xs, ys, w)\n"
+    results = grade_mutant(EX, (start, start.replace("range(epochs)", "range(epochs - 1)")))
+    assert "one too few" in hint_of(results, "batch_gd_lecture")
+
+
+def test_minibatch_ignoring_batch_size_is_named(grade_mutant):
+    results = grade_mutant(EX, (MINIBATCH_STEP, "            pass\n        w = w - lr * cost_gradient(xs, ys, w)\n"))
+    assert "batch_size is ignored" in hint_of(results, "minibatch_gd")
+
+
+def test_sgd_with_a_starting_row_is_named(grade_mutant):
+    results = grade_mutant(EX, ("            last_loss = loss(x, y, w)\n        history.append((w, last_loss))\n    return history",
+                                "            last_loss = loss(x, y, w)\n        history.append((w, last_loss))\n    return [(0.0, 0.0)] + history"))
+    assert hint_of(results, "sgd_random").startswith("one row too many")

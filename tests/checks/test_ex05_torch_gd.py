@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import failed, grade_file, mutate, solution_source
+from conftest import failed, grade_file, hint_of, mutate, solution_source
 
 EX = "ex05_torch_gd"
 CUDA_CHECKS = {"manual_gd_cuda", "optim_gd_cuda", "fit_linear_cuda", "mse_cuda"}
@@ -154,3 +154,71 @@ def test_device_checks_pass_on_cuda(grade_source):
     cpu_only = mutate(solution_source(EX), ("    W = torch.zeros(1, dtype=x_train.dtype, device=x_train.device)\n",
                                             "    W = torch.zeros(1, dtype=x_train.dtype)\n"))
     assert "manual_gd_cuda" in failed(grade_source(EX, cpu_only))
+
+
+# ------------------------------------------------------------------------------------- more known mistakes (issue 10)
+
+MANUAL_START = "    W = torch.zeros(1, dtype=x_train.dtype, device=x_train.device)\n"
+OPTIM_RECORD = "        history.append((W.item(), cost.item()))\n        optimizer.zero_grad()\n        cost.backward()\n        optimizer.step()\n"
+
+
+
+def test_float32_arithmetic_on_float64_inputs_names_the_dtype(grade_mutant):
+    results = grade_mutant(EX, (MANUAL_START, "    W = torch.zeros(1, device=x_train.device)\n"))
+    assert "float64" in hint_of(results, "manual_gd_random") and "float32" in results["manual_gd_random"].hint
+
+
+def test_recording_w_data_names_the_alias(grade_mutant):
+    results = grade_mutant(EX, (OPTIM_RECORD, OPTIM_RECORD.replace("W.item()", "W.data")))
+    assert "every row holds the same tensor" in hint_of(results, "optim_gd_lecture")
+
+
+def test_one_row_too_few_is_named(grade_mutant):
+    results = grade_mutant(EX, ("    history = []\n    for _ in range(epochs + 1):\n        error = W * x_train - y_train",
+                                "    history = []\n    for _ in range(epochs):\n        error = W * x_train - y_train"))
+    assert "one row too few" in hint_of(results, "manual_gd_lecture")
+
+
+def test_missing_optimizer_step_and_zero_grad_between_backward_and_step_are_named(grade_mutant):
+    for wrong in (OPTIM_RECORD.replace("        optimizer.step()\n", ""),
+                  OPTIM_RECORD.replace("        optimizer.zero_grad()\n        cost.backward()\n", "        cost.backward()\n        optimizer.zero_grad()\n")):
+        results = grade_mutant(EX, (OPTIM_RECORD, wrong))
+        assert "W never moves" in hint_of(results, "optim_gd_lecture"), wrong
+
+
+def test_manual_gd_climbing_the_gradient_or_never_assigning_w_is_named(grade_mutant):
+    update = "        W = W - lr * gradient\n"
+    results = grade_mutant(EX, (update, "        W = W + lr * gradient\n"))
+    assert "against the gradient" in hint_of(results, "manual_gd_lecture")
+    results = grade_mutant(EX, (update, "        W - lr * gradient\n"))
+    assert "W never moves" in hint_of(results, "manual_gd_lecture")
+
+
+def test_fit_linear_mistakes_are_named(grade_mutant):
+    update = "            w -= lr * w.grad\n            b -= lr * b.grad\n"
+    results = grade_mutant(EX, (update, "            w -= lr * w.grad\n"))
+    assert "b never changes" in hint_of(results, "fit_linear_lecture")
+    record = "        losses.append(loss.item())\n        loss.backward()\n"
+    results = grade_mutant(EX, (record, "        loss.backward()\n"),
+                           ("        w.grad.zero_()\n        b.grad.zero_()\n",
+                            "        w.grad.zero_()\n        b.grad.zero_()\n        losses.append(torch.mean((w * x + b - y) ** 2).item())\n"))
+    assert "loss after it" in hint_of(results, "fit_linear_lecture")
+
+
+def test_mean_absolute_error_is_named(grade_mutant):
+    results = grade_mutant(EX, ("    return torch.mean((y_true - y_pred) ** 2).item()", "    return torch.mean(torch.abs(y_true - y_pred)).item()"))
+    assert "mean absolute error" in hint_of(results, "mse")
+
+
+def test_descend_scalar_mistakes_are_named(grade_mutant):
+    results = grade_mutant(EX, ("        history.append((y.item(), x.grad.item(), x.item()))",
+                                "        history.append((((x - 3) ** 2 + 4).item(), x.grad.item(), x.item()))"))
+    assert "record y before the step" in hint_of(results, "descend_scalar_lecture")
+    results = grade_mutant(EX, ("        y.backward()\n        optimizer.step()\n", "        y.backward()\n"))
+    assert "x never moves" in hint_of(results, "descend_scalar_lecture")
+
+
+def test_the_lecture_table_whatever_the_inputs_is_named(grade_mutant):
+    results = grade_mutant(EX, (MANUAL_START, "    x_train = y_train = torch.tensor(X_TRAIN, dtype=torch.float64)\n    lr, epochs = 0.15, 10\n" + MANUAL_START))
+    assert "manual_gd_lecture" not in failed(results)
+    assert "the lecture's table, whatever the inputs" in hint_of(results, "manual_gd_random")

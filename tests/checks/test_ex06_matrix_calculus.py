@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
-from conftest import failed, mutate, solution_source
+from conftest import failed, hint_of, mutate, solution_source
 
 EX = "ex06_matrix_calculus"
 SOLVE_BODY = "    x, y = np.linalg.inv(A) @ b\n"
@@ -143,3 +143,47 @@ def test_symbol_matrices_cross_the_wire_both_ways():
 
     B = sympy.Matrix(2, 2, sympy.symbols("B11 B12 B21 B22"))
     assert wire.loads(wire.dumps(B)) == B
+
+
+# ------------------------------------------------------------------------------------- more known mistakes (issue 10)
+
+INVERSE = "    x, y = np.linalg.inv(A) @ b\n"
+SINGULAR_TEST = "    if det == 0:\n        raise ValueError(f\"the lines have the same slope {a1}: they are parallel or identical\")\n"
+
+
+
+def test_solve_lines_multiplying_by_the_determinant_is_named(grade_mutant):
+    results = grade_mutant(EX, (INVERSE, "    x, y = np.array([[A[1, 1], -A[0, 1]], [-A[1, 0], A[0, 0]]]) @ b * det\n"))
+    assert "multiplied by it" in hint_of(results, "solve_lines_random")
+    results = grade_mutant(EX, (INVERSE, "    x, y = np.array([[A[1, 1], -A[0, 1]], [-A[1, 0], A[0, 0]]]) @ b\n"))
+    assert "division by the determinant is missing" in hint_of(results, "solve_lines_random")
+
+
+def test_a_singular_system_inverted_anyway_is_named(grade_mutant):
+    by_hand = ("    adjugate = np.array([[A[1, 1], -A[0, 1]], [-A[1, 0], A[0, 0]]])\n"
+               "    x, y = (adjugate @ b) / float(det)\n")
+    results = grade_mutant(EX, (SINGULAR_TEST, ""), (INVERSE, by_hand))
+    assert "singular" in hint_of(results, "solve_lines_parallel")
+
+
+def test_values_instead_of_derivatives_are_named(grade_mutant):
+    results = grade_mutant(EX, ("    return A.T.copy()\n", "    return A @ x + b\n"))
+    assert "not its derivative" in hint_of(results, "grad_affine")
+    results = grade_mutant(EX, ("    return (B + B.T) @ x\n", "    return x @ B @ x\n"))
+    assert "not its gradient" in hint_of(results, "grad_quadratic_form")
+
+
+def test_least_squares_value_instead_of_gradient_is_named(grade_mutant):
+    results = grade_mutant(EX, ("    return 2 * A.T @ (A @ x - b)\n", "    return float((A @ x - b) @ (A @ x - b))\n"))
+    assert "not its gradient" in hint_of(results, "grad_least_squares")
+
+
+def test_descent_with_a_gradient_taken_once_is_named(grade_mutant):
+    results = grade_mutant(EX, ("    x = np.zeros(A.shape[1])\n    for _ in range(steps):\n        x = x - lr * grad_least_squares(A, b, x)\n",
+                                "    x = np.zeros(A.shape[1])\n    g = grad_least_squares(A, b, x)\n    for _ in range(steps):\n        x = x - lr * g\n"))
+    assert "recompute the gradient" in hint_of(results, "least_squares_gd_steps")
+
+
+def test_hard_coded_homework_answer_is_named(grade_mutant):
+    results = grade_mutant(EX, (SOLVE_BODY, "    x, y = -2.0, -2.0\n"))
+    assert "the homework's answer, whatever the inputs" in hint_of(results, "solve_lines_random")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import failed, mutate, solution_source
+from conftest import failed, mutate, record_hints, solution_source
 from grader.checks import load_checks
 from grader.runner import InProcessRunner, grade_exercise
 
@@ -23,14 +23,16 @@ STEP = "        optimizer.step()\n        losses.append(loss.item())\n"
 
 
 @pytest.fixture
-def grade_quick(tmp_path):
+def grade_quick(tmp_path, request):
     """Grade the solution with these replacements on every check but the full training run (fast)."""
 
     def grade(*replacements: tuple[str, str]) -> dict:
         path = tmp_path / f"{EX}.py"
         path.write_text(mutate(solution_source(EX), *replacements))
         checks = [c for c in load_checks(EX, seed=0, hidden=True) if c.name not in FIT_CHECKS]
-        return {r.name: r for r in grade_exercise(EX, path, checks, InProcessRunner(timeout=20))}
+        results = {r.name: r for r in grade_exercise(EX, path, checks, InProcessRunner(timeout=20))}
+        record_hints(request.node.nodeid, EX, results)
+        return results
 
     return grade
 
@@ -240,3 +242,30 @@ def test_data_left_on_the_cpu_is_named_on_cuda(grade_mutant):
     results = grade_mutant(EX, ("    x, y = x.to(device), y.to(device)\n", ""))
     assert failed(results) == {"train_cuda"}
     assert results["train_cuda"].hint.startswith("move x and y to the model's device inside train")
+
+
+def test_a_default_run_that_does_not_fit_is_named(grade_mutant):
+    results = grade_mutant(EX, ("lr: float = 0.01, epochs: int = 1000) -> list[float]:", "lr: float = 0.0001, epochs: int = 1000) -> list[float]:"))
+    assert "does not fit the parabola" in results["train_fits_parabola"].hint
+
+
+def test_training_mistakes_are_named(grade_quick):
+    results = grade_quick((STEP, "        losses.append(loss.item())\n"))
+    assert "never change" in results["train_trajectory"].hint
+    results = grade_quick(("    loss_fn = nn.MSELoss()\n", "    loss_fn = nn.L1Loss()\n"))
+    assert "not the mean absolute error" in results["train_trajectory"].hint
+    results = grade_quick(("torch.optim.Adam(model.parameters(), lr=lr)", "torch.optim.Adam(model.parameters(), lr=0.01)"))
+    assert "the lr argument is ignored" in results["train_trajectory_random"].hint
+
+
+def test_a_wrong_layer_width_or_a_missing_relu_is_named(grade_quick):
+    results = grade_quick(("        nn.Linear(10, 30), nn.ReLU(),\n        nn.Linear(30, 10), nn.ReLU(),",
+                           "        nn.Linear(10, 20), nn.ReLU(),\n        nn.Linear(20, 10), nn.ReLU(),"))
+    assert "width differs" in results["build_mlp_structure"].hint
+    results = grade_quick(("        nn.Linear(10, 30), nn.ReLU(),\n", "        nn.Linear(10, 30),\n"))
+    assert "a ReLU is missing" in results["build_mlp_structure"].hint
+
+
+def test_one_loss_missing_is_named(grade_quick):
+    results = grade_quick(("    for _ in range(epochs):\n", "    for _ in range(epochs - 1):\n"))
+    assert results["train_trajectory"].hint.startswith("one loss too few")

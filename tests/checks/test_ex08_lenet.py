@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import failed, mutate, solution_source
+from conftest import failed, hint_of, mutate, solution_source
 from grader.checks.ex08_lenet import HINT_AVERAGE, HINT_BATCH, HINT_DEVICE, HINT_FLIPPED, HINT_LECTURE_FLAT, HINT_VALUES
 
 EX = "ex08_lenet"
@@ -270,3 +270,88 @@ def test_seedcnn_detached_features_are_named(grade_mutant):
     assert failed(results) == {"seedcnn_gradients"}
     assert "no gradient reached layer.0.weight" in results["seedcnn_gradients"].message
     assert results["seedcnn_gradients"].hint.startswith("every parameter must take part in the forward pass")
+
+
+# ------------------------------------------------------------------------------------- more known mistakes (issue 10)
+
+LENET_INIT = ("        self.conv1 = nn.Conv2d(1, 6, 5)\n        self.conv2 = nn.Conv2d(6, 16, 5)\n        self.fc1 = nn.Linear(16 * 5 * 5, 120)\n"
+              "        self.fc2 = nn.Linear(120, 84)\n        self.fc3 = nn.Linear(84, 10)\n")
+LENET_FORWARD = ("        x = F.max_pool2d(F.relu(self.conv1(x)), 2)\n        x = F.max_pool2d(F.relu(self.conv2(x)), 2)\n"
+                 "        x = torch.flatten(x, 1)\n        x = F.relu(self.fc1(x))\n        x = F.relu(self.fc2(x))\n        return self.fc3(x)\n")
+
+
+
+def test_padding_on_conv1_is_named_as_a_feature_count_not_a_batch_size(grade_mutant):
+    results = grade_mutant(EX, ("nn.Conv2d(1, 6, 5)", "nn.Conv2d(1, 6, 5, padding=2)"))
+    for name in ("lenet_forward", "lenet_gradients", "lenet_any_device"):
+        assert "receives 576 features per sample but was built for 400" in hint_of(results, name)
+        assert "no padding" in results[name].hint and "batch size" not in results[name].hint
+
+
+def test_a_fc1_built_for_the_padded_size_is_named(grade_mutant):
+    results = grade_mutant(EX, ("nn.Conv2d(1, 6, 5)", "nn.Conv2d(1, 6, 5, padding=2)"), ("nn.Linear(16 * 5 * 5, 120)", "nn.Linear(16 * 6 * 6, 120)"))
+    assert "in_features differ" in hint_of(results, "lenet_parameters")
+    assert "another shape than the exercise's" in hint_of(results, "lenet_forward")  # load_state_dict: size mismatch for fc1.weight
+
+
+def test_missing_relu_after_fc1_is_named(grade_mutant):
+    results = grade_mutant(EX, ("        x = F.relu(self.fc1(x))\n", "        x = self.fc1(x)\n"))
+    assert "the ReLU after fc1 is missing" in hint_of(results, "lenet_forward")
+    results = grade_mutant(EX, ("        return self.fc3(x)\n", "        return F.relu(self.fc3(x))\n"))
+    assert "no activation after the last layer" in hint_of(results, "lenet_forward")
+
+
+def test_lenet_of_two_sequential_blocks_names_the_contract(grade_mutant):
+    results = grade_mutant(
+        EX,
+        (LENET_INIT, "        self.features = nn.Sequential(nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2))\n"
+                     "        self.classifier = nn.Sequential(nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))\n"),
+        (LENET_FORWARD, "        return self.classifier(torch.flatten(self.features(x), 1))\n"),
+        ('conv2d_forward(x, params["conv1.weight"], params["conv1.bias"])', 'conv2d_forward(x, params["features.0.weight"], params["features.0.bias"])'),
+    )
+    for name in ("lenet_parameters", "lenet_forward", "lenet_gradients"):
+        assert "must be named conv1, conv2, fc1, fc2 and fc3" in hint_of(results, name)
+    assert "KeyError" in results["lenet_forward_numpy"].message
+    assert "keyed conv1.weight, conv1.bias" in hint_of(results, "lenet_forward_numpy")
+
+
+def test_seedcnn_with_other_attribute_names_is_told_the_contract(grade_mutant):
+    results = grade_mutant(EX, ("self.layer = nn.Sequential(", "self.convs = nn.Sequential("), ("self.fc_layer = nn.Sequential(", "self.head = nn.Sequential("),
+                           ("out = self.layer(x)\n        return self.fc_layer(out.flatten(1))", "out = self.convs(x)\n        return self.head(out.flatten(1))"))
+    for name in ("seedcnn_parameters", "seedcnn_forward", "seedcnn_forward_sizes", "seedcnn_gradients"):
+        hint = hint_of(results, name)
+        assert "`layer` is an nn.Sequential of Conv2d(1, 16, 5), ReLU, Conv2d(16, 32, 5)" in hint and "`fc_layer`" in hint
+
+
+def test_numpy_linear_layer_without_the_transpose_is_named(grade_mutant):
+    results = grade_mutant(EX, ('h = relu(h @ params["fc1.weight"].T + params["fc1.bias"])', 'h = relu(h @ params["fc1.weight"] + params["fc1.bias"])'))
+    assert "with the transpose" in hint_of(results, "lenet_forward_numpy")
+
+
+def test_numpy_conv_and_pool_mistakes_are_named(grade_mutant):
+    results = grade_mutant(EX, ("    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))\n", ""))
+    assert "padding is ignored" in hint_of(results, "conv2d_forward")
+    results = grade_mutant(EX, ("    out_h, out_w = (height - kh) // stride + 1, (width - kw) // stride + 1\n",
+                                "    stride = 1\n    out_h, out_w = (height - kh) // stride + 1, (width - kw) // stride + 1\n"))
+    assert "stride is ignored" in hint_of(results, "conv2d_forward")
+    results = grade_mutant(EX, ("    out_h, out_w = height // k, width // k\n    windows = x[:, :, : out_h * k, : out_w * k].reshape(n, c, out_h, k, out_w, k)\n"
+                                "    return windows.max(axis=(3, 5))\n",
+                                "    out_h, out_w = height - k + 1, width - k + 1\n"
+                                "    return np.array([[[[x[a, b, i:i + k, j:j + k].max() for j in range(out_w)] for i in range(out_h)] for b in range(c)] for a in range(n)])\n"))
+    assert "move by k" in hint_of(results, "maxpool2d_forward")
+
+
+def test_flat_features_counting_a_kernel_as_n_minus_5_is_named(grade_mutant):
+    results = grade_mutant(EX, ("lambda m: m - 4, lambda m: m - 4, lambda m: m // 2, lambda m: m - 4, lambda m: m // 2",
+                                "lambda m: m - 5, lambda m: m - 5, lambda m: m // 2, lambda m: m - 5, lambda m: m // 2"))
+    assert "not 5" in hint_of(results, "flat_features")
+
+
+def test_numpy_forward_without_any_relu_is_named(grade_mutant):
+    results = grade_mutant(EX, ("        return np.maximum(a, 0)\n", "        return a\n"))
+    assert "no ReLU takes effect at all" in hint_of(results, "lenet_forward_numpy")
+
+
+def test_flat_features_of_a_too_small_input_is_named(grade_mutant):
+    results = grade_mutant(EX, ("            if n < 1:\n", "            if False:\n"))
+    assert "raise ValueError as soon as" in hint_of(results, "flat_features_too_small")
