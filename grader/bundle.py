@@ -41,7 +41,7 @@ GENERIC_LINE = re.compile(r"^(else:|try:|finally:|pass|break|continue|return|ret
 SHIPPED = (
     "grader/__init__.py", "grader/__main__.py", "grader/cli.py",
     "grader/model.py", "grader/wire.py", "grader/compare.py", "grader/judges.py", "grader/symbolic.py", "grader/references.py",
-    "grader/runner.py", "grader/report.py", "grader/notebook.py", "grader/baked.py",
+    "grader/runner.py", "grader/report.py", "grader/notebook.py", "grader/student.py", "grader/baked.py",
     "grader/probes/",
     "grader/checks/__init__.py",
     "grader/public/",
