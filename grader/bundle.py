@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import json
 import re
 import shutil
 import subprocess
@@ -295,14 +296,22 @@ def significant(line: str) -> str | None:
     return text
 
 
+def prose(line: str) -> str | None:
+    """A line of text (a markdown line, or a comment line as a module holds it) long enough to quote a derivation."""
+    text = line.strip().lstrip("#").strip()
+    return text if len(text) >= 20 else None
+
+
 def solution_lines(solutions: Path) -> set[str]:
-    """Every significant line inside an answer region of `solutions/` that the stubs do not also show."""
+    """Every significant line inside an answer region of `solutions/`, and every line of prose inside a derivation
+    region, that the stubs do not also show."""
     found, given = set(), set()
     for path in sorted(solutions.glob("ex*.py")):
         source = path.read_text()
-        for region in release.solution_regions(source):
-            found.update(filter(None, map(significant, region.splitlines())))
-        given.update(filter(None, map(significant, release.strip_solutions(source, str(path)).splitlines())))
+        for region in release.regions(source, str(path)):
+            found.update(filter(None, map(prose if region.kind == "markdown" else significant, region.text.splitlines())))
+        stub = release.strip_solutions(source, str(path)).splitlines()
+        given.update(filter(None, [*map(significant, stub), *map(prose, stub)]))
     return found - given
 
 
@@ -366,9 +375,15 @@ def bundle_text(path: Path) -> str | None:
     """A bundle file's text (a baked data file decompressed); None for binary files."""
     try:
         raw = path.read_bytes()
-        return (gzip.decompress(raw) if path.name.endswith(".gz") else raw).decode()
+        text = (gzip.decompress(raw) if path.name.endswith(".gz") else raw).decode()
     except (UnicodeDecodeError, OSError, EOFError, gzip.BadGzipFile):
         return None
+    if path.suffix == ".ipynb":  # the cells' own lines, not their JSON escapes
+        try:
+            return "\n".join("".join(cell.get("source", "")) for cell in json.loads(text)["cells"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return text
+    return text
 
 
 def shipped_paths() -> set[str]:
@@ -400,8 +415,9 @@ def audit(bundle: Path, *, solutions: Path = ROOT / "solutions", functions: bool
             if reads is not None:
                 problems.append(f"{relative}:{number}: the closed-form answer {reads!r} (clause b)")
             key = significant(line)
-            if key in answers:
-                problems.append(f"{relative}:{number}: a line of a solution region, {key!r} (clause a)")
+            quoted = next((k for k in (key, prose(line)) if k in answers), None)
+            if quoted is not None:
+                problems.append(f"{relative}:{number}: a line of a solution region, {quoted!r} (clause a)")
             if key in secret:
                 problems.append(f"{relative}:{number}: a hidden check's line {key!r}")
     if functions and (bundle / "grader").is_dir():

@@ -83,10 +83,26 @@ def test_the_exercise_texts_ask_without_answering(student_bundle):
 
 def test_clause_a_a_line_of_a_solution_region_is_refused(student_bundle, tmp_path):
     leaky = copy_of(student_bundle, tmp_path)
-    line = next(l.strip() for l in release.solution_regions(solution_source("ex04_cost_loss_sgd"))[0].splitlines() if bundle.significant(l))
+    line = next(l.strip() for region in release.solution_regions(solution_source("ex04_cost_loss_sgd"))
+                for l in region.splitlines() if bundle.significant(l))
     (leaky / "grader" / "public" / "notes.py").write_text(f'"""Notes."""\n\n\ndef f(xs, ys, w):\n    {line}\n')
     problems = bundle.audit(leaky, functions=False)
     assert f"grader/public/notes.py:5: a line of a solution region, {line!r} (clause a)" in problems
+
+
+def test_clause_a_a_line_of_a_derivation_is_refused_in_a_module_and_in_a_notebook(student_bundle, tmp_path):
+    leaky = copy_of(student_bundle, tmp_path)
+    derivation = next(r for r in release.regions(solution_source("ex02_derivative")) if r.kind == "markdown")
+    line = next(bundle.prose(l) for l in derivation.text.splitlines() if bundle.prose(l))
+    module = leaky / "exercises" / "ex02_derivative.py"
+    module.write_text(module.read_text() + f"\n# %% [markdown]\n# {line}\n")
+    notebook = leaky / "exercises" / "ex02_derivative.ipynb"
+    cells = json.loads(notebook.read_text())
+    cells["cells"].append({"cell_type": "markdown", "metadata": {}, "source": [line]})
+    notebook.write_text(json.dumps(cells))
+    problems = bundle.audit(leaky, functions=False)
+    assert any(p.startswith("exercises/ex02_derivative.py:") and p.endswith(f"{line!r} (clause a)") for p in problems), problems
+    assert any(p.startswith("exercises/ex02_derivative.ipynb:") and p.endswith(f"{line!r} (clause a)") for p in problems), problems
 
 
 @pytest.mark.parametrize("spelling", ["d/dw = 2·(x·w − y)·x", "return 2 * x * (w * x - y)", "grad = (B + B.T) @ x", "alpha = lr_sum * m / 2",
@@ -197,6 +213,8 @@ def test_the_bundles_checks_judge_as_the_instructors_public_checks(student_bundl
     solved = run([sys.executable, "-m", "grader", "check", "--seed", "1"], home, clean_env(PYTHONPATH=str(home)))
     assert "checks passed" in solved.stdout and solved.returncode == 1, solved.stdout + solved.stderr  # the stubs fail
     shutil.copytree(SOLUTIONS, home / "exercises", dirs_exist_ok=True)
+    for notebook in (home / "exercises").glob("*.ipynb"):  # the stubs' notebooks would be read where they are newer
+        notebook.unlink()
     solved = run([sys.executable, "-m", "grader", "check", "--seed", "1"], home, clean_env(PYTHONPATH=str(home)))
     assert solved.returncode == 0 and "FAIL" not in solved.stdout, solved.stdout + solved.stderr
 

@@ -62,7 +62,7 @@ def test_a_cell_checks_the_kernels_functions_and_survives_a_stuck_one():
     assert table["ex01_linear_model.cost"][0] == "FAIL" and "timed out after 2 s" in table["ex01_linear_model.cost"][2]
     assert "not run: cost timed out earlier" in table["ex01_linear_model.loss_curve_lecture"][2]  # no second timeout
     assert tables[0].count("timed out after") == 1
-    assert "1 of 8 checks passed" in tables[0] and "seed 5" in tables[0]
+    assert "1 of 9 checks passed" in tables[0] and "seed 5" in tables[0]
     assert notebook.cells[6].outputs[0]["text"] == "kernel alive 6.0\n"  # the kernel never ran the loop itself
 
 
