@@ -29,7 +29,7 @@ class ClassState:
 
     def rerun(self) -> list[str]:
         """The shards (K/N) that hold a missing or failed student."""
-        from grader.shards import shard_of
+        from grader.instructor.shards import shard_of
 
         return [f"{k}/{self.shards}" for k in sorted({shard_of(s, self.shards) for s in [*self.missing, *self.failed]})]
 
@@ -78,8 +78,8 @@ def recorded_student(record_path: Path) -> str:
 
 def class_state(out: Path) -> ClassState:
     """Read OUT: the latest run's roster, every student's record, and what each shard's last run said."""
-    from grader.batch import RECORD, current_results, read_record
-    from grader.shards import read_shard_files, stored_seed
+    from grader.instructor.batch import RECORD, current_results, read_record
+    from grader.instructor.shards import read_shard_files, stored_seed
 
     runs = read_shard_files(out)
     latest = runs[-1] if runs else {}
@@ -110,7 +110,7 @@ def class_state(out: Path) -> ClassState:
 
 def whereabouts(run: dict) -> str:
     """Whether a shard run that has not recorded its end is still at work."""
-    from grader.shards import MACHINE, process_alive
+    from grader.instructor.shards import MACHINE, process_alive
 
     if run.get("machine") != MACHINE or not isinstance(run.get("pid"), int):
         return "elsewhere: still running, or stopped"
@@ -119,8 +119,8 @@ def whereabouts(run: dict) -> str:
 
 def rebuild_class(out: Path) -> ClassState:
     """gradebook.csv and summary.html rebuilt from the students' records in OUT, under the class lock."""
-    from grader.gradebook import write_class
-    from grader.shards import class_lock
+    from grader.instructor.gradebook import write_class
+    from grader.instructor.shards import class_lock
 
     with class_lock(out) as held:
         state = class_state(out)  # read under the lock: a later rebuild never writes an older view over a newer one
