@@ -6,7 +6,7 @@ write each student's results atomically as they finish -> write the class gradeb
 
 With `--shard K/N` the run grades only its slice of the class (grader.instructor.shards) into an OUT that other shards share:
 the seed is the class's, each student is graded under a lock, and the class files are rebuilt from every student's
-record in OUT (grader.report) by the last shard to end, so it leaves the whole class's gradebook.
+record in OUT (grader.instructor.class_report) by the last shard to end, so it leaves the whole class's gradebook.
 """
 
 from __future__ import annotations
@@ -415,7 +415,7 @@ class ShardLog:
 
 
 def rebuild_class_outputs(out: Path, shard: Shard) -> str:
-    """Once every shard has ended, the class files rebuilt from every student's record in OUT (grader.report); a line
+    """Once every shard has ended, the class files rebuilt from every student's record in OUT (grader.instructor.class_report); a line
     saying how complete the class is, or who rebuilds it. (Each shard records its end before it looks, so the last
     shard to end sees every other's; reading the whole class once per shard would cost a large class dearly.)"""
     from grader.instructor.class_report import rebuild_class
