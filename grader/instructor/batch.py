@@ -415,9 +415,10 @@ class ShardLog:
 
 
 def rebuild_class_outputs(out: Path, shard: Shard) -> str:
-    """Once every shard has ended, the class files rebuilt from every student's record in OUT (grader.instructor.class_report); a line
-    saying how complete the class is, or who rebuilds it. (Each shard records its end before it looks, so the last
-    shard to end sees every other's; reading the whole class once per shard would cost a large class dearly.)"""
+    """Once every shard has ended, the class files rebuilt from every student's record in OUT
+    (grader.instructor.class_report); a line saying how complete the class is, or who rebuilds it. (Each shard records
+    its end before it looks, so the last shard to end sees every other's; reading the whole class once per shard would
+    cost a large class dearly.)"""
     from grader.instructor.class_report import rebuild_class
 
     if not all_finished(out, shard.count):

@@ -382,7 +382,8 @@ def python_readable(kit_root: Path, forbidden: Iterable[Path], roots: Iterable[s
     The interpreter's prefixes and the system roots are always carved so; a `sys.path` entry only around the kit's
     own secrets (an installed kit lies in site-packages beside numpy), and is left out whole when it holds OUT or
     students' files (a course folder on PYTHONPATH). A kit checkout (it has a pyproject.toml) contributes only
-    `grader/*.py`, `grader/instructor/*.py`, `grader/probes/` and `exercises/`. Every path is resolved here, before anything changes directory.
+    `grader/*.py`, `grader/instructor/*.py`, `grader/probes/` and `exercises/`. Every path is resolved here, before
+    anything changes directory.
     """
     forbidden = [Path(p).resolve() for p in forbidden]
     own = [p.resolve() for p in kit_secrets(kit_root)]
