@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
-from grader.batch import default_workers  # noqa: E402
+from grader.instructor.batch import default_workers  # noqa: E402
 from grader.checks import EXERCISES  # noqa: E402
 import make_sample_class as sample  # noqa: E402  (fill_in and the sample class's styles and mistakes)
 
@@ -298,7 +298,7 @@ def shard_overhead(names: list[str], work: Path, single: Timed, args: argparse.N
     """The class graded as `args.shards` shards, one after another, into one OUT, then `grader report`; one
     unsharded run again (the two one-run times show how much the machine's other work moves every row); and a shard
     whose slice is empty: what each start costs (see the module's docstring)."""
-    from grader.shards import shard_of
+    from grader.instructor.shards import shard_of
 
     count, out, submissions = args.shards, work / "out_shards", work / "submissions"
     shards = [grade_with_kit(submissions, out, args.seed, args.timeout, args.workers, "--shard", f"{k}/{count}")
@@ -409,7 +409,7 @@ def submit_notebook(released: Path, source: str, target: Path) -> None:
 
 def grade_nbgrader(work: Path, submissions: Path, students: list[str], exercises: list[str], seed: int) -> tuple[Timed, dict]:
     """Timed `nbgrader autograde` of `students`, and {student: {exercise: score}} from its gradebook."""
-    from grader.nbgrader_course import build_course
+    from grader.instructor.nbgrader_course import build_course
 
     assignment = "gd"
     course = work / "course"

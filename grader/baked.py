@@ -1,6 +1,6 @@
 """The public checks as a student bundle ships them: baked at release time, judged by the shipped logic.
 
-`grader release` (instructor side, `grader.bake`) draws the public checks of each exercise for several seeds and
+`grader release` (instructor side, `grader.instructor.bake`) draws the public checks of each exercise for several seeds and
 writes one file per seed, `grader/data/<exercise>/<k>.json.gz`: every check's probes and, for its `DataJudge`, the
 logic's name, its spec and the values its sources computed for each probe (references, known mistakes' answers).
 Arrays that occur several times in a case (one network's weights in several probes) are stored once, as blobs.

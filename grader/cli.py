@@ -18,7 +18,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from grader.batch import default_workers, grade
+    from grader.instructor.batch import default_workers, grade
 
     if args.show_formulas:  # after the deadline: feedback pages name the derived formulas too
         from grader.judges import show_formulas
@@ -30,7 +30,7 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _shard(text: str):
-    from grader.shards import Shard
+    from grader.instructor.shards import Shard
 
     try:
         return Shard.parse(text)
@@ -39,13 +39,13 @@ def _shard(text: str):
 
 
 def _report(args: argparse.Namespace) -> int:
-    from grader.report import report_class
+    from grader.instructor.class_report import report_class
 
     return report_class(Path(args.out))
 
 
 def _release(args: argparse.Namespace) -> int:
-    from grader import release
+    from grader.instructor import release
 
     if args.check:
         stale = release.drifted()
@@ -66,7 +66,7 @@ def _release(args: argparse.Namespace) -> int:
         written = release.write_worked_solutions(out=Path(args.out))
         print(f"worked solutions written to {args.out} ({len(written)} files): hand them out after the deadline")
         return 0
-    from grader.bundle import BundleLeak, write_bundle
+    from grader.instructor.bundle import BundleLeak, write_bundle
 
     try:
         write_bundle(out=Path(args.out))
@@ -83,7 +83,7 @@ NBGRADER_EXTRA = "python3 -m pip install -c constraints/cpu.txt -e \".[nbgrader]
 def _nbgrader(args: argparse.Namespace) -> int:
     import importlib.util
 
-    from grader.nbgrader_course import build_course
+    from grader.instructor.nbgrader_course import build_course
 
     missing = [name for name in ("jupytext", "nbformat") if importlib.util.find_spec(name) is None]
     if missing:
@@ -95,7 +95,7 @@ def _nbgrader(args: argparse.Namespace) -> int:
 
 
 def _gradescope(args: argparse.Namespace) -> int:
-    from grader.gradescope import build_autograder
+    from grader.instructor.gradescope import build_autograder
 
     build_autograder(out=Path(args.out), seed=args.seed)
     return 0

@@ -9,7 +9,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from conftest import mutate
-from grader.release import without_derivations
+from grader.instructor.release import without_derivations
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import grade
+from grader.instructor.batch import grade
 from grader.checks import load_checks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -222,6 +222,6 @@ def test_a_student_the_grader_cannot_write_is_named_and_the_rest_are_graded(tmp_
 
 
 def test_the_default_workers_follow_the_cores_this_process_may_use():
-    code = "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); from grader.batch import default_workers; print(default_workers())"
+    code = "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); from grader.instructor.batch import default_workers; print(default_workers())"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "2", done.stderr  # one core allowed: one worker for it, one more to fill its waits

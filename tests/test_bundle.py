@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 
 from conftest import mutate, solution_source
-from grader import bundle, release
+from grader.instructor import bundle, release
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
-HIDDEN = ROOT / "grader" / "checks" / "hidden"
+HIDDEN = ROOT / "grader" / "instructor" / "checks" / "hidden"
 SEEDS = range(2)  # baked cases per exercise in these tests (a release bakes 32)
 
 
@@ -44,10 +44,13 @@ def test_the_bundle_ships_the_core_and_baked_checks_only(student_bundle):
     names = set(bundle_files(student_bundle))
     package = {n for n in names if n.startswith("grader/") and not n.startswith("grader/data/")}
     assert package == bundle.shipped_paths()
-    assert {"grader/cli.py", "grader/judges.py", "grader/baked.py", "grader/public/ex01_linear_model.py"} <= package
-    for instructor_only in ("grader/checks/ex01_linear_model.py", "grader/checks/array_judges.py", "grader/batch.py", "grader/sandbox.py",
-                            "grader/gradescope.py", "grader/nbgrader_course.py", "grader/release.py", "grader/bundle.py", "grader/bake.py"):
-        assert instructor_only not in names
+    assert {"grader/cli.py", "grader/judges.py", "grader/baked.py", "grader/checks/__init__.py", "grader/report.py",
+            "grader/public/ex01_linear_model.py"} <= package
+    assert not any(n.startswith("grader/instructor/") for n in names)
+    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "grader").rglob("*.py") if "__pycache__" not in p.parts}
+    for instructor_only in ("checks/ex01_linear_model.py", "checks/array_judges.py", "batch.py", "sandbox.py", "gradescope.py",
+                            "nbgrader_course.py", "release.py", "bundle.py", "bake.py", "class_report.py"):
+        assert f"grader/instructor/{instructor_only}" in modules - package
     assert {n for n in names if n.startswith("grader/data/")} == {
         f"grader/data/{Path(e).stem}/{s}.json.gz" for e in release.expected_exercises(SOLUTIONS) for s in SEEDS}
     assert {f"exercises/{p.name}" for p in SOLUTIONS.glob("ex*.py")} <= names
@@ -83,8 +86,8 @@ def test_the_exercise_texts_ask_without_answering(student_bundle):
 
 def test_clause_a_a_line_of_a_solution_region_is_refused(student_bundle, tmp_path):
     leaky = copy_of(student_bundle, tmp_path)
-    line = next(l.strip() for region in release.solution_regions(solution_source("ex04_cost_loss_sgd"))
-                for l in region.splitlines() if bundle.significant(l))
+    regions = release.solution_regions(solution_source("ex04_cost_loss_sgd"))  # the first may be a worked text, all comments
+    line = next(l.strip() for region in regions for l in region.splitlines() if bundle.significant(l))
     (leaky / "grader" / "public" / "notes.py").write_text(f'"""Notes."""\n\n\ndef f(xs, ys, w):\n    {line}\n')
     problems = bundle.audit(leaky, functions=False)
     assert f"grader/public/notes.py:5: a line of a solution region, {line!r} (clause a)" in problems
@@ -125,11 +128,14 @@ def test_clause_b_reads_the_baked_data_too(student_bundle, tmp_path):
 
 def test_an_instructor_module_in_the_bundle_is_refused(student_bundle, tmp_path):
     leaky = copy_of(student_bundle, tmp_path)
-    shutil.copy(ROOT / "grader" / "checks" / "ex01_linear_model.py", leaky / "grader" / "checks" / "ex01_linear_model.py")
-    shutil.copytree(HIDDEN, leaky / "grader" / "checks" / "hidden")
+    instructor = leaky / "grader" / "instructor"
+    shutil.copytree(HIDDEN, instructor / "checks" / "hidden")
+    for module in ("checks/ex01_linear_model.py", "batch.py"):
+        shutil.copy(ROOT / "grader" / "instructor" / module, instructor / module)
     problems = "\n".join(bundle.audit(leaky, functions=False))
-    assert "grader/checks/ex01_linear_model.py: instructor-only file" in problems
-    assert "grader/checks/hidden/ex01_linear_model.py: instructor-only file" in problems
+    assert "grader/instructor/batch.py: instructor-only file" in problems
+    assert "grader/instructor/checks/ex01_linear_model.py: instructor-only file" in problems
+    assert "grader/instructor/checks/hidden/ex01_linear_model.py: instructor-only file" in problems
 
 
 def test_release_refuses_and_removes_a_leaking_bundle(tmp_path):
@@ -212,9 +218,8 @@ def test_the_bundles_checks_judge_as_the_instructors_public_checks(student_bundl
     home = Path(shutil.copytree(student_bundle, tmp_path / "student" / "gd-exercises"))
     solved = run([sys.executable, "-m", "grader", "check", "--seed", "1"], home, clean_env(PYTHONPATH=str(home)))
     assert "checks passed" in solved.stdout and solved.returncode == 1, solved.stdout + solved.stderr  # the stubs fail
-    shutil.copytree(SOLUTIONS, home / "exercises", dirs_exist_ok=True)
-    for notebook in (home / "exercises").glob("*.ipynb"):  # the stubs' notebooks would be read where they are newer
-        notebook.unlink()
+    # copyfile: fresh mtimes, so that `grader check` takes the solved .py over the stub .ipynb (the one saved last)
+    shutil.copytree(SOLUTIONS, home / "exercises", dirs_exist_ok=True, copy_function=shutil.copyfile)
     solved = run([sys.executable, "-m", "grader", "check", "--seed", "1"], home, clean_env(PYTHONPATH=str(home)))
     assert solved.returncode == 0 and "FAIL" not in solved.stdout, solved.stdout + solved.stderr
 
@@ -256,7 +261,7 @@ def test_grader_check_works_from_the_unpacked_bundle_in_a_fresh_venv(student_bun
         install = run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "."], home, env)
     assert install.returncode == 0, install.stdout + install.stderr
 
-    where = run([str(python), "-c", "import grader, importlib.util as u; print(grader.__file__); print(u.find_spec('grader.checks.ex01_linear_model'))"],
+    where = run([str(python), "-c", "import grader, importlib.util as u; print(grader.__file__); print(u.find_spec('grader.instructor'))"],
                 tmp_path, env)
     assert str(env_dir) in where.stdout and where.stdout.strip().endswith("None"), where.stdout + where.stderr
 
@@ -284,7 +289,7 @@ def test_every_exercise_is_also_a_notebook_with_the_same_cells_and_a_check_cell(
 
 
 def test_the_bundle_installs_the_cpu_build_of_torch_and_says_so(student_bundle):
-    from grader.gradescope import torch_requirement
+    from grader.instructor.gradescope import torch_requirement
 
     lines = [l for l in (student_bundle / "constraints.txt").read_text().splitlines() if l and not l.startswith("#")]
     assert lines == ["--extra-index-url https://download.pytorch.org/whl/cpu", torch_requirement()]

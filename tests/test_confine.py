@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader import confine
+from grader.instructor import confine
 
 
 @pytest.mark.parametrize("machine", sorted(confine.DENIED_SYSCALLS))

@@ -15,7 +15,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from grader import files, gradebook
+from grader.instructor import files, gradebook
 from grader.checks import EXERCISES
 from grader.model import CheckResult
 from gradescope_schema import GRADESCOPE_SCHEMA

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import gradescope
+from grader.instructor import gradescope
 
 from reference_grades import grader_grade, per_exercise, write_class
 
@@ -32,7 +32,7 @@ def test_zip_holds_the_scripts_and_the_full_kit_but_no_solutions(autograder):
         run_script = archive.read("run_autograder").decode()
         setup = archive.read("setup.sh").decode()
     assert {"setup.sh", "run_autograder", "kit/pyproject.toml", "kit/grader/cli.py",
-            "kit/grader/checks/hidden/ex01_linear_model.py"} <= names
+            "kit/grader/instructor/checks/hidden/ex01_linear_model.py"} <= names
     assert not any(n.startswith(("solutions/", "kit/solutions/", "tests/", "kit/tests/")) for n in names)
     assert not any(n.startswith("kit/exercises/") or "__pycache__" in n for n in names)
     assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR

@@ -8,9 +8,9 @@ import time
 
 import sympy
 
-from grader import batch
+from grader.instructor import batch
 from grader.checks import load_checks
-from grader.judging import JudgingBudget, interrupted_after, OverBudget
+from grader.instructor.judging import JudgingBudget, interrupted_after, OverBudget
 from grader.model import Returned
 from grader.runner import judge_check
 
@@ -59,7 +59,7 @@ def test_an_interruption_after_the_block_is_taken_back():
 
 
 def test_ctrl_c_interrupts_a_judge_at_once():
-    from grader.judging import interrupt_all
+    from grader.instructor.judging import interrupt_all
 
     check = next(c for c in load_checks("ex02_derivative", seed=1) if c.name == "dloss_dw")
     results = []

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from grader.checks import load_checks
-from grader.nbgrader_course import build_course, gradable_exercises
+from grader.instructor.nbgrader_course import build_course, gradable_exercises
 
 from reference_grades import ROOT, SOLUTIONS, grader_grade, write_class
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.bundle import check_cells
+from grader.instructor.bundle import check_cells
 from grader.notebook import percent_to_notebook
 
 nbclient = pytest.importorskip("nbclient")

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from grader import protocol
+from grader.instructor import protocol
 
 
 def test_a_frame_written_a_byte_at_a_time_is_read_whole():
@@ -58,14 +58,14 @@ def test_a_closed_peer_is_an_end_of_file_even_mid_frame():
 
 
 def test_importing_the_child_module_does_nothing():
-    code = "import sys, grader.sandbox_child; print(sorted({'torch', 'sympy', 'grader.probes.models'} & set(sys.modules)))"
+    code = "import sys, grader.instructor.sandbox_child; print(sorted({'torch', 'sympy', 'grader.probes.models'} & set(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert result.stdout.strip() == "[]"
 
 
 def test_a_recipe_module_that_cannot_be_imported_stops_the_zygote(monkeypatch):
     import grader.probes
-    from grader import sandbox_child
+    from grader.instructor import sandbox_child
 
     monkeypatch.setattr(grader.probes, "RECIPE_MODULES", {"functions", "no_such_recipes"})
     with pytest.raises(ModuleNotFoundError):
@@ -73,7 +73,7 @@ def test_a_recipe_module_that_cannot_be_imported_stops_the_zygote(monkeypatch):
 
 
 def test_the_judging_lock_is_held_while_judging_and_released_while_probes_run(tmp_path):
-    from grader import batch
+    from grader.instructor import batch
     from grader.model import Check, Verdict, call
     from grader.runner import InProcessRunner, grade_exercise
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from grader import release
+from grader.instructor import release
 from grader.cli import main
 
 from conftest import EXERCISES_DIR, SOLUTIONS
@@ -150,7 +150,7 @@ def test_nbgrader_notebooks_leave_the_derivations_out():
     # nbgrader clears text only from graded answer cells (it refuses an ungraded markdown solution cell), so the
     # course's notebooks hold the questions and the answers' code, and the derivations wait for --solutions.
     pytest.importorskip("jupytext")
-    from grader.nbgrader_course import exercise_notebook
+    from grader.instructor.nbgrader_course import exercise_notebook
 
     notebook = exercise_notebook(MODULE, [], seed=1)
     text = "\n".join(cell.source for cell in notebook.cells)

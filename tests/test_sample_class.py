@@ -45,7 +45,7 @@ def test_every_exercise_is_in_the_sample_class():
 
 
 def test_students_hand_in_exercise_text_without_the_worked_derivations():
-    from grader.release import regions
+    from grader.instructor.release import regions
 
     for exercise in EXERCISES:
         derivations = [r.text for r in regions((ROOT / "solutions" / f"{exercise}.py").read_text()) if r.kind == "markdown"]
@@ -138,7 +138,7 @@ def test_untouched_stubs_score_nothing(book):
 
 @pytest.mark.slow
 def test_feedback_names_what_went_wrong(graded):
-    from grader.checks import ex01_linear_model, ex02_derivative, ex03_quadratic
+    from grader.instructor.checks import ex01_linear_model, ex02_derivative, ex03_quadratic
 
     assert "file not submitted" in outputs(graded, "hugo_missing_file", "ex02_derivative")
     broken_line = next(number for number, line in enumerate(

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from grader.model import Lost, Raised, Returned, call
-from grader.sandbox import Limits, SandboxRunner
+from grader.instructor.sandbox import Limits, SandboxRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,7 +66,8 @@ def test_reads_only_its_own_folder_the_kit_public_parts_and_python(runner, stude
                    call("read", str(student.parent / "notes.txt")),
                    call("read", str(ROOT / "exercises" / "ex01_linear_model.py")),
                    call("read", str(ROOT / "solutions" / "ex01_linear_model.py")),
-                   call("read", str(ROOT / "grader" / "checks" / "hidden" / "ex01_linear_model.py")),
+                   call("read", str(ROOT / "grader" / "instructor" / "checks" / "hidden" / "ex01_linear_model.py")),
+                   call("read", str(ROOT / "grader" / "instructor" / "checks" / "ex01_linear_model.py")),
                    call("read", str(outside / "gradebook.csv")),
                    call("read", "/etc/passwd"))
     assert outcomes[0] == Returned("mine")
@@ -107,7 +108,7 @@ def test_a_stuck_function_costs_its_timeout_once(runner, student):
 
 
 def test_every_mechanism_is_in_force_or_named_in_the_notes(runner, student):
-    from grader import confine
+    from grader.instructor import confine
 
     run(runner, student, call("environment"))
     notes = runner[0].notes

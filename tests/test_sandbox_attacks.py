@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from grader.model import Lost, Raised, Returned, call
-from grader.batch import MAX_TEXT
-from grader.confine import kit_secrets
-from grader.sandbox import Limits, MiB, SandboxRunner
+from grader.instructor.batch import MAX_TEXT
+from grader.instructor.confine import kit_secrets
+from grader.instructor.sandbox import Limits, MiB, SandboxRunner
 
 SECRET = f"instructor-token-{secrets.token_hex(8)}"
 
@@ -136,7 +136,7 @@ def places(tmp_path_factory):
     (kit / "grader" / "public.py").write_text("PUBLIC = 1\n")
     (kit / "numpy_like").mkdir()
     (kit / "numpy_like" / "core.py").write_text("CORE = 1\n")
-    (system / "link_to_checks").symlink_to(kit / "grader" / "checks")
+    (system / "link_to_checks").symlink_to(kit / "grader" / "instructor" / "checks")
     course = tmp_path_factory.mktemp("course")
     for name in ("submissions/alice", "out/alice"):
         (course / name).mkdir(parents=True)
@@ -183,7 +183,7 @@ def run(sandbox, path, *probes):
 def test_the_graders_environment_never_reaches_the_zygote_or_a_submission(sandbox, attacker):
     assert SECRET.encode() not in Path(f"/proc/{sandbox._zygote.process.pid}/environ").read_bytes()
     stack, = run(sandbox, attacker, call("initial_stack"))
-    assert isinstance(stack, Returned) and "grader.sandbox_child" in stack.value  # the scan reached the strings
+    assert isinstance(stack, Returned) and "grader.instructor.sandbox_child" in stack.value  # the scan reached the strings
     assert SECRET not in stack.value
 
 
@@ -196,7 +196,7 @@ def test_hidden_checks_and_solutions_are_unreadable_in_a_kit_installed_under_a_s
     public, other_package, *secret = run(sandbox, attacker,
                                          call("read", str(kit / "grader" / "public.py")),
                                          call("read", str(kit / "numpy_like" / "core.py")),
-                                         call("read", str(kit / "grader" / "checks" / "hidden" / "ex01_linear_model.py")),
+                                         call("read", str(kit / "grader" / "instructor" / "checks" / "hidden" / "ex01_linear_model.py")),
                                          call("read", str(kit / "solutions" / "hidden" / "ex01_linear_model.py")),
                                          call("read", str(system / "link_to_checks" / "hidden" / "ex01_linear_model.py")))
     assert public == Returned("PUBLIC = 1\n") and other_package == Returned("CORE = 1\n")
@@ -251,7 +251,7 @@ def test_a_pathname_unix_socket_outside_is_not_reached(sandbox, attacker, tmp_pa
 
 def test_as_a_normal_user_the_filter_refuses_changing_ones_own_files(tmp_path):
     """What a non-root grader's child is: the owner of OUT. Landlock does not cover chmod; the filter does."""
-    from grader import confine
+    from grader.instructor import confine
 
     owned = tmp_path / "out"
     owned.mkdir()
@@ -333,7 +333,7 @@ def cost(xs, ys, w):
 @pytest.fixture(scope="module")
 def hostile_names(tmp_path_factory):
     """A class whose names and answers attack the class's outputs, graded twice (the second run regrades all)."""
-    from grader.batch import grade
+    from grader.instructor.batch import grade
 
     root = Path(__file__).resolve().parent.parent
     solution = (root / "solutions" / "ex01_linear_model.py").read_text()

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from grader import shards
-from grader.batch import in_shard
-from grader.shards import Locks, Shard, StaleWatch, agreed_seed, shard_of
-from grader.submissions import Submission
+from grader.instructor import shards
+from grader.instructor.batch import in_shard
+from grader.instructor.shards import Locks, Shard, StaleWatch, agreed_seed, shard_of
+from grader.instructor.submissions import Submission
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 11
@@ -279,7 +279,7 @@ def test_a_shard_given_another_seed_than_the_classs_is_refused_before_grading(su
 
 @pytest.mark.slow
 def test_report_rebuilds_a_runs_gradebook_and_names_missing_outdated_and_failed_students(single_run, tmp_path, capsys):
-    from grader.report import report_class
+    from grader.instructor.class_report import report_class
 
     out = tmp_path / "out"
     shutil.copytree(single_run, out)
@@ -309,7 +309,7 @@ def test_report_rebuilds_a_runs_gradebook_and_names_missing_outdated_and_failed_
 
 
 def test_report_on_a_folder_without_a_graded_class_says_what_to_give(tmp_path, capsys):
-    from grader.report import report_class
+    from grader.instructor.class_report import report_class
 
     assert report_class(tmp_path / "nowhere") == 2
     assert report_class(tmp_path) == 2
@@ -318,7 +318,7 @@ def test_report_on_a_folder_without_a_graded_class_says_what_to_give(tmp_path, c
 
 @pytest.mark.slow
 def test_report_on_an_out_from_before_rosters_rebuilds_what_it_holds_and_says_what_it_cannot_know(single_run, tmp_path, capsys):
-    from grader.report import report_class
+    from grader.instructor.class_report import report_class
 
     out = tmp_path / "out"
     shutil.copytree(single_run, out)

@@ -186,7 +186,7 @@ def test_events_come_in_order_and_a_failed_import_is_announced_once(tmp_path):
 
 
 def test_the_forked_check_judges_what_the_sandbox_judges(tmp_path):
-    from grader.sandbox import SandboxRunner
+    from grader.instructor.sandbox import SandboxRunner
 
     source = ex02_with("    return 2 * x * (x * w - y)", "    return x * (x * w - y)")  # the factor 2 is missing
     source = source.replace("    return (f(w + h) - f(w - h)) / (2 * h)", "    return (f(w + h) - f(w)) / h", 1)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.submissions import NoSubmissions, discover
+from grader.instructor.submissions import NoSubmissions, discover
 
 EX01 = "ex01_linear_model.py"
 

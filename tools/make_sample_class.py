@@ -224,10 +224,10 @@ STUDENTS = [
 
 
 def kit_release():
-    """grader.release from this checkout (it splits a solution module into what students receive and the rest)."""
+    """grader.instructor.release from this checkout (it splits a solution module into what students receive and the rest)."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from grader import release
+    from grader.instructor import release
 
     return release
 

@@ -6,7 +6,7 @@ on x ∈ [0, 6], the gradient of everything below them is zero, and the network 
 of y) for ever. A correct solution would fail the check at such a draw, so the check draws from pairs at which the
 reference solution fits with a margin (every prediction within half the check's tolerance):
 
-    python tools/vet_fit_seeds.py 10      # print 10 vetted pairs for grader/checks/ex07_mlp_regression.FIT_SEEDS
+    python tools/vet_fit_seeds.py 10      # print 10 vetted pairs for grader/instructor/checks/ex07_mlp_regression.FIT_SEEDS
 
 tests/checks/test_solutions_every_seed.py trains the solution at every pair of the pool, so a pool that stops
 fitting (another torch, another solution) fails the tests instead of a student.
@@ -24,7 +24,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.checks.ex07_mlp_regression import FIT_SAMPLES, parabola_data  # noqa: E402
+from grader.instructor.checks.ex07_mlp_regression import FIT_SAMPLES, parabola_data  # noqa: E402
 from grader.public.ex07_mlp_regression import FIT_TOLERANCE, POINTS, TARGETS  # noqa: E402
 from grader.probes import load_module  # noqa: E402
 

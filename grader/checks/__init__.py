@@ -1,7 +1,9 @@
-"""The checks of every exercise. `grader/checks/<exercise>.py` holds the public ones, `grader/checks/hidden/<exercise>.py`
-the hidden ones; both are instructor-side modules (they compute references). Each defines `checks(rng) -> list[Check]`;
-`rng` (a `random.Random`) draws the randomised inputs of this run. A student bundle holds neither: there the public
-checks are the cases `grader release` baked (`grader.baked`), judged by the same shipped logic.
+"""The checks of every exercise, loaded from where they live. In the instructor's kit
+`grader/instructor/checks/<exercise>.py` holds the public ones and `grader/instructor/checks/hidden/<exercise>.py` the
+hidden ones (instructor-side modules: they compute references). Each defines `checks(rng) -> list[Check]`; `rng` (a
+`random.Random`) draws the randomised inputs of this run. A student bundle holds neither (it has no
+`grader/instructor/`): there the public checks are the cases `grader release` baked (`grader.baked`), judged by the
+same shipped logic.
 """
 
 from __future__ import annotations
@@ -46,12 +48,17 @@ def resolve(names: Sequence[str]) -> list[str]:
     return chosen
 
 
+INSTRUCTOR_CHECKS = "grader.instructor.checks"
+
+
 def _module(exercise: str, hidden: bool):
-    package = "grader.checks.hidden" if hidden else "grader.checks"
+    """The instructor's check module of `exercise`; None where it is not installed (a student bundle)."""
+    package = f"{INSTRUCTOR_CHECKS}.hidden" if hidden else INSTRUCTOR_CHECKS
+    name = f"{package}.{exercise}"
     try:
-        return importlib.import_module(f"{package}.{exercise}")
+        return importlib.import_module(name)
     except ModuleNotFoundError as error:
-        if error.name == f"{package}.{exercise}" or (hidden and error.name == package):
+        if error.name is not None and (name == error.name or name.startswith(error.name + ".")):
             return None
         raise
 

@@ -17,7 +17,7 @@ OPTIM_ZERO = "        optimizer.zero_grad()\n        cost.backward()\n"
 
 
 def test_lecture_tables_are_computed_not_typed():
-    from grader.checks.ex05_torch_gd import LECTURE_X, line_fit, scalar_descent, weight_descent
+    from grader.instructor.checks.ex05_torch_gd import LECTURE_X, line_fit, scalar_descent, weight_descent
 
     table = weight_descent([[1.0], [2.0], [3.0]], LECTURE_X)
     assert [round(w, 3) for w, _ in table[:5]] == [0.0, 1.4, 0.84, 1.064, 0.974]
@@ -83,7 +83,7 @@ def test_scalar_gradients_never_zeroed_are_named(grade_mutant):
 
 
 def test_hard_coded_lecture_tables_fail_on_random_data(grade_source):
-    from grader.checks.ex05_torch_gd import LECTURE_X, line_fit, weight_descent
+    from grader.instructor.checks.ex05_torch_gd import LECTURE_X, line_fit, weight_descent
 
     table = weight_descent(LECTURE_X, LECTURE_X)
     w, b, losses = line_fit([1.0, 2.0, 3.0, 4.0], [2.0, 4.0, 6.0, 8.0])

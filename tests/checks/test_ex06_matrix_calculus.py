@@ -14,7 +14,7 @@ PARALLEL_GUARD = ("    if det == 0:\n"
 
 
 def test_sympy_derivations_match_the_closed_forms_and_torch():
-    from grader.checks import ex06_matrix_calculus as checks
+    from grader.instructor.checks import ex06_matrix_calculus as checks
 
     rng = np.random.default_rng(0)
     A, b, x, B = rng.normal(size=(3, 2)), rng.normal(size=3), rng.normal(size=2), rng.normal(size=(2, 2))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import failed, hint_of, mutate, solution_source
-from grader.checks.ex08_lenet import HINT_AVERAGE, HINT_BATCH, HINT_DEVICE, HINT_FLIPPED, HINT_LECTURE_FLAT, HINT_VALUES
+from grader.instructor.checks.ex08_lenet import HINT_AVERAGE, HINT_BATCH, HINT_DEVICE, HINT_FLIPPED, HINT_LECTURE_FLAT, HINT_VALUES
 
 EX = "ex08_lenet"
 FLATTEN = "        x = torch.flatten(x, 1)\n"

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import SOLUTIONS
 from grader.checks import load_checks
-from grader.checks.ex07_mlp_regression import FIT_SEEDS, fit_probe, judge_fit
+from grader.instructor.checks.ex07_mlp_regression import FIT_SEEDS, fit_probe, judge_fit
 from grader.model import Check
 from grader.probes import load_module
 from grader.runner import InProcessRunner, capability_available, judge_check

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from grader.checks.ex03_quadratic import (
+from grader.instructor.checks.ex03_quadratic import (
     ARGS, EXERCISE, GRADIENT_MISTAKES, gradient_formula, gradients, random_point, random_training, train_judge, train_probe,
 )
 from grader.judges import expect

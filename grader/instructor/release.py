@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from grader.files import atomic_write_text
+from grader.instructor.files import atomic_write_text
 from grader.model import STUB_MESSAGE
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 MARKDOWN_BEGIN, MARKDOWN_END = f"# {BEGIN}", f"# {END}"
 STUB = f'raise NotImplementedError("{STUB_MESSAGE}")'
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CELL_HEADER = "# %%"
 EMPTY_MARKDOWN_CELL = re.compile(r"^# %%[^\n]*\[markdown\][^\n]*\n(?:[ \t]*#?[ \t]*\n)*(?=# %%|\Z)", re.M)
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from grader.files import atomic_write_json, exclusive_write_bytes
+from grader.instructor.files import atomic_write_json, exclusive_write_bytes
 
 CLASS_FOLDER = "_class"
 SEED_FILE = "seed.json"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from grader.checks.ex06_matrix_calculus import (
+from grader.instructor.checks.ex06_matrix_calculus import (
     AFFINE_MISTAKES, EXERCISE, LEAST_SQUARES_MISTAKES, QUADRATIC_MISTAKES, ROW_AFFINE_MISTAKES, affine_case, expect_array,
     gradient_probe, judge_descent_lstsq, judge_descent_steps, judge_solve, least_squares_problem, matrix, nonsymmetric,
     random_lines, row_affine_case, torch_affine, torch_least_squares, torch_quadratic, torch_row_affine,

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from grader.checks import EXERCISES
-from grader.files import atomic_write_bytes, atomic_write_json, atomic_write_text
+from grader.instructor.files import atomic_write_bytes, atomic_write_json, atomic_write_text
 from grader.model import CheckResult
 
 # Gradescope shows a test at once ("visible") or once grades are published ("after_published").

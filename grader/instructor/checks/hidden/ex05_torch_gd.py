@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from grader.checks.ex05_torch_gd import (
+from grader.instructor.checks.ex05_torch_gd import (
     EXERCISE, judge_fit, judge_lr, judge_manual, judge_mse, judge_optim, judge_scalar, random_line_problem,
     random_mse_pair, random_weight_problem, trajectory_probe,
 )

@@ -20,7 +20,7 @@ from typing import Any, Iterable
 
 from grader import wire
 from grader.checks import EXERCISES, load_checks
-from grader.files import atomic_write_bytes
+from grader.instructor.files import atomic_write_bytes
 from grader.judges import DataJudge
 from grader.model import Check
 

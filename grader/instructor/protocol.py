@@ -1,7 +1,7 @@
 """The sandbox's channel, written once: framing, exact reads and the messages both sides exchange.
 
 A frame is a 4-byte big-endian length, then that many bytes of JSON holding one object. The parent
-(`grader.sandbox`) and the child (`grader.sandbox_child`) both use `send` and `receive` from here; only the parent
+(`grader.instructor.sandbox`) and the child (`grader.instructor.sandbox_child`) both use `send` and `receive` from here; only the parent
 passes a deadline and a size limit, because only the child's side can lie.
 
     direction                 message                                   meaning

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from grader.checks.array_judges import expect_parts, tensor_dtype
+from grader.instructor.checks.array_judges import expect_parts, tensor_dtype
 from grader.compare import tolerance_for
 from grader.judges import Curve, FLOAT64, Mistake, expect, item, items
 from grader.public.trajectories import with_row_hints

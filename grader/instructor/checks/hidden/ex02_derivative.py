@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from grader.checks.ex02_derivative import (
+from grader.instructor.checks.ex02_derivative import (
     DIFFERENCE_MISTAKES, EXERCISE, GRADIENT_MISTAKES, central_reference, curved_polynomial, curved_sine, difference_probe,
     difference_tolerance, gradient, rand,
 )

@@ -4,9 +4,9 @@ discover the submissions -> load every exercise's checks once (references derive
 whose files have not changed since the last run -> grade the others in parallel, each in sandboxed children ->
 write each student's results atomically as they finish -> write the class gradebook and summary -> print a table.
 
-With `--shard K/N` the run grades only its slice of the class (grader.shards) into an OUT that other shards share:
+With `--shard K/N` the run grades only its slice of the class (grader.instructor.shards) into an OUT that other shards share:
 the seed is the class's, each student is graded under a lock, and the class files are rebuilt from every student's
-record in OUT (grader.report) by the last shard to end, so it leaves the whole class's gradebook.
+record in OUT (grader.instructor.class_report) by the last shard to end, so it leaves the whole class's gradebook.
 """
 
 from __future__ import annotations
@@ -26,15 +26,15 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from grader.checks import EXERCISES, load_checks
-from grader.files import atomic_write_json
-from grader.judging import JudgingBudget, interrupt_all
+from grader.instructor.files import atomic_write_json
+from grader.instructor.judging import JudgingBudget, interrupt_all
 from grader.model import Check, CheckResult, Outcome
 from grader.probes import lazy_dynamo
 from grader.runner import capability_available, grade_exercise, judge_check, skipped
-from grader.sandbox import SandboxRunner
-from grader.shards import (Locks, SeedConflict, Shard, agreed_seed, all_finished, class_folder, class_lock, record_seed,
+from grader.instructor.sandbox import SandboxRunner
+from grader.instructor.shards import (Locks, SeedConflict, Shard, agreed_seed, all_finished, class_folder, class_lock, record_seed,
                            stored_seed, write_shard_file)
-from grader.submissions import NoSubmissions, Submission, discover
+from grader.instructor.submissions import NoSubmissions, Submission, discover
 
 RECORD = "record.json"
 RETRY_LOCKED = 2.0  # seconds before asking again for a student another process is grading
@@ -176,7 +176,7 @@ def checks_signature(checks: dict[str, list[Check]]) -> str:
 def student_folder(out: Path, student: str) -> Path:
     """`OUT/<student>/`, apart from the class's own files: a student named like one of them (`gradebook.csv`,
     compared without case) writes to `OUT/<student>~student/` instead (no student's name holds a `~`)."""
-    from grader.gradebook import SCORE_PICTURE
+    from grader.instructor.gradebook import SCORE_PICTURE
 
     clashes = student.lower() in {name.lower() for name in (*CLASS_FILES, SCORE_PICTURE)}
     return out / (f"{student}~student" if clashes else student)
@@ -283,8 +283,8 @@ def refused(check: Check, problem: str) -> CheckResult:
 
 def write_student_outputs(out: Path, submission: Submission, results: list[CheckResult], seed: int, signature: str,
                           seconds: float) -> None:
-    """results.json and the feedback page (grader.gradebook), then this run's record for resuming, each atomically."""
-    from grader.gradebook import write_student
+    """results.json and the feedback page (grader.instructor.gradebook), then this run's record for resuming, each atomically."""
+    from grader.instructor.gradebook import write_student
 
     folder = student_folder(out, submission.student)
     write_student(out, submission.student, results, execution_time=seconds, folder=folder)
@@ -299,7 +299,7 @@ def grade_pending(pending: Sequence[Submission], checks: dict, runner: SandboxRu
 
     A student the grader itself fails on (a bug, a full disk) is left ungraded and named in `problems`, so the next
     run retries them (`problems`: student -> what went wrong); every other student is graded as usual. Each student is graded under a lock in OUT
-    (grader.shards): a student another process is grading is asked for again later, and when that process has
+    (grader.instructor.shards): a student another process is grading is asked for again later, and when that process has
     written their results meanwhile (for these files, checks and seed) they are taken (named in `reused`) instead of
     grading the student twice.
     """
@@ -370,7 +370,7 @@ def grade_pending(pending: Sequence[Submission], checks: dict, runner: SandboxRu
 
 
 def write_class_outputs(out: Path, graded: dict[str, list[CheckResult]], notes: list[str], skipped: int) -> None:
-    from grader.gradebook import write_class
+    from grader.instructor.gradebook import write_class
 
     if skipped:
         notes = [*notes, f"{skipped} students were unchanged since the last run and kept their results (--force regrades them)"]
@@ -415,10 +415,11 @@ class ShardLog:
 
 
 def rebuild_class_outputs(out: Path, shard: Shard) -> str:
-    """Once every shard has ended, the class files rebuilt from every student's record in OUT (grader.report); a line
-    saying how complete the class is, or who rebuilds it. (Each shard records its end before it looks, so the last
-    shard to end sees every other's; reading the whole class once per shard would cost a large class dearly.)"""
-    from grader.report import rebuild_class
+    """Once every shard has ended, the class files rebuilt from every student's record in OUT
+    (grader.instructor.class_report); a line saying how complete the class is, or who rebuilds it. (Each shard records
+    its end before it looks, so the last shard to end sees every other's; reading the whole class once per shard would
+    cost a large class dearly.)"""
+    from grader.instructor.class_report import rebuild_class
 
     if not all_finished(out, shard.count):
         return (f"the class's gradebook.csv and summary.html are rebuilt by the last of the {shard.count} shards to end, "
@@ -427,7 +428,7 @@ def rebuild_class_outputs(out: Path, shard: Shard) -> str:
 
 
 def format_summary(graded: dict[str, list[CheckResult]]) -> str:
-    from grader.gradebook import format_table
+    from grader.instructor.gradebook import format_table
 
     return format_table(graded)
 

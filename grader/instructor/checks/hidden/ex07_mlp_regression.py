@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 
-from grader.checks.ex07_mlp_regression import (
+from grader.instructor.checks.ex07_mlp_regression import (
     EXERCISE, TRAJECTORY_TOLERANCE, data_probe, judge_data_distribution, judge_trajectory, numpy_rng, random_data_kwargs, train_probe,
 )
 from grader.model import Check

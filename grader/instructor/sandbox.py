@@ -1,9 +1,9 @@
 """The parent side of the sandbox: run a submission's probes in confined child processes, judge nothing there.
 
 `SandboxRunner.session(folder)` is a `ProbeRunner` (see `grader.runner`) for one student. It asks a zygote that has
-already imported numpy, sympy, torch and the probe recipes for a child (`grader.sandbox_child`), which confines
+already imported numpy, sympy, torch and the probe recipes for a child (`grader.instructor.sandbox_child`), which confines
 itself once for the student; each exercise then runs in a fresh fork of that child, so no exercise sees what another
-left behind. Requests and answers are length-prefixed JSON (`grader.protocol`); the parent never unpickles anything a child
+left behind. Requests and answers are length-prefixed JSON (`grader.instructor.protocol`); the parent never unpickles anything a child
 sends, enforces every time limit itself with a deadline, and kills the child's whole process tree (its PID
 namespace) when a probe runs too long. When an exercise's process dies, the probe in flight is `Lost` with what
 happened, and the remaining probes go on in a fresh one.
@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from grader import confine, protocol
+from grader.instructor import confine, protocol
 from grader.model import Lost, Outcome, Probe, Raised
 from grader.runner import DEFAULT_TIMEOUT, outcome_from_wire, probe_request_json
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
+KIT_ROOT = Path(__file__).resolve().parents[2]
 MiB, GiB = 1 << 20, 1 << 30
 ZYGOTE_VARIABLES = ("PATH", "LANG", "LC_ALL", "LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES")
 
@@ -60,11 +60,11 @@ class ChildGone(Exception):
 
 
 class Zygote:
-    """A warm process (`python -m grader.sandbox_child`) that forks the children; it never runs a student's code."""
+    """A warm process (`python -m grader.instructor.sandbox_child`) that forks the children; it never runs a student's code."""
 
     def __init__(self) -> None:
         ours, theirs = socket.socketpair()
-        self.process = subprocess.Popen([sys.executable, "-m", "grader.sandbox_child", str(theirs.fileno())],
+        self.process = subprocess.Popen([sys.executable, "-m", "grader.instructor.sandbox_child", str(theirs.fileno())],
                                         pass_fds=[theirs.fileno()], cwd=KIT_ROOT, env=zygote_environment(), stdin=subprocess.DEVNULL)
         theirs.close()
         self.control = ours

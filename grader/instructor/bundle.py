@@ -2,15 +2,16 @@
 
 A *kit* is a folder that `pip install .` turns into the `grader` command: the `grader` package and a generated
 `pyproject.toml`. The Gradescope autograder ships the whole package (hidden checks included). The student bundle
-ships only `SHIPPED`: the core both sides run (the check model, wire, comparison, the judges' logic, probes, the
-in-process runner, the command line for `check`, the notebook helper) and the public checks as data
-(`grader/data/`, baked at release time by `grader.bake`), plus `exercises/` (the stubs) and a README for students.
+ships the package but `grader/instructor/` (`ships`): the core both sides run (the check model, wire, comparison,
+the judges' logic, probes, the in-process runner, the command line for `check`, the notebook helper) and the public
+checks as data (`grader/data/`, baked at release time by `grader.instructor.bake`), plus `exercises/` (the stubs)
+and a README for students.
 It never holds `solutions/`, the kit's tests, the hidden checks or the instructor's check modules (their references
 implement the exercises).
 
 `audit` proves it for a written bundle and `write_bundle` refuses one that fails it: (a) no line of an answer
 region, (b) no closed-form answer in any spelling the kit knows (`answer_spellings`), (c) no function that, used as
-an exercise function of the same arity, passes a public check that the stub fails (`grader.leaks`).
+an exercise function of the same arity, passes a public check that the stub fails (`grader.instructor.leaks`).
 """
 
 from __future__ import annotations
@@ -25,28 +26,29 @@ import sys
 from pathlib import Path
 from typing import Iterable
 
-from grader import __version__, release
-from grader.files import atomic_write_text
+from grader import __version__
+from grader.instructor import release
+from grader.instructor.files import atomic_write_text
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "grader"
-HIDDEN_CHECKS = PACKAGE / "checks" / "hidden"
+HIDDEN_CHECKS = PACKAGE / "instructor" / "checks" / "hidden"
 DEFAULT_DEPENDENCIES = ["numpy>=1.24", "sympy>=1.12", "torch>=2.2", "matplotlib>=3.7"]
 # Lines too generic to count as solution text when they turn up elsewhere (`else:`, `return out`, a closing bracket).
 GENERIC_LINE = re.compile(r"^(else:|try:|finally:|pass|break|continue|return|return \w+|[)\]}]+,?|\w+ = \[\]|\.\.\.)$")
 
-# What a student bundle ships of the package (paths relative to the repository; a folder ending in / ships its .py
-# files). Everything else in grader/ is instructor-only: class grading, sandbox, Gradescope, nbgrader, release, the
-# bake, and the check modules that compute references. To show the split in the package's layout, move modules and
-# edit this list.
-SHIPPED = (
-    "grader/__init__.py", "grader/__main__.py", "grader/cli.py",
-    "grader/model.py", "grader/wire.py", "grader/compare.py", "grader/judges.py", "grader/symbolic.py", "grader/references.py",
-    "grader/runner.py", "grader/report.py", "grader/notebook.py", "grader/student.py", "grader/baked.py",
-    "grader/probes/",
-    "grader/checks/__init__.py",
-    "grader/public/",
-)
+# What a student bundle ships of the package: all of `grader/` but `grader/instructor/` (class grading, sandbox,
+# Gradescope, nbgrader, release, the bake, the audit, and the check modules that compute references); the release
+# adds the public checks' data it baked (`grader/data/`). The layout states the split: a module ships unless it lives
+# under `grader/instructor/`.
+INSTRUCTOR = "grader/instructor/"
+
+
+def ships(relative: str) -> bool:
+    """Whether the package file at `relative` (a posix path from the repository root) goes to students."""
+    return relative.startswith("grader/") and not relative.startswith(INSTRUCTOR)
+
+
 # Closed forms that the lecture asks students to find, as people write them (each is matched after `normalise`).
 # The sympy derivations of the public checks add their own spellings (`derived_spellings`).
 KNOWN_ANSWERS = (
@@ -102,16 +104,12 @@ grader = ["data/*", "data/*/*"]
 
 
 def shipped_files(package: Path = PACKAGE) -> list[Path]:
-    """The files of `SHIPPED`, as paths under `package`'s parent."""
-    files = []
-    for entry in SHIPPED:
-        path = package.parent / entry
-        files += sorted(path.glob("*.py")) if entry.endswith("/") else [path]
-    return files
+    """The package's modules that ship to students (`ships`), as paths under `package`'s parent."""
+    return sorted(p for p in package.rglob("*.py") if "__pycache__" not in p.parts and ships(p.relative_to(package.parent).as_posix()))
 
 
 def copy_package(target: Path, *, hidden: bool) -> Path:
-    """Copy the `grader` package to `target/grader`: all of it when `hidden` (an instructor's kit), else `SHIPPED`."""
+    """Copy the `grader` package to `target/grader`: all of it when `hidden` (an instructor's kit), else what `ships`."""
     destination = target / "grader"
     if destination.exists():
         shutil.rmtree(destination)
@@ -142,7 +140,7 @@ TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 def student_constraints() -> str:
     """constraints.txt of the bundle: the CPU build of torch, the same pin as the kit's constraints/cpu.txt."""
-    from grader.gradescope import torch_requirement
+    from grader.instructor.gradescope import torch_requirement
 
     return f"""# `pip install -c constraints.txt .` takes the CPU build of torch (a few hundred MB) instead of a multi-GB CUDA build.
 # Leave out `-c constraints.txt` to keep a torch you already have (Colab) or to let pip choose a GPU build.
@@ -255,8 +253,8 @@ so a function that is right in general passes both.
 
 def assemble_bundle(*, out: Path, solutions: Path = ROOT / "solutions", seeds: Iterable[int] | None = None) -> Path:
     """The student bundle in `out`, unaudited: exercises/ (stubs), the shipped package with the baked public checks
-    (`seeds` per exercise; `grader.bake.seeds_of` by default), README.md, pyproject.toml."""
-    from grader.bake import write_baked
+    (`seeds` per exercise; `grader.instructor.bake.seeds_of` by default), README.md, pyproject.toml."""
+    from grader.instructor.bake import write_baked
 
     out.mkdir(parents=True, exist_ok=True)
     stubs = release.expected_exercises(solutions)
@@ -387,23 +385,23 @@ def bundle_text(path: Path) -> str | None:
 
 
 def shipped_paths() -> set[str]:
+    """The shipped modules' paths relative to the repository (posix)."""
     return {p.relative_to(ROOT).as_posix() for p in shipped_files()}
 
 
 def audit(bundle: Path, *, solutions: Path = ROOT / "solutions", functions: bool = True) -> list[str]:
     """What in `bundle` must not reach a student, one line each: `FILE[:LINE]: what (clause)`.
 
-    Instructor-only files (solutions, tests, hidden checks, the package's modules outside `SHIPPED`); (a) a line of an
+    Instructor-only files (solutions, tests, hidden checks, anything under `grader/instructor/`); (a) a line of an
     answer region; (b) a closed-form answer in a spelling the kit knows; (c) with `functions`, a function that passes
     a public check the stub fails when used as that exercise function.
     """
     problems = []
     answers, secret, spellings = solution_lines(solutions), hidden_lines(), answer_spellings()
-    instructor = {p.relative_to(ROOT).as_posix() for p in PACKAGE.rglob("*.py")} - shipped_paths()
     for path in sorted(p for p in bundle.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         relative = path.relative_to(bundle).as_posix()
         parts = relative.split("/")
-        if parts[0] in ("solutions", "tests") or "hidden" in parts or relative in instructor:
+        if parts[0] in ("solutions", "tests") or "hidden" in parts or relative.startswith(INSTRUCTOR):
             problems.append(f"{relative}: instructor-only file")
             continue
         text = bundle_text(path)
@@ -426,8 +424,8 @@ def audit(bundle: Path, *, solutions: Path = ROOT / "solutions", functions: bool
 
 
 def function_leaks(bundle: Path, timeout: float = 600) -> list[str]:
-    """Clause (c), run by the bundle's own python path in a child process (`grader.leaks`)."""
-    from grader import leaks
+    """Clause (c), run by the bundle's own python path in a child process (`grader.instructor.leaks`)."""
+    from grader.instructor import leaks
 
     env = {"PYTHONPATH": str(bundle), "PATH": "/usr/bin:/bin", "HOME": str(bundle), "PYTHONDONTWRITEBYTECODE": "1"}
     result = subprocess.run([sys.executable, str(Path(leaks.__file__)), str(bundle)], capture_output=True, text=True,

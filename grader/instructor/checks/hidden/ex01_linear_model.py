@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from grader.checks.ex01_linear_model import (
+from grader.instructor.checks.ex01_linear_model import (
     CURVE_MISTAKES, EXERCISE, bowl_on_first_grid, cost, judge_grid_search, judge_refine_search, rand, random_bowl, random_datasets,
     search_probe,
 )

@@ -7,7 +7,7 @@ import random
 
 import numpy as np
 
-from grader.checks.ex08_lenet import (
+from grader.instructor.checks.ex08_lenet import (
     CONV_FORMULA, CONV_MISTAKES, EXERCISE, POOL_MISTAKES, as_tensors, conv2d_reference, conv_probe, images, judge_forward,
     judge_gradients, judge_lenet_numpy, lenet_arrays, maxpool2d_reference, model_probe, numpy_rng, pool_probe,
     seedcnn_arrays, tensor,

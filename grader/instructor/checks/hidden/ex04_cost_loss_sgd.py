@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from grader.checks.ex04_cost_loss_sgd import (
+from grader.instructor.checks.ex04_cost_loss_sgd import (
     COST_GRADIENT_MISTAKES, EMA_FORMULA, EMA_MISTAKES, EXERCISE, MINIBATCH_FORMULA, MINIBATCH_MISTAKES, TRAJECTORY,
     cost_gradient, ema, minibatch_gd, minibatch_probe, rand, random_data, random_run, run_judge, trajectory_probe,
 )

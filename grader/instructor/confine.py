@@ -368,8 +368,9 @@ SYSTEM_READABLE = ("/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib",
 
 
 def kit_secrets(kit_root: Path) -> list[Path]:
-    """What no submission may read, wherever the kit is installed: the solutions and the checks (hidden ones included)."""
-    return [kit_root / "solutions", kit_root / "grader" / "checks"]
+    """What no submission may read, wherever the kit is installed: the solutions and the checks (the loader, and the
+    instructor's check modules with the hidden ones)."""
+    return [kit_root / "solutions", kit_root / "grader" / "checks", kit_root / "grader" / "instructor" / "checks"]
 
 
 def python_readable(kit_root: Path, forbidden: Iterable[Path], roots: Iterable[str | Path] = SYSTEM_READABLE) -> tuple[list[Path], list[Path]]:
@@ -381,7 +382,8 @@ def python_readable(kit_root: Path, forbidden: Iterable[Path], roots: Iterable[s
     The interpreter's prefixes and the system roots are always carved so; a `sys.path` entry only around the kit's
     own secrets (an installed kit lies in site-packages beside numpy), and is left out whole when it holds OUT or
     students' files (a course folder on PYTHONPATH). A kit checkout (it has a pyproject.toml) contributes only
-    `grader/*.py`, `grader/probes/` and `exercises/`. Every path is resolved here, before anything changes directory.
+    `grader/*.py`, `grader/instructor/*.py`, `grader/probes/` and `exercises/`. Every path is resolved here, before
+    anything changes directory.
     """
     forbidden = [Path(p).resolve() for p in forbidden]
     own = [p.resolve() for p in kit_secrets(kit_root)]
@@ -397,7 +399,8 @@ def python_readable(kit_root: Path, forbidden: Iterable[Path], roots: Iterable[s
             continue
         _allow_around(root, forbidden + checkout, readable, listable)
     grader = kit_root.resolve() / "grader"
-    readable += [p for p in grader.glob("*.py")] + [grader / "probes", grader / "__pycache__", kit_root.resolve() / "exercises"]
+    modules = [p for folder in (grader, grader / "instructor") for p in [*folder.glob("*.py"), folder / "__pycache__"]]
+    readable += modules + [grader / "probes", kit_root.resolve() / "exercises"]
     return readable, listable
 
 

@@ -2,7 +2,7 @@
 
 The zip holds `setup.sh` (Gradescope runs it once to build the image: it installs CPU torch and the kit), the
 `run_autograder` script (run for every submission) and `kit/`, the installable grader with its hidden checks (never
-`solutions/`). `run_autograder` calls `python3 -m grader.gradescope`, which copies the student's exercise files out
+`solutions/`). `run_autograder` calls `python3 -m grader.instructor.gradescope`, which copies the student's exercise files out
 of `$AUTOGRADER_ROOT/submission` (default `/autograder`; `.py` files, or notebooks converted to them, found at the
 top or in folders), runs `grader grade` on them as one student, and copies that student's `results.json` to
 `$AUTOGRADER_ROOT/results/results.json`. The seed is fixed when the zip is built, so every resubmission is graded
@@ -27,10 +27,10 @@ import zipfile
 from pathlib import Path
 from typing import Sequence
 
-from grader.files import atomic_write_bytes, atomic_write_json
+from grader.instructor.files import atomic_write_bytes, atomic_write_json
 from grader.notebook import module_text
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STUDENT = "submission"
 ROOT_VARIABLE = "AUTOGRADER_ROOT"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -45,14 +45,14 @@ fi
 export PIP_BREAK_SYSTEM_PACKAGES=1 PIP_NO_CACHE_DIR=1
 python3 -m pip install --index-url {index} "{torch}"
 python3 -m pip install ./kit
-python3 -c "import grader.checks.hidden, torch; print('grader ready; torch', torch.__version__)"
+python3 -c "import grader.instructor.checks.hidden, torch; print('grader ready; torch', torch.__version__)"
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Gradescope runs this for every submission. AUTOGRADER_ROOT redirects /autograder (for tests);
 # GRADER_SEED changes the inputs the checks draw (the zip was built with seed {seed}).
 set -uo pipefail
-exec "${{GRADER_PYTHON:-python3}}" -m grader.gradescope --root "${{{root_variable}:-/autograder}}" --seed "${{GRADER_SEED:-{seed}}}"
+exec "${{GRADER_PYTHON:-python3}}" -m grader.instructor.gradescope --root "${{{root_variable}:-/autograder}}" --seed "${{GRADER_SEED:-{seed}}}"
 """
 
 
@@ -78,7 +78,7 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool = Fa
 
 def build_autograder(*, out: Path, seed: int | None = None, report=print) -> Path:
     """Write the autograder zip to `out`: setup.sh, run_autograder and the kit with every check."""
-    from grader.bundle import write_kit
+    from grader.instructor.bundle import write_kit
 
     seed = random.SystemRandom().randrange(2**31) if seed is None else int(seed)
     with tempfile.TemporaryDirectory(prefix="gd-autograder-") as work:
@@ -158,7 +158,7 @@ def run_autograder(*, root: Path, seed: int, python: str = sys.executable, worke
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.gradescope", description="Grade one Gradescope submission.")
+    parser = argparse.ArgumentParser(prog="python -m grader.instructor.gradescope", description="Grade one Gradescope submission.")
     parser.add_argument("--root", default=os.environ.get(ROOT_VARIABLE, "/autograder"), help="Gradescope's /autograder")
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1)

@@ -6,7 +6,7 @@ import random
 from typing import Sequence
 
 from grader.compare import tolerance_for
-from grader.checks.ex01_linear_model import (
+from grader.instructor.checks.ex01_linear_model import (
     ABSOLUTE, BY_N_MINUS_ONE, COST_MISTAKES as EX01_COST_MISTAKES, HALF_SQUARE, over_n_minus_one,
 )
 from grader.judges import Curve, DataJudge, Mistake, column, expect, only_if

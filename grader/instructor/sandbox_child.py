@@ -1,11 +1,11 @@
 """The child side of the sandbox: the zygote and what runs in the processes it forks for a student.
 
-`python -m grader.sandbox_child FD` is the zygote: its `main` imports numpy, sympy, torch and the probe recipes once
+`python -m grader.instructor.sandbox_child FD` is the zygote: its `main` imports numpy, sympy, torch and the probe recipes once
 and pays their first-use costs, then forks a keeper for each request that arrives on its control socket (with the
 child's pipe ends passed as file descriptors). The keeper moves into fresh namespaces and forks the sandboxed
 process, which confines itself once for the student and forks a fresh exercise process per exercise; that one loads
 the student's file and answers probe requests. The keeper only waits and reports how the sandboxed process ended.
-The messages are listed in `grader.protocol`. Importing this module does nothing.
+The messages are listed in `grader.instructor.protocol`. Importing this module does nothing.
 
     zygote ─fork→ keeper (cgroups, namespaces, scratch tmpfs) ─fork→ sandboxed, PID 1 (limits, Landlock, no
     capabilities, seccomp) ─fork→ one exercise
@@ -22,7 +22,7 @@ import socket
 import sys
 from pathlib import Path
 
-from grader import confine, protocol
+from grader.instructor import confine, protocol
 
 SAFE_ENVIRONMENT = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 

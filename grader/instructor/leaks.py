@@ -1,6 +1,6 @@
 """Clause (c) of the release audit: no function in a student bundle answers an exercise.
 
-Run as a script inside the bundle's own environment (`python grader/leaks.py BUNDLE`, with the bundle's folder first on
+Run as a script inside the bundle's own environment (`python grader/instructor/leaks.py BUNDLE`, with the bundle's folder first on
 the path), it imports every module of the bundle's package, takes every function defined there, and tries each as
 every exercise function it can be called like (the same number of positional arguments), on the public checks of
 that function. A function that passes a check the stub fails is printed, one line each: `FILE:LINE: ... (clause c)`.

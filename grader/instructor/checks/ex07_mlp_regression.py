@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from grader.checks.inputs import meta_tensor, numpy_rng, tensor
+from grader.instructor.checks.inputs import meta_tensor, numpy_rng, tensor
 from grader.compare import tolerance_for
 from grader.judges import DataJudge, Mistake, mistake_sources, only_if, static
 from grader.model import Check, Probe

@@ -7,7 +7,7 @@ cell that defines the function it tests. A test cell calls `grader.notebook.run_
 hidden checks sit between `### BEGIN HIDDEN TESTS` and `### END HIDDEN TESTS`, so students see that they exist
 but not what they do. Every test cell carries the course's seed, the one to give `grader grade --seed` for the
 same inputs. Checks that need a capability (a GPU) are left out: nbgrader cannot take their points off the maximum.
-The worked derivations (markdown regions, see grader.release) are left out too: nbgrader strips text only from graded
+The worked derivations (markdown regions, see grader.instructor.release) are left out too: nbgrader strips text only from graded
 answer cells, so they reach students through `grader release --solutions`, after the deadline.
 """
 
@@ -18,10 +18,10 @@ import re
 from pathlib import Path
 from typing import Callable, Sequence
 
-from grader.files import atomic_write_text
+from grader.instructor.files import atomic_write_text
 from grader.model import Check
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_VERSION = 3
 STUB = '# YOUR CODE HERE\nraise NotImplementedError("replace this line with your code")'
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
@@ -60,7 +60,7 @@ def exercise_notebook(source: str, checks: Sequence[Check], seed: int):
     import jupytext
     import nbformat
 
-    from grader.release import without_derivations
+    from grader.instructor.release import without_derivations
 
     parsed = jupytext.reads(without_derivations(source), fmt="py:percent")
     cells, placed_after = [], {}
@@ -127,7 +127,7 @@ def build_course(*, course_dir: Path, assignment: str = "gradient_descent", seed
                  report: Callable[[str], None] | None = print) -> list[Path]:
     """Write nbgrader_config.py and source/<assignment>/<exercise>.ipynb; returns the notebooks written."""
     from grader.checks import load_checks
-    from grader.files import atomic_write_bytes
+    from grader.instructor.files import atomic_write_bytes
 
     import nbformat
 
