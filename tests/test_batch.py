@@ -225,3 +225,23 @@ def test_the_default_workers_follow_the_cores_this_process_may_use():
     code = "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); from grader.instructor.batch import default_workers; print(default_workers())"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "2", done.stderr  # one core allowed: one worker for it, one more to fill its waits
+
+
+def test_notebooks_are_graded_like_their_modules_and_a_stub_notebook_beside_a_solved_module_is_not(tmp_path):
+    """The bundle hands out every exercise as .py and .ipynb: a student may submit either, or both."""
+    from grader.notebook import percent_to_notebook
+
+    solved, stub = (ROOT / "solutions" / "ex02_derivative.py").read_text(), (ROOT / "exercises" / "ex02_derivative.py").read_text()
+    (tmp_path / "in" / "nb").mkdir(parents=True)
+    (tmp_path / "in" / "nb" / "ex02_derivative.ipynb").write_text(percent_to_notebook(solved))
+    (tmp_path / "in" / "both").mkdir()
+    (tmp_path / "in" / "both" / "ex02_derivative.py").write_text(solved)
+    (tmp_path / "in" / "both" / "ex02_derivative.ipynb").write_text(percent_to_notebook(stub))
+    (tmp_path / "in" / "py").mkdir()
+    (tmp_path / "in" / "py" / "ex02_derivative.py").write_text(solved)
+    assert grade(submissions=tmp_path / "in", out=tmp_path / "out", workers=2, timeout=TIMEOUT, force=False, seed=3, progress=False) == 0
+    records = {student: json.loads((tmp_path / "out" / student / "record.json").read_text()) for student in ("nb", "both", "py")}
+    ex02 = {student: {r["name"]: r["score"] for r in record["results"] if r["exercise"] == "ex02_derivative"}
+            for student, record in records.items()}
+    assert ex02["py"] and all(v > 0 for v in ex02["py"].values())
+    assert ex02["nb"] == ex02["py"] == ex02["both"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.instructor import gradescope
+from grader.instructor import gradescope, submissions
 
 from reference_grades import grader_grade, per_exercise, write_class
 
@@ -47,7 +47,7 @@ def test_submission_is_collected_from_folders_and_notebooks(tmp_path):
     notebook = {"cells": [{"cell_type": "markdown", "source": "# hi"},
                           {"cell_type": "code", "source": ["%matplotlib inline\n", "def dloss_dw():\n", "    return 1\n"]}]}
     (submission / "ex02_derivative.ipynb").write_text(json.dumps(notebook))
-    found, missing = gradescope.collect_submission(submission, tmp_path / "copied")
+    found, missing = submissions.collect_submission(submission, tmp_path / "copied")
     assert found == ["ex01_linear_model", "ex02_derivative"] and "ex03_quadratic" in missing
     assert (tmp_path / "copied" / "ex01_linear_model.py").read_text() == "# nested\n"
     module = (tmp_path / "copied" / "ex02_derivative.py").read_text()
@@ -138,7 +138,7 @@ def test_where_both_forms_are_submitted_the_one_worked_on_is_graded(tmp_path):
     (submission / "ex02_derivative.ipynb").write_text(percent_to_notebook(solved))
     (submission / "ex03_quadratic.py").write_text("# the .py wins a tie\n")
     (submission / "ex03_quadratic.ipynb").write_text(percent_to_notebook("# %%\nx = 1\n"))
-    found, _ = gradescope.collect_submission(submission, tmp_path / "copied")
+    found, _ = submissions.collect_submission(submission, tmp_path / "copied")
     assert found == ["ex02_derivative", "ex03_quadratic"]
     copied = (tmp_path / "copied" / "ex02_derivative.py").read_text()
     assert "NotImplementedError" not in copied and "return 2 * x * (x * w - y)" in copied

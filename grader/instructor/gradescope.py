@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Sequence
 
 from grader.instructor.files import atomic_write_bytes, atomic_write_json
-from grader.notebook import module_text
+from grader.instructor.submissions import collect_submission
 
 ROOT = Path(__file__).resolve().parents[2]
 STUDENT = "submission"
@@ -97,28 +97,6 @@ def build_autograder(*, out: Path, seed: int | None = None, report=print) -> Pat
 
 
 # ------------------------------------------------------------------------------------------------- running on Gradescope
-
-
-def collect_submission(submission: Path, target: Path) -> tuple[list[str], list[str]]:
-    """Copy the exercise files of `submission` (anywhere below it; the shallowest wins) into `target`, notebooks as
-    their code cells. Where an exercise is there as `.py` and `.ipynb` alike (the bundle ships both), the one with
-    fewer untouched stubs wins, the `.py` on a tie. Returns (exercises found, exercises missing)."""
-    from grader.checks import EXERCISES
-    from grader.model import STUB_MESSAGE
-
-    target.mkdir(parents=True, exist_ok=True)
-    files = [p for p in submission.rglob("*") if p.is_file() and not p.is_symlink() and "__MACOSX" not in p.parts]
-    found = []
-    for exercise in EXERCISES:
-        candidates = [(p, module_text(p)) for p in files if p.stem == exercise and p.suffix in (".py", ".ipynb")]
-        candidates = [(p, text) for p, text in candidates if text is not None]  # an unreadable notebook: missing
-        if not candidates:
-            continue
-        _, text = min(candidates, key=lambda c: (len(c[0].relative_to(submission).parts), c[1].count(STUB_MESSAGE),
-                                                 c[0].suffix != ".py", str(c[0])))
-        (target / f"{exercise}.py").write_text(text, encoding="utf-8")
-        found.append(exercise)
-    return found, [e for e in EXERCISES if e not in found]
 
 
 def failure_results(reason: str) -> dict:

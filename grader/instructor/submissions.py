@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from grader.checks import EXERCISES
+from grader.model import STUB_MESSAGE
+from grader.notebook import module_text
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}")
 MAX_UNPACKED = 50 * 1024 * 1024
@@ -70,6 +72,10 @@ def discover(submissions: Path, staging: Path, notes: list[str] | None = None) -
             submission = _from_zip(student, entry, staging / "unpacked")
         else:
             continue
+        if submission.folder is not None and any(p.suffix == ".ipynb" and p.stem in EXERCISES for p in submission.folder.rglob("*.ipynb")):
+            converted = staging / "notebooks" / student  # notebooks as their code cells, beside the .py files
+            collect_submission(submission.folder, converted)
+            submission = Submission(student, submission.fingerprint, folder=converted)
         if not SAFE_NAME.fullmatch(student):
             student = _quarantined_name(entry.name)
             submission = Submission(student, submission.fingerprint, problem=f"refused {entry.name!r}: a student's name may hold only letters, digits and . _ @ + - (rename it)")
@@ -79,6 +85,25 @@ def discover(submissions: Path, staging: Path, notes: list[str] | None = None) -
     if not found:
         raise NoSubmissions(f"no submissions found in {submissions}: {expected_layout(submissions)}")
     return [found[name] for name in sorted(found)]
+
+
+def collect_submission(submission: Path, target: Path) -> tuple[list[str], list[str]]:
+    """Copy the exercise files of `submission` (anywhere below it; the shallowest wins) into `target`, notebooks as
+    their code cells. Where an exercise is there as `.py` and `.ipynb` alike (the bundle ships both), the one with
+    fewer untouched stubs wins, the `.py` on a tie. Returns (exercises found, exercises missing)."""
+    target.mkdir(parents=True, exist_ok=True)
+    files = [p for p in submission.rglob("*") if p.is_file() and not p.is_symlink() and "__MACOSX" not in p.parts]
+    found = []
+    for exercise in EXERCISES:
+        candidates = [(p, module_text(p)) for p in files if p.stem == exercise and p.suffix in (".py", ".ipynb")]
+        candidates = [(p, text) for p, text in candidates if text is not None]  # an unreadable notebook: missing
+        if not candidates:
+            continue
+        _, text = min(candidates, key=lambda c: (len(c[0].relative_to(submission).parts), c[1].count(STUB_MESSAGE),
+                                                 c[0].suffix != ".py", str(c[0])))
+        (target / f"{exercise}.py").write_text(text, encoding="utf-8")
+        found.append(exercise)
+    return found, [e for e in EXERCISES if e not in found]
 
 
 def _quarantined_name(raw: str) -> str:
