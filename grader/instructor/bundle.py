@@ -231,8 +231,7 @@ passed or failed, its points, the message and the hint.
 
 Each check prints `PASS` or `FAIL` and its points as soon as it is decided. A failure says which call failed, the
 input, the expected value and where it comes from in the problem's own words, what your code returned and the
-tolerance; a line starting
-with `Hint:` names a common mistake when your answer looks like one. The inputs are random on every run (the last
+tolerance; a line starting with `Hint:` names a common mistake when your answer looks like one. The inputs are random on every run (the last
 line prints `--seed N`; pass `--seed N` to repeat a run exactly), so copying numbers from a table does not pass.
 `grader check` exits with 0 when every check passes.
 
