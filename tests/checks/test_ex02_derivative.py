@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 from conftest import ROOT, failed
 
@@ -102,14 +101,13 @@ def test_hard_coded_lecture_gradients_fail_the_random_points(grade_mutant):
     assert "at x=1.0, y=2.0" not in results["gradient"].message and "at x=" in results["gradient"].message  # a random point fails
 
 
-def test_public_check_answers_fast_without_torch():
-    code = ("import sys, time; t = time.time(); from grader.cli import main; "
+def test_public_check_never_imports_torch():
+    """ex02 needs no torch, so `grader check` never pays its import (the latency itself: bench/check_latency.py)."""
+    code = ("import sys; from grader.cli import main; "
             "rc = main(['check', 'ex02', '--path', 'solutions']); "
-            "assert 'torch' not in sys.modules, 'torch was imported'; print(time.time() - t)")
-    start = time.time()
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+            "assert rc == 0, rc; assert 'torch' not in sys.modules, 'torch was imported'")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert time.time() - start < 5  # about a second on a quiet machine; generous for a loaded CI runner
 
 
 def test_a_larger_default_step_is_named(grade_mutant):
