@@ -194,8 +194,9 @@ def test_shards_in_any_order_with_one_killed_and_rerun_end_with_the_single_runs_
     others = [grade(submissions, out, "--shard", f"{k}/3") for k in (3, 2)]
     locks = out / "_class" / "locks"
     deadline = time.monotonic() + RUN_LIMIT
-    while not (locks.is_dir() and any(locks.glob("*.lock"))) and first.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
+    while not (locks / "cat.lock").exists() and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)  # cat's lock, not just any: the other shards take theirs at the same time
+    assert (locks / "cat.lock").exists(), "shard 1/3 never took cat's lock"
     os.killpg(first.pid, signal.SIGKILL)  # the grader, its sandbox and its children, mid-student
     first.communicate()
     for process in others:
