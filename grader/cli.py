@@ -101,6 +101,13 @@ def _gradescope(args: argparse.Namespace) -> int:
     return 0
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from grader.instructor.doctor import doctor
+
+    extra = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
+    return doctor(caught=args.caught, pytest_args=(["-k", args.keyword] if args.keyword else []) + extra)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="grader", description="Checks and grades the gradient-descent exercises.")
     commands = top.add_subparsers(dest="command", required=True)
@@ -150,6 +157,15 @@ def parser() -> argparse.ArgumentParser:
     gradescope.add_argument("--out", default="autograder.zip")
     gradescope.add_argument("--seed", type=int, default=None, help="seed of the random inputs for every submission (default: fresh, printed)")
     gradescope.set_defaults(run=_gradescope)
+
+    doctor = commands.add_parser("doctor", help="say what an exercise still lacks (files, registration, checks, tests)")
+    doctor.add_argument("--caught", action="store_true",
+                        help="also run tests/checks and name every check that no wrong submission fails (minutes)")
+    doctor.add_argument("-k", dest="keyword", default=None, metavar="EXPRESSION",
+                        help="with --caught: only the tests that pytest's -k selects (e.g. -k ex09_toy)")
+    doctor.add_argument("pytest_args", nargs=argparse.REMAINDER, metavar="-- PYTEST_ARGS",
+                        help="with --caught: more arguments for pytest, after --")
+    doctor.set_defaults(run=_doctor)
     return top
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader.checks import load_checks
+from grader.instructor.doctor import RECORD_VARIABLE, STUBBED
 from grader.model import CheckResult
 from grader.runner import InProcessRunner, grade_exercise
 
@@ -50,15 +51,18 @@ def grade_source(tmp_path, request):
     return grade
 
 
-HINT_RECORD = os.environ.get("GRADER_HINT_COVERAGE")
+HINT_RECORD = os.environ.get(RECORD_VARIABLE)
 
 
 def record_hints(test: str, exercise: str, results: dict[str, CheckResult]) -> None:
-    """With GRADER_HINT_COVERAGE=FILE, append one JSON line per graded submission for tools/hint_coverage.py."""
+    """With GRADER_HINT_COVERAGE=FILE, append one JSON line per graded submission, its checks by outcome, for
+    `grader doctor --caught` and tools/hint_coverage.py (`grader.instructor.doctor.graded_submissions`)."""
     if not HINT_RECORD:
         return
-    failed_checks = sorted(name for name, r in results.items() if r.status == "failed")
-    line = {"test": test, "exercise": exercise, "failed": failed_checks, "hinted": [n for n in failed_checks if results[n].hint]}
+    by_status = {status: sorted(name for name, r in results.items() if r.status == status) for status in ("passed", "failed", "skipped")}
+    line = {"test": test, "exercise": exercise, **by_status,
+            "hinted": [n for n in by_status["failed"] if results[n].hint],
+            "stubbed": [n for n in by_status["failed"] if STUBBED in results[n].message]}
     with open(HINT_RECORD, "a", encoding="utf-8") as out:
         out.write(json.dumps(line) + "\n")
 

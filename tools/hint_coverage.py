@@ -1,5 +1,5 @@
 """How many of the kit's wrong submissions get a `Hint:` line: run the check tests, recording every graded submission
-(tests/conftest.py's `grade_source` writes one JSON line per submission when GRADER_HINT_COVERAGE names a file).
+(`grader.instructor.doctor.graded_submissions`, which `grader doctor --caught` uses too).
 
     python tools/hint_coverage.py            # all of tests/checks (minutes)
     python tools/hint_coverage.py -k ex03    # extra arguments go to pytest
@@ -13,25 +13,14 @@ the figure on purpose. The report gives both numbers per exercise, and the faile
 from __future__ import annotations
 
 import collections
-import json
-import os
-import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from grader.instructor.doctor import graded_submissions
 
 
 def main(pytest_args: list[str]) -> int:
-    with tempfile.TemporaryDirectory() as folder:
-        record = Path(folder) / "graded.jsonl"
-        env = {**os.environ, "GRADER_HINT_COVERAGE": str(record)}
-        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ROOT / "tests" / "checks"),
-                   "--ignore", str(ROOT / "tests" / "checks" / "test_solutions_every_seed.py"), *pytest_args]
-        status = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL).returncode
-        lines = [json.loads(line) for line in record.read_text().splitlines()] if record.exists() else []
-    wrong = [line for line in lines if line["failed"]]
+    run = graded_submissions(pytest_args)
+    wrong = [line for line in run.records if line["failed"]]
     by_exercise: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0, 0, 0])
     for line in wrong:
         counts = by_exercise[line["exercise"]]
@@ -54,7 +43,7 @@ def main(pytest_args: list[str]) -> int:
         print("\nwrong submissions without any hint:")
         for line in unhinted:
             print(f"  {line['test']}: failed {', '.join(line['failed'])}")
-    return status
+    return run.status
 
 
 if __name__ == "__main__":
