@@ -104,8 +104,11 @@ def _gradescope(args: argparse.Namespace) -> int:
 def _doctor(args: argparse.Namespace) -> int:
     from grader.instructor.doctor import doctor
 
-    extra = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
-    return doctor(caught=args.caught, pytest_args=(["-k", args.keyword] if args.keyword else []) + extra)
+    pytest_args = (["-k", args.keyword] if args.keyword else []) + [a for a in args.pytest_args[:1] if a != "--"] + args.pytest_args[1:]
+    if pytest_args and not args.caught:
+        print("grader doctor: -k and pytest arguments choose the tests that --caught runs; add --caught", file=sys.stderr)
+        return 2
+    return doctor(caught=args.caught, pytest_args=pytest_args)
 
 
 def parser() -> argparse.ArgumentParser:

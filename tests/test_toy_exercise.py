@@ -36,6 +36,8 @@ def follow_guide(kit: Path) -> dict[str, str]:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(body)
         if title == "Registration":
+            before = run_in(kit, "grader doctor")
+            outputs["grader doctor, before registering"] = before.stdout if before.returncode == 1 else ""
             register(kit / "grader" / "checks" / "__init__.py", EXERCISE)
             register(kit / "tools" / "make_sample_class.py", EXERCISE)
         for language, _, body in blocks:
@@ -66,6 +68,8 @@ def test_following_the_guide_leaves_the_doctor_nothing_to_say(toy_kit):
     assert (kit / "exercises" / f"{EXERCISE}.py").read_text().count('raise NotImplementedError("') == 2
     assert "slope is 2 everywhere" not in (kit / "exercises" / f"{EXERCISE}.py").read_text()  # the derivation stays home
     assert outputs["grader doctor"].strip() == "all 9 exercises complete"
+    quoted = GUIDE.read_text().split("Before step 3, for instance, it says\n\n```\n", 1)[1].split("\n```", 1)[0]
+    assert quoted in outputs["grader doctor, before registering"].splitlines()
     assert outputs["grader doctor --caught -k ex09_toy"].strip() == "all 9 exercises complete; every check is caught by a wrong submission"
     assert "3 passed" in outputs[f"python -m pytest -q tests/checks/test_{EXERCISE}.py"]
     assert "2 of 2 checks passed; 3 of 3 points." in outputs["grader check ex09 --path solutions --seed 3"]
