@@ -27,13 +27,13 @@ LOSS_CURVE = Curve("train: MSE loss per epoch", "loss", lambda losses: losses)
 
 
 def label(probe: Probe) -> str:
-    kwargs = probe.params["kwargs"]
+    kwargs = probe.kwargs
     inputs = ", ".join(f"{k}={fmt(v)}" for k, v in kwargs.items())
     return f"{EXERCISE}.make_data({inputs})"
 
 
 def settings(probe: Probe) -> tuple[int, float]:
-    kwargs = probe.params["kwargs"]
+    kwargs = probe.kwargs
     return kwargs.get("n", 1000), kwargs.get("noise_std", 0.5)
 
 
@@ -127,8 +127,8 @@ def judge_data_reproducible(check: Check, cases: Sequence[tuple[Probe, Outcome]]
             return Verdict.fail(f"{place}: two calls with the same seed returned different data",
                                 "seed a private generator, g = torch.Generator().manual_seed(seed), and draw every number from it (generator=g).")
         if np.array_equal(x1, x3) or np.array_equal(y1, y3):
-            other = probe.params["other_seed"]
-            return Verdict.fail(f"{place}: seed={other} returned the same data as seed={probe.params['kwargs'].get('seed', 0)}",
+            other = probe.other_seed
+            return Verdict.fail(f"{place}: seed={other} returned the same data as seed={probe.kwargs.get('seed', 0)}",
                                 "the seed argument is ignored: seed the generator with it, torch.Generator().manual_seed(seed).")
     return Verdict.ok()
 
@@ -183,10 +183,10 @@ def structure_hint(layers: Sequence) -> str | None:
 
 
 def train_label(probe: Probe) -> str:
-    kwargs = {"lr": 0.01, "epochs": 1000, **probe.params["kwargs"]}
-    device = probe.params.get("device", "cpu")
+    kwargs = {"lr": 0.01, "epochs": 1000, **probe.kwargs}
+    device = probe.device
     where = f" with the model on {device}" if device != "cpu" else ""
-    return (f"{EXERCISE}.train(model, x, y, lr={fmt(kwargs['lr'])}, epochs={kwargs['epochs']}) on {probe.params['x'].shape[0]} samples"
+    return (f"{EXERCISE}.train(model, x, y, lr={fmt(kwargs['lr'])}, epochs={kwargs['epochs']}) on {probe.x.shape[0]} samples"
             f"{where}")
 
 
@@ -217,8 +217,8 @@ def judge_fit(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mappin
     if failed:
         return failed
     for probe, outcome in cases:
-        place = (f"{EXERCISE}: build_mlp() (initialised with torch.manual_seed({probe.params['init_seed']})) trained by "
-                 f"train(model, x, y) with the default lr and epochs on {probe.params['x'].shape[0]} samples of (x − 3)² + 4 + noise")
+        place = (f"{EXERCISE}: build_mlp() (initialised with torch.manual_seed({probe.init_seed})) trained by "
+                 f"train(model, x, y) with the default lr and epochs on {probe.x.shape[0]} samples of (x − 3)² + 4 + noise")
         losses = losses_of(probe, outcome.value, 1000)
         if isinstance(losses, Verdict):
             return Verdict.fail(place + ": " + losses.message.split(": ", 1)[1])
@@ -247,7 +247,7 @@ def judge_trajectory(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec:
         return failed
     verdict = Verdict.ok()
     for probe, outcome in cases:
-        got = losses_of(probe, outcome.value, probe.params["kwargs"]["epochs"])
+        got = losses_of(probe, outcome.value, probe.kwargs["epochs"])
         if isinstance(got, Verdict):
             return got
         expected = lookup(probe, "expected")

@@ -52,11 +52,10 @@ HINT_FLIPPED = ("the kernel is flipped (true convolution); Conv2d computes cross
 
 
 def model_label(probe: Probe, exercise: str = EXERCISE) -> str:
-    params = probe.params
-    init = ", ".join(f"{k}={v}" for k, v in (params.get("init") or {}).items())
-    device = params.get("device", "cpu")
+    init = ", ".join(f"{k}={v}" for k, v in probe.init.items())
+    device = probe.device
     on = f" on {device}" if device != "cpu" else ""
-    return f"{exercise}.{params['function']}({init}) on an input of shape {tuple(params['x'].shape)}{on}"
+    return f"{exercise}.{probe.function}({init}) on an input of shape {tuple(probe.x.shape)}{on}"
 
 
 def raised_hint(text: str, batch: int | None = None, function: str = "") -> str | None:
@@ -83,7 +82,7 @@ def not_returned(probe: Probe, outcome: Outcome) -> Verdict | None:
     if isinstance(outcome, Returned):
         return None
     text = outcome.describe()
-    hint = None if text.startswith("not implemented") else raised_hint(text, probe.params["x"].shape[0], probe.params["function"])
+    hint = None if text.startswith("not implemented") else raised_hint(text, probe.x.shape[0], probe.function)
     return Verdict.fail(f"{model_label(probe)}: {text}", hint)
 
 
@@ -103,11 +102,11 @@ def judge_forward(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Ma
         failed = not_returned(probe, outcome)
         if failed:
             return failed
-        batch = probe.params["x"].shape[0]
+        batch = probe.x.shape[0]
         output = output_of(probe, outcome.value, (batch, 10))
         if isinstance(output, Verdict):
             return output
-        verdict = compare_case(check, probe, output, lookup(probe, "expected"), spec["sources"][probe.params["function"]],
+        verdict = compare_case(check, probe, output, lookup(probe, "expected"), spec["sources"][probe.function],
                                tuple(spec["tolerance"]), looked_up(spec, lookup, probe), label=model_label(probe),
                                formula=spec.get("formula", ""))
         if not verdict.passed:
@@ -125,10 +124,10 @@ def judge_meta(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mappi
             text = outcome.describe()
             if isinstance(outcome, Raised) and outcome.type_name == "NotImplementedError" and "meta" in outcome.message:
                 text = f"raised NotImplementedError: {outcome.message}"  # torch's, not the stub's
-            hint = None if text.startswith("not implemented") else raised_hint(text, probe.params["x"].shape[0], probe.params["function"])
+            hint = None if text.startswith("not implemented") else raised_hint(text, probe.x.shape[0], probe.function)
             return Verdict.fail(f"{label(probe)}: {text}. (Model and input were on torch's meta device, which stands in for "
                                 "any device without a GPU: shapes and dtypes are real, values are not.)", hint)
-        shape = (probe.params["x"].shape[0], spec["width"])
+        shape = (probe.x.shape[0], spec["width"])
         if not isinstance(value, TensorData):
             return Verdict.fail(f"{label(probe)}: returned {fmt(value)}; expected a tensor of shape {shape} on meta")
         if value.device != "meta":
@@ -146,18 +145,18 @@ def judge_summary(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Ma
     expected = {name: tuple(shape) for name, shape in spec["shapes"].items()}
     parameters = spec.get("parameters")
     probe, outcome = cases[0]
-    init = ", ".join(f"{k}={v}" for k, v in (probe.params.get("init") or {}).items())
-    place = f"{EXERCISE}.{probe.params['function']}({init})"
+    init = ", ".join(f"{k}={v}" for k, v in probe.init.items())
+    place = f"{EXERCISE}.{probe.function}({init})"
     got = {name: tuple(shape) for name, shape in outcome.value["state"]}
     missing, extra = sorted(set(expected) - set(got)), sorted(set(got) - set(expected))
     if missing or extra:
         return Verdict.fail(f"{place}: state_dict keys {sorted(got)}; expected {sorted(expected)} "
                             f"(missing {missing}, unexpected {extra})",
-                            HINT_NAMES.get(probe.params["function"], "name the layers as the exercise does (they become the state_dict keys "
+                            HINT_NAMES.get(probe.function, "name the layers as the exercise does (they become the state_dict keys "
                                            "the grader loads weights by).") if missing else None)
     for name, shape in expected.items():
         if got[name] != shape:
-            hint = HINT_LECTURE_FLAT if LECTURE_FLAT in got[name] else summary_shape_hint(name, got[name], shape, probe.params["function"])
+            hint = HINT_LECTURE_FLAT if LECTURE_FLAT in got[name] else summary_shape_hint(name, got[name], shape, probe.function)
             return Verdict.fail(f"{place}: {name} has shape {got[name]}; expected {shape}", hint)
     count = outcome.value["parameters"]
     if parameters is not None and count != parameters:
@@ -210,7 +209,7 @@ def judge_gradients(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: 
 def judge_lenet_numpy(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:
     """lenet_forward_numpy equals the functional reference (`expected`) in float64."""
     for probe, outcome in cases:
-        _, x = probe.params["args"]
+        _, x = probe.args
         place = f"{EXERCISE}.lenet_forward_numpy(params, x) with random float64 weights and x of shape {x.shape}"
         if not isinstance(outcome, Returned):
             return Verdict.fail(f"{place}: {outcome.describe()}", numpy_raised_hint(outcome))

@@ -27,16 +27,9 @@ ALIASED_ROWS = ("every row holds the same tensor: W.data (like W itself) is the 
 TENSOR_ROWS = "record numbers, not tensors: W.item() and cost.item() (a tensor of shape (1,) is not a real number)."
 
 
-def input_dtype(probe: Probe) -> str | None:
-    for value in [*probe.params.get("args", ()), *probe.params.get("kwargs", {}).values()]:
-        if isinstance(value, TensorData):
-            return value.dtype
-    return None
-
-
 def precision_hint(probe: Probe, value: Any, expected: Any, tolerance: Sequence[float]) -> str | None:
     """FLOAT32_INSIDE when float64 inputs gave a value that is right at float32 precision only."""
-    if input_dtype(probe) != "float64":
+    if probe.tensor_dtype != "float64":
         return None
     try:
         got = as_array(value, np.shape(np.asarray(expected, dtype=float)))
