@@ -138,22 +138,46 @@ def show_formulas(enabled: bool = True) -> None:
 
 
 def where(check: Check, probe: Probe) -> str:
-    """`ex02_derivative.gradient at x=2.0, y=4.0` — the function called and its inputs (rendered once per batch)."""
+    """Where a probe looked, as messages name it (rendered once per probe):
+    `ex02_derivative.gradient at x=2.0, y=4.0` for a call, the function and its inputs;
+    `ex08_lenet.LeNet5() on an input of shape (5, 1, 32, 32)` for a model built and run by a recipe (`on meta` off the CPU).
+    """
 
     def describe() -> str:
         function = probe.function or check.name
+        if probe.recipe in MODEL_RECIPES:
+            init = ", ".join(f"{k}={v}" for k, v in probe.init.items())
+            shape = f" on an input of shape {tuple(probe.x.shape)}" if "x" in probe.params else ""
+            device = f" on {probe.device}" if probe.device != "cpu" else ""
+            return f"{check.exercise}.{function}({init}){shape}{device}"
         inputs = probe.describe_inputs()
         return f"{check.exercise}.{function} at {inputs}" if inputs else f"{check.exercise}.{function}"
 
     return probe.once(("where", check.qualified_name), describe)
 
 
-def returned_values(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict | None:
-    """A failing verdict for the first probe that did not return; None when all returned."""
+MODEL_RECIPES = ("models.forward", "models.gradients", "models.summary")  # recipes that build the student's model
+RaisedHint = Callable[[Probe, Outcome], "str | None"]  # the known mistake behind an exception, if it names one
+
+
+def returned_values(check: Check, cases: Sequence[tuple[Probe, Outcome]], raised_hint: RaisedHint | None = None, *,
+                    label: Callable[[Probe], str] | None = None, note: str = "") -> Verdict | None:
+    """A failing verdict for the first probe that did not return, None when all returned.
+
+    The message is `place: what happened` (`place` from `label`, else `where`), then `note`; `raised_hint` may name
+    the mistake behind what the student's code raised (never behind a stub that is not implemented yet).
+    """
     for probe, outcome in cases:
         if not isinstance(outcome, Returned):
-            return Verdict.fail(f"{where(check, probe)}: {outcome.describe()}")
+            place = label(probe) if label else where(check, probe)
+            hint = None if raised_hint is None or is_stub(outcome) else raised_hint(probe, outcome)
+            return Verdict.fail(f"{place}: {outcome.describe()}{note}", hint)
     return None
+
+
+def is_stub(outcome: Outcome) -> bool:
+    """Whether the outcome is a generated stub's NotImplementedError (nothing written yet: no mistake to name)."""
+    return isinstance(outcome, Raised) and outcome.describe().startswith("not implemented")
 
 
 def received(value: Any, expected: Any) -> Any:

@@ -20,7 +20,7 @@ SWAPPED_LOSS = f"({SWAPPED_PREDICTION} - y)**2"
 ARGS = ("x", "y", "w1", "w2", "b")
 PARAMETERS = ("w1", "w2", "b")
 XS, YS = [1.0, 2.0, 3.0], [2.0, 4.0, 6.0]
-TRAJECTORY = tolerance_for("float64", 1000)  # a hundred epochs of updates accumulate rounding
+TRAJECTORY = tolerance_for("float64", 1000, why="a hundred epochs of updates accumulate rounding")
 
 
 # ------------------------------------------------------------------------------------------------- references

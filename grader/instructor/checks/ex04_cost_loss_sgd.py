@@ -17,7 +17,7 @@ from grader.references import compiled, derivative
 EXERCISE = "ex04_cost_loss_sgd"
 LOSS = "(x*w - y)**2"
 XS, YS = [1.0, 2.0, 3.0], [2.0, 4.0, 6.0]
-TRAJECTORY = tolerance_for("float64", 100)  # up to a hundred epochs of updates accumulate rounding
+TRAJECTORY = tolerance_for("float64", 100, why="up to a hundred epochs of updates accumulate rounding")
 
 
 # ------------------------------------------------------------------------------------------------- references

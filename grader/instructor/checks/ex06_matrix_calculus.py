@@ -20,8 +20,8 @@ from grader.judges import DEFAULT_SOURCE, DataJudge, Mistake, expect, expect_rai
 from grader.model import Check, Probe, call
 
 EXERCISE = "ex06_matrix_calculus"
-GRADIENT_TOLERANCE = tolerance_for("float64", 10.0)  # sums of a few products, in another order than sympy's
-SOLVE_TOLERANCE = tolerance_for("float64", 100.0)  # x = A⁻¹b: the rounding of an inverse, for |a1 − a2| ≥ 0.5
+GRADIENT_TOLERANCE = tolerance_for("float64", 10.0, why="sums of a few products, in another order than sympy's")
+SOLVE_TOLERANCE = tolerance_for("float64", 100.0, why="x = A⁻¹b: the rounding of an inverse, for |a1 − a2| ≥ 0.5")
 LSTSQ_TOLERANCE = (1e-7, 1e-7)  # gradient descent stops close to, not exactly at, the minimiser
 
 
@@ -276,7 +276,7 @@ judge_solve = expect_array(intersection, "x = (c2 − c1)/(a1 − a2), y = a1·x
                            source="the point on both lines")
 judge_parallel = with_singular_hint(expect_raise("ValueError", "lines with equal slopes are parallel or identical: no single intersection (det A = 0)",
                                                 also=["LinAlgError"]))  # numpy's LinAlgError is a subclass of ValueError
-judge_descent_steps = expect_array(descent, "x ← x − lr·2Aᵀ(Ax − b), `steps` times from x = 0", DESCENT_MISTAKES, tolerance_for("float64", 100.0),
+judge_descent_steps = expect_array(descent, "x ← x − lr·2Aᵀ(Ax − b), `steps` times from x = 0", DESCENT_MISTAKES, tolerance_for("float64", 100.0, why="`steps` updates accumulate rounding"),
                                    source="the grader's own `steps` steps of gradient descent on (Ax − b)ᵀ(Ax − b) from x = 0")
 judge_descent_lstsq = expect_array(lstsq, "numpy.linalg.lstsq(A, b)", (), LSTSQ_TOLERANCE,
                                    source="numpy.linalg.lstsq(A, b), which the descent should reach")
