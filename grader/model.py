@@ -9,18 +9,44 @@ touch an object the student made.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Literal, Sequence
+from typing import Any, Callable, Generic, Literal, Sequence, TypeVar
 
 STUB_MESSAGE = "replace this line with your code"  # what a generated stub raises NotImplementedError with
 Visibility = Literal["public", "hidden"]
 Status = Literal["passed", "failed", "skipped"]
 
 
+T = TypeVar("T")
+REQUIRED = object()
+
+
+class Argument(Generic[T]):
+    """One of a probe's arguments, read from `Probe.params` under the attribute's own name: `probe.x`, not
+    `probe.params["x"]`. `default` is what an optional argument reads as when the probe does not set it."""
+
+    def __init__(self, doc: str, default: Any = REQUIRED, convert: Callable[[Any], T] | None = None) -> None:
+        self.__doc__, self.default, self.convert = doc, default, convert
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, probe: "Probe | None", owner: type | None = None) -> T:
+        if probe is None:
+            return self  # type: ignore[return-value]  # the descriptor itself, for help() and docs
+        if self.name in probe.params and probe.params[self.name] is not None:
+            value = probe.params[self.name]
+        elif self.default is REQUIRED:
+            raise AttributeError(f"a {probe.recipe} probe has no argument {self.name!r}")
+        else:
+            value = self.default
+        return self.convert(value) if self.convert else value
+
+
 @dataclass(frozen=True)
 class Probe:
     """Run `recipe` (a name in `grader.probes`) on the student's module with plain-data `params`.
 
-    Read the arguments through the typed properties (`args`, `kwargs`, `x`, `state_dict`, …), never by string keys.
+    Read the arguments through their typed attributes (`args`, `kwargs`, `x`, `state_dict`, …), never by string keys.
     `once(key, compute)` is the kit's one memo: whatever a judge derives from a probe's inputs (a reference, a known
     mistake's answer, a rendered label) is computed once per probe. Checks are loaded once per batch and every
     student's probe has the same inputs, so that is once per batch; the memo lives and dies with the probe.
@@ -30,6 +56,22 @@ class Probe:
     params: dict
     timeout: float | None = None  # seconds; None: the runner's default
     memo: dict = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    # The arguments, typed (class attributes without annotations: descriptors, not dataclass fields).
+    # - a `call` probe
+    function = Argument[str | None]("The student's function (or class) this probe calls, where it calls one.", None)
+    args = Argument[tuple]("The positional arguments of the call.", (), tuple)
+    kwargs = Argument[dict]("The keyword arguments of the call (for a training recipe: the options it passes on).", {})
+    names = Argument[tuple]("Labels of the positional arguments, for messages.", (), tuple)
+    # - a model recipe (`grader.probes.models`)
+    x = Argument[Any]("The input batch (a `TensorData`).")
+    y = Argument[Any]("The targets of a training recipe (a `TensorData`).")
+    state_dict = Argument[dict | None]("The weights the recipe loads into the student's model (name -> `TensorData`).", None)
+    init = Argument[dict]("The keyword arguments the student's model is constructed with.", {})
+    device = Argument[str]("Where the recipe puts the model and its input.", "cpu")
+    cotangent = Argument[Any]("The vector a gradient recipe backpropagates: d sum(output · cotangent) / d parameter.")
+    init_seed = Argument[int]("The torch seed the student's model is initialised with, before a training recipe.")
+    other_seed = Argument[int]("A second seed, to tell data drawn from two seeds apart.")
 
     def once(self, key: Any, compute: Callable[[], Any]) -> Any:
         """`compute()`, computed the first time `key` is asked for on this probe (values are never mutated)."""
@@ -45,74 +87,12 @@ class Probe:
         for name, value in {**state, "memo": {}}.items():
             object.__setattr__(self, name, value)
 
-    # --- the arguments of a `call` probe
-    @property
-    def function(self) -> str | None:
-        """The student's function (or class) this probe calls, where it calls one."""
-        return self.params.get("function")
-
-    @property
-    def args(self) -> tuple:
-        """The positional arguments of the call."""
-        return tuple(self.params.get("args", ()))
-
-    @property
-    def kwargs(self) -> dict:
-        """The keyword arguments of the call (for a training recipe: the options it passes on)."""
-        return self.params.get("kwargs", {})
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """Labels of the positional arguments, for messages."""
-        return tuple(self.params.get("names") or ())
-
     @property
     def tensor_dtype(self) -> str | None:
         """The dtype of the first tensor among the call's arguments (None when it has none)."""
         from grader.wire import TensorData
 
         return next((v.dtype for v in (*self.args, *self.kwargs.values()) if isinstance(v, TensorData)), None)
-
-    # --- the arguments of a model recipe (`grader.probes.models`)
-    @property
-    def x(self) -> Any:
-        """The input batch (a `TensorData`)."""
-        return self.params["x"]
-
-    @property
-    def y(self) -> Any:
-        """The targets of a training recipe (a `TensorData`)."""
-        return self.params["y"]
-
-    @property
-    def state_dict(self) -> dict | None:
-        """The weights the recipe loads into the student's model (name -> `TensorData`), if any."""
-        return self.params.get("state_dict")
-
-    @property
-    def init(self) -> dict:
-        """The keyword arguments the student's model is constructed with."""
-        return self.params.get("init") or {}
-
-    @property
-    def device(self) -> str:
-        """Where the recipe puts the model and its input."""
-        return self.params.get("device", "cpu")
-
-    @property
-    def cotangent(self) -> Any:
-        """The vector a gradient recipe backpropagates: d sum(output · cotangent) / d parameter."""
-        return self.params["cotangent"]
-
-    @property
-    def init_seed(self) -> int:
-        """The torch seed the student's model is initialised with, before a training recipe."""
-        return self.params["init_seed"]
-
-    @property
-    def other_seed(self) -> int:
-        """A second seed, to tell data drawn from two seeds apart."""
-        return self.params["other_seed"]
 
     def describe_inputs(self) -> str:
         """`x=2.0, y=4.0` style rendering of a call's arguments, for messages."""

@@ -44,6 +44,8 @@ def test_probe_arguments_are_typed():
     probe = call("gradient", 2.0, 4.0, names=["x", "y"], h=1e-6)
     assert (probe.function, probe.args, probe.kwargs, probe.names) == ("gradient", (2.0, 4.0), {"h": 1e-6}, ("x", "y"))
     assert probe.describe_inputs() == "x=2.0, y=4.0, h=1e-06"
+    with pytest.raises(AttributeError, match="a call probe has no argument 'x'"):
+        probe.x  # noqa: B018 - a model recipe's argument
     x = TensorData(None, "float32", "meta", (3, 1, 32, 32))
     model = Probe("models.forward", {"function": "LeNet5", "x": x, "device": "meta"})
     assert (model.x, model.device, model.init, model.state_dict) == (x, "meta", {}, None)
