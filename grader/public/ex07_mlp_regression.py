@@ -11,7 +11,7 @@ import numpy as np
 
 from grader.compare import NotComparable, as_array, fmt
 from grader.judges import Curve, Lookup, compare_case, looked_up, returned_values, with_curve
-from grader.model import Check, Outcome, Probe, Returned, Verdict
+from grader.model import Check, Outcome, Probe, Verdict
 from grader.wire import TensorData
 
 EXERCISE = "ex07_mlp_regression"
@@ -261,13 +261,15 @@ def judge_trajectory(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec:
 
 def judge_device_train(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:
     """On CUDA the run must match the CPU replay; the data arrives on the CPU and must be moved to the model."""
-    for probe, outcome in cases:
-        if not isinstance(outcome, Returned):
-            text = outcome.describe()
-            hint = None
-            if "device" in text and ("cpu" in text or "cuda" in text):
-                hint = "move x and y to the model's device inside train: device = next(model.parameters()).device; x, y = x.to(device), y.to(device)."
-            return Verdict.fail(f"{train_label(probe)}: {text}", hint)
-    return judge_trajectory(check, cases, spec, lookup)
+    failed = returned_values(check, cases, device_hint, label=train_label)
+    return failed or judge_trajectory(check, cases, spec, lookup)
+
+
+def device_hint(probe: Probe, outcome: Outcome) -> str | None:
+    """The hint for a training run that raised because the data stayed on the CPU while the model was not."""
+    text = outcome.describe()
+    if "device" in text and ("cpu" in text or "cuda" in text):
+        return "move x and y to the model's device inside train: device = next(model.parameters()).device; x, y = x.to(device), y.to(device)."
+    return None
 
 
