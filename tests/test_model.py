@@ -65,3 +65,19 @@ def test_a_widened_tolerance_states_why():
     assert tolerance_for("float32", 10, why="ten float32 sums in a row") == pytest.approx((1.3e-5, 1e-4))
     with pytest.raises(ValueError, match="say why"):
         tolerance_for("float32", 10)
+
+
+def test_a_batch_derives_each_reference_once_however_many_students_it_judges():
+    from grader.model import Returned
+    from grader.runner import judge_check
+
+    derived = []
+
+    def reference(x: float) -> float:
+        derived.append(x)
+        return 2 * x
+
+    check = Check(name="double", points=1, probes=(call("double", 2.0), call("double", 3.0)), judge=expect(reference, "2*x")).placed("ex09_toy", "public")
+    students = [[Returned(4.0), Returned(6.0)], [Returned(4.0), Returned(7.0)], [Returned(5.0), Returned(6.0)]]
+    assert [judge_check(check, outcomes).status for outcomes in students] == ["passed", "failed", "failed"]
+    assert derived == [2.0, 3.0]
