@@ -27,8 +27,14 @@ TOLERANCES: dict[str, tuple[float, float]] = {
 }
 
 
-def tolerance_for(dtype: str, scale: float = 1.0) -> tuple[float, float]:
-    """(rtol, atol) for values of `dtype`, widened by `scale` for long computations that accumulate rounding."""
+def tolerance_for(dtype: str, scale: float = 1.0, *, why: str = "") -> tuple[float, float]:
+    """(rtol, atol) for values of `dtype`, widened by `scale` for computations that accumulate rounding.
+
+    A widened tolerance states `why` (the computation it allows for, and what it was measured on): a factor without a
+    reason is a guess, and a loose guess lets wrong answers through.
+    """
+    if scale != 1.0 and not why.strip():
+        raise ValueError(f"tolerance_for({dtype!r}, scale={scale:g}): say why it is widened (why=...)")
     rtol, atol = TOLERANCES.get(dtype, TOLERANCES["float64"])
     return rtol * scale, atol * scale
 

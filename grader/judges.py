@@ -37,7 +37,6 @@ Tolerance = tuple[float, float] | Callable[[Probe], tuple[float, float]]
 Lookup = Callable[[Probe, str], Any]  # the value a judge's logic needs for one probe, by key
 Logic = Callable[[Check, Sequence[tuple[Probe, Outcome]], dict, Lookup], Verdict]
 Source = Callable[[Probe], Any]
-_ONCE: dict[tuple[int, str], tuple[Probe, Any]] = {}
 SHOW_FORMULAS = {"enabled": False}  # `grader grade --show-formulas`: instructors' feedback pages show derived formulas
 
 
@@ -53,23 +52,6 @@ def only_if(applies: bool, answer: Callable[[], Any]) -> Any:
     return answer()
 
 
-def once_per_probe(probe: Probe, key: str, compute: Callable[[], Any]) -> Any:
-    """`compute()` for this probe, computed once per batch: every student's probe has the same inputs.
-
-    Checks are loaded once per batch, so a reference (or a known mistake's answer) derived for the first student
-    serves all the others. Keyed by the probe object itself; the values are never mutated by judges.
-    """
-    slot = (id(probe), key)
-    hit = _ONCE.get(slot)
-    if hit is not None and hit[0] is probe:
-        return hit[1]
-    value = compute()
-    if len(_ONCE) > 50_000:
-        _ONCE.clear()
-    _ONCE[slot] = (probe, value)
-    return value
-
-
 FLOAT64 = tolerance_for("float64")
 
 
@@ -82,13 +64,9 @@ def logic_named(path: str) -> Logic:
     return getattr(importlib.import_module(module), name)
 
 
-def call_args(probe: Probe) -> tuple[Sequence[Any], dict]:
-    return probe.params.get("args", ()), probe.params.get("kwargs", {})
-
-
 def of_call(function: Callable[..., Any]) -> Source:
     """A source computed from a call probe's own arguments: `function(*args, **kwargs)`."""
-    return lambda probe: function(*call_args(probe)[0], **call_args(probe)[1])
+    return lambda probe: function(*probe.args, **probe.kwargs)
 
 
 def tolerance_source(tolerance: Tolerance) -> Source:
@@ -114,7 +92,7 @@ class DataJudge:
 
     def __call__(self, check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict:
         def lookup(probe: Probe, key: str) -> Any:
-            return once_per_probe(probe, f"{id(self)}:{key}", lambda: self.sources[key](probe))
+            return probe.once((self, key), lambda: self.sources[key](probe))
 
         spec = {**self.spec, "formula": self.formula} if SHOW_FORMULAS["enabled"] and self.formula else self.spec
         return logic_named(self.logic)(check, cases, dict(spec), lookup)
@@ -160,22 +138,46 @@ def show_formulas(enabled: bool = True) -> None:
 
 
 def where(check: Check, probe: Probe) -> str:
-    """`ex02_derivative.gradient at x=2.0, y=4.0` — the function called and its inputs (rendered once per batch)."""
+    """Where a probe looked, as messages name it (rendered once per probe):
+    `ex02_derivative.gradient at x=2.0, y=4.0` for a call, the function and its inputs;
+    `ex08_lenet.LeNet5() on an input of shape (5, 1, 32, 32)` for a model built and run by a recipe (`on meta` off the CPU).
+    """
 
     def describe() -> str:
         function = probe.function or check.name
+        if probe.recipe in MODEL_RECIPES:
+            init = ", ".join(f"{k}={v}" for k, v in probe.init.items())
+            shape = f" on an input of shape {tuple(probe.x.shape)}" if "x" in probe.params else ""
+            device = f" on {probe.device}" if probe.device != "cpu" else ""
+            return f"{check.exercise}.{function}({init}){shape}{device}"
         inputs = probe.describe_inputs()
         return f"{check.exercise}.{function} at {inputs}" if inputs else f"{check.exercise}.{function}"
 
-    return once_per_probe(probe, f"where:{check.qualified_name}", describe)
+    return probe.once(("where", check.qualified_name), describe)
 
 
-def returned_values(check: Check, cases: Sequence[tuple[Probe, Outcome]]) -> Verdict | None:
-    """A failing verdict for the first probe that did not return; None when all returned."""
+MODEL_RECIPES = ("models.forward", "models.gradients", "models.summary")  # recipes that build the student's model
+RaisedHint = Callable[[Probe, Outcome], "str | None"]  # the known mistake behind an exception, if it names one
+
+
+def returned_values(check: Check, cases: Sequence[tuple[Probe, Outcome]], raised_hint: RaisedHint | None = None, *,
+                    label: Callable[[Probe], str] | None = None, note: str = "") -> Verdict | None:
+    """A failing verdict for the first probe that did not return, None when all returned.
+
+    The message is `place: what happened` (`place` from `label`, else `where`), then `note`; `raised_hint` may name
+    the mistake behind what the student's code raised (never behind a stub that is not implemented yet).
+    """
     for probe, outcome in cases:
         if not isinstance(outcome, Returned):
-            return Verdict.fail(f"{where(check, probe)}: {outcome.describe()}")
+            place = label(probe) if label else where(check, probe)
+            hint = None if raised_hint is None or is_stub(outcome) else raised_hint(probe, outcome)
+            return Verdict.fail(f"{place}: {outcome.describe()}{note}", hint)
     return None
+
+
+def is_stub(outcome: Outcome) -> bool:
+    """Whether the outcome is a generated stub's NotImplementedError (nothing written yet: no mistake to name)."""
+    return isinstance(outcome, Raised) and outcome.describe().startswith("not implemented")
 
 
 def received(value: Any, expected: Any) -> Any:
@@ -190,13 +192,13 @@ Known = tuple[str, Callable[[], Any]]  # a known mistake's hint, and a thunk com
 
 def known_mistakes(mistakes: Sequence[Mistake | Known], probe: Probe, scope: str = "") -> list[Known]:
     """(hint, answer thunk) pairs; a `Mistake`'s answer comes from the probe's own arguments, once per batch."""
-    args, kwargs = call_args(probe)
+    args, kwargs = probe.args, probe.kwargs
     known = []
     for mistake in mistakes:
         if isinstance(mistake, Mistake):
             answer = mistake.answer
-            known.append((mistake.hint, lambda answer=answer, hint=mistake.hint: once_per_probe(
-                probe, f"mistake:{scope}:{hint}", lambda: answer(*args, **kwargs))))
+            known.append((mistake.hint, lambda answer=answer, hint=mistake.hint: probe.once(
+                ("mistake", scope, hint), lambda: answer(*args, **kwargs))))
         else:
             known.append(mistake)
     return known
@@ -449,8 +451,8 @@ def per_case(reference: Callable[..., Any], judge_one: CaseJudge, tolerance: Tol
         if failed:
             return failed
         for probe, outcome in cases:
-            args, kwargs = call_args(probe)
-            expected = once_per_probe(probe, "reference", lambda: reference(*args, **kwargs))
+            args, kwargs = probe.args, probe.kwargs
+            expected = probe.once(("reference", reference), lambda: reference(*args, **kwargs))
             verdict = judge_one(check, probe, outcome.value, expected, tolerance(probe) if callable(tolerance) else tolerance)
             if not verdict.passed:
                 return verdict

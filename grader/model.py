@@ -8,32 +8,97 @@ touch an object the student made.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Generic, Literal, Sequence, TypeVar
 
 STUB_MESSAGE = "replace this line with your code"  # what a generated stub raises NotImplementedError with
 Visibility = Literal["public", "hidden"]
 Status = Literal["passed", "failed", "skipped"]
 
 
+T = TypeVar("T")
+REQUIRED = object()
+
+
+class Argument(Generic[T]):
+    """One of a probe's arguments, read from `Probe.params` under the attribute's own name: `probe.x`, not
+    `probe.params["x"]`. `default` is what an optional argument reads as when the probe does not set it."""
+
+    def __init__(self, doc: str, default: Any = REQUIRED, convert: Callable[[Any], T] | None = None) -> None:
+        self.__doc__, self.default, self.convert = doc, default, convert
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, probe: "Probe | None", owner: type | None = None) -> T:
+        if probe is None:
+            return self  # type: ignore[return-value]  # the descriptor itself, for help() and docs
+        if self.name in probe.params and probe.params[self.name] is not None:
+            value = probe.params[self.name]
+        elif self.default is REQUIRED:
+            raise AttributeError(f"a {probe.recipe} probe has no argument {self.name!r}")
+        else:
+            value = self.default
+        return self.convert(value) if self.convert else value
+
+
 @dataclass(frozen=True)
 class Probe:
-    """Run `recipe` (a name in `grader.probes`) on the student's module with plain-data `params`."""
+    """Run `recipe` (a name in `grader.probes`) on the student's module with plain-data `params`.
+
+    Read the arguments through their typed attributes (`args`, `kwargs`, `x`, `state_dict`, …), never by string keys.
+    `once(key, compute)` is the kit's one memo: whatever a judge derives from a probe's inputs (a reference, a known
+    mistake's answer, a rendered label) is computed once per probe. Checks are loaded once per batch and every
+    student's probe has the same inputs, so that is once per batch; the memo lives and dies with the probe.
+    """
 
     recipe: str
     params: dict
     timeout: float | None = None  # seconds; None: the runner's default
+    memo: dict = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    # The arguments, typed (class attributes without annotations: descriptors, not dataclass fields).
+    # - a `call` probe
+    function = Argument[str | None]("The student's function (or class) this probe calls, where it calls one.", None)
+    args = Argument[tuple]("The positional arguments of the call.", (), tuple)
+    kwargs = Argument[dict]("The keyword arguments of the call (for a training recipe: the options it passes on).", {})
+    names = Argument[tuple]("Labels of the positional arguments, for messages.", (), tuple)
+    # - a model recipe (`grader.probes.models`)
+    x = Argument[Any]("The input batch (a `TensorData`).")
+    y = Argument[Any]("The targets of a training recipe (a `TensorData`).")
+    state_dict = Argument[dict | None]("The weights the recipe loads into the student's model (name -> `TensorData`).", None)
+    init = Argument[dict]("The keyword arguments the student's model is constructed with.", {})
+    device = Argument[str]("Where the recipe puts the model and its input.", "cpu")
+    cotangent = Argument[Any]("The vector a gradient recipe backpropagates: d sum(output · cotangent) / d parameter.")
+    init_seed = Argument[int]("The torch seed the student's model is initialised with, before a training recipe.")
+    other_seed = Argument[int]("A second seed, to tell data drawn from two seeds apart.")
+
+    def once(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """`compute()`, computed the first time `key` is asked for on this probe (values are never mutated)."""
+        if key not in self.memo:
+            self.memo[key] = compute()
+        return self.memo[key]
+
+    def __getstate__(self) -> dict:
+        """A probe crosses processes without its memo (references are recomputed, never shipped)."""
+        return {"recipe": self.recipe, "params": self.params, "timeout": self.timeout}
+
+    def __setstate__(self, state: dict) -> None:
+        for name, value in {**state, "memo": {}}.items():
+            object.__setattr__(self, name, value)
 
     @property
-    def function(self) -> str | None:
-        """The student's function this probe calls, where it calls one."""
-        return self.params.get("function")
+    def tensor_dtype(self) -> str | None:
+        """The dtype of the first tensor among the call's arguments (None when it has none)."""
+        from grader.wire import TensorData
+
+        return next((v.dtype for v in (*self.args, *self.kwargs.values()) if isinstance(v, TensorData)), None)
 
     def describe_inputs(self) -> str:
         """`x=2.0, y=4.0` style rendering of a call's arguments, for messages."""
         from grader.compare import render_inputs
 
-        return render_inputs(self.params.get("args", ()), self.params.get("kwargs", {}), self.params.get("names"))
+        return render_inputs(self.args, self.kwargs, list(self.names) or None)
 
 
 def call(function: str, *args: Any, names: Sequence[str] | None = None, timeout: float | None = None, **kwargs: Any) -> Probe:
@@ -97,27 +162,38 @@ class Verdict:
 Judge = Callable[["Check", Sequence[tuple[Probe, Outcome]]], Verdict]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Check:
-    """One graded statement about one exercise: run `probes`, then `judge` what came back.
+    """One graded statement about one exercise: run `probes`, then `judge` what came back. Declared by keyword.
 
+    `exercise` and `visibility` come from where the check is declared (`grader/instructor/checks/<exercise>.py` is
+    public, `…/checks/hidden/<exercise>.py` hidden): the loader fills them in (`placed`), and refuses a check that
+    states one the folder contradicts.
     `requires` names a capability (``"cuda"``) without which the check is skipped: its points leave the maximum.
     `expects_errors` hands raised exceptions to the judge instead of failing the check on them.
     """
 
-    exercise: str
     name: str
     points: float
-    visibility: Visibility
     probes: tuple[Probe, ...]
     judge: Judge
     requires: str | None = None
     expects_errors: bool = False
     description: str = ""
+    exercise: str = ""
+    visibility: Visibility | None = None
 
     @property
     def qualified_name(self) -> str:
         return f"{self.exercise}.{self.name}"
+
+    def placed(self, exercise: str, visibility: Visibility) -> "Check":
+        """This check as declared in `exercise`'s module of `visibility`; a mismatch with what it states is an error."""
+        for field_name, stated, actual in (("exercise", self.exercise, exercise), ("visibility", self.visibility, visibility)):
+            if stated and stated != actual:
+                raise ValueError(f"check {self.name!r} states {field_name}={stated!r} but is declared in {exercise}'s "
+                                 f"{visibility} checks; drop the argument (the module's place decides it) or move the check")
+        return replace(self, exercise=exercise, visibility=visibility)
 
 
 @dataclass(frozen=True)

@@ -47,9 +47,7 @@ def probe_request(probe: Probe) -> dict:
 
 def probe_request_json(probe: Probe) -> bytes:
     """`probe_request` as JSON bytes, encoded once per batch (every student's probe is the same)."""
-    from grader.judges import once_per_probe
-
-    return once_per_probe(probe, "request", lambda: json.dumps(probe_request(probe), allow_nan=False).encode())
+    return probe.once("request", lambda: json.dumps(probe_request(probe), allow_nan=False).encode())
 
 
 class InProcessRunner:

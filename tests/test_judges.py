@@ -11,7 +11,7 @@ def trajectory(epochs: int, rate: float) -> list[tuple[float, float]]:
 
 
 def make_check(judge) -> Check:
-    return Check("ex04_cost_loss_sgd", "demo", 1, "public", (call("batch_gd", 5, 0.5, names=["epochs", "rate"]),), judge)
+    return Check(exercise="ex04_cost_loss_sgd", name="demo", points=1, visibility="public", probes=(call("batch_gd", 5, 0.5, names=["epochs", "rate"]),), judge=judge)
 
 
 JUDGE = expect(trajectory, "rate**i", [Mistake("the rate is squared.", lambda epochs, rate: trajectory(epochs, rate ** 2))],
@@ -76,8 +76,8 @@ def test_where_two_known_mistakes_give_the_same_answer_the_hint_names_both():
     check = make_check(expect(trajectory, "rate**i", [squared, halved]))  # at rate 0.5 both give 0.25
     verdict = check.judge(check, [(check.probes[0], Returned(trajectory(5, 0.25)))])
     assert verdict.hint == "at these inputs this answer fits several known mistakes: the rate is squared; or the rate is halved."
-    other = Check("ex04_cost_loss_sgd", "demo", 1, "public", (call("batch_gd", 5, 0.8, names=["epochs", "rate"]),),
-                  expect(trajectory, "rate**i", [squared, halved]))
+    other = Check(exercise="ex04_cost_loss_sgd", name="demo", points=1, visibility="public", probes=(call("batch_gd", 5, 0.8, names=["epochs", "rate"]),),
+                  judge=expect(trajectory, "rate**i", [squared, halved]))
     verdict = other.judge(other, [(other.probes[0], Returned(trajectory(5, 0.4)))])
     assert verdict.hint == "the rate is halved."
 
@@ -92,7 +92,7 @@ def test_a_baked_judge_decides_as_the_data_judge_it_was_baked_from():
     check = make_check(judge)
     probe = check.probes[0]
     baked = BakedJudge(judge.logic, wire.decode(wire.encode(dict(judge.spec))), [wire.decode(wire.encode(judge.bake(probe)))])
-    shipped = Check(check.exercise, check.name, 1, "public", (probe,), baked)
+    shipped = Check(exercise=check.exercise, name=check.name, points=1, visibility="public", probes=(probe,), judge=baked)
     for answer in (trajectory(5, 0.5), trajectory(5, 0.25), trajectory(5, 0.3), trajectory(4, 0.5)):
         ours, theirs = check.judge(check, [(probe, Returned(answer))]), shipped.judge(shipped, [(probe, Returned(answer))])
         assert (ours.passed, ours.message, ours.hint) == (theirs.passed, theirs.message, theirs.hint)

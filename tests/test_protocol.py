@@ -89,7 +89,7 @@ def test_the_judging_lock_is_held_while_judging_and_released_while_probes_run(tm
         return Verdict.ok()
 
     (tmp_path / "ex01_linear_model.py").write_text("def f():\n    return 1\n")
-    checks = [Check("ex01_linear_model", name, 1, "public", (call("f"),), judge) for name in ("a", "b")]
+    checks = [Check(exercise="ex01_linear_model", name=name, points=1, visibility="public", probes=(call("f"),), judge=judge) for name in ("a", "b")]
     for _ in range(2):  # twice: the lock must not depend on how often a runner is called
         results = grade_exercise("ex01_linear_model", tmp_path / "ex01_linear_model.py", checks, Recording(), batch.student_judge())
         assert [r.status for r in results] == ["passed", "passed"]

@@ -1,7 +1,7 @@
 """The checks of every exercise, loaded from where they live. In the instructor's kit
 `grader/instructor/checks/<exercise>.py` holds the public ones and `grader/instructor/checks/hidden/<exercise>.py` the
 hidden ones (instructor-side modules: they compute references). Each defines `checks(rng) -> list[Check]`; `rng` (a
-`random.Random`) draws the randomised inputs of this run. A student bundle holds neither (it has no
+`random.Random`) draws the randomised inputs of this run. A check's exercise and visibility are the module's place. A student bundle holds neither (it has no
 `grader/instructor/`): there the public checks are the cases `grader release` baked (`grader.baked`), judged by the
 same shipped logic.
 """
@@ -70,7 +70,7 @@ def load_checks(exercise: str, *, seed: int | None = None, hidden: bool = False)
     for is_hidden in (False, True) if hidden else (False,):
         module = _module(exercise, is_hidden)
         if module is not None:
-            found.extend(module.checks(rng))
+            found.extend(check.placed(exercise, "hidden" if is_hidden else "public") for check in module.checks(rng))
         elif not is_hidden:  # a student bundle: the public checks as baked at release time
             from grader.baked import baked_checks
 

@@ -51,8 +51,7 @@ def test_source(check: Check, seed: int) -> str:
 
 def tested_names(check: Check) -> set[str]:
     """The student's functions or classes a check's probes call."""
-    return {name for probe in check.probes for key in ("function", "cls", "class_name", "name")
-            if isinstance(name := probe.params.get(key), str)}
+    return {probe.function for probe in check.probes if isinstance(probe.function, str)}
 
 
 def exercise_notebook(source: str, checks: Sequence[Check], seed: int):

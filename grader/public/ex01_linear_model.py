@@ -27,7 +27,7 @@ def judge_grid_search(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec
     if failed:
         return failed
     for probe, outcome in cases:
-        _, bounds, n = probe.params["args"]
+        _, bounds, n = probe.args
         parsed = search_result(check, probe, outcome.value)
         if isinstance(parsed, Verdict):
             return parsed
@@ -82,8 +82,8 @@ def judge_refine_search(check: Check, cases: Sequence[tuple[Probe, Outcome]], sp
     if failed:
         return failed
     for probe, outcome in cases:
-        _, bounds = probe.params["args"]
-        n, rounds = probe.params["kwargs"]["n"], probe.params["kwargs"]["rounds"]
+        _, bounds = probe.args
+        n, rounds = probe.kwargs["n"], probe.kwargs["rounds"]
         parsed = search_result(check, probe, outcome.value)
         if isinstance(parsed, Verdict):
             return parsed

@@ -11,7 +11,7 @@ import numpy as np
 
 from grader.compare import NotComparable, as_array, fmt
 from grader.judges import Curve, Lookup, compare_case, looked_up, returned_values, with_curve
-from grader.model import Check, Outcome, Probe, Returned, Verdict
+from grader.model import Check, Outcome, Probe, Verdict
 from grader.wire import TensorData
 
 EXERCISE = "ex07_mlp_regression"
@@ -27,13 +27,13 @@ LOSS_CURVE = Curve("train: MSE loss per epoch", "loss", lambda losses: losses)
 
 
 def label(probe: Probe) -> str:
-    kwargs = probe.params["kwargs"]
+    kwargs = probe.kwargs
     inputs = ", ".join(f"{k}={fmt(v)}" for k, v in kwargs.items())
     return f"{EXERCISE}.make_data({inputs})"
 
 
 def settings(probe: Probe) -> tuple[int, float]:
-    kwargs = probe.params["kwargs"]
+    kwargs = probe.kwargs
     return kwargs.get("n", 1000), kwargs.get("noise_std", 0.5)
 
 
@@ -127,8 +127,8 @@ def judge_data_reproducible(check: Check, cases: Sequence[tuple[Probe, Outcome]]
             return Verdict.fail(f"{place}: two calls with the same seed returned different data",
                                 "seed a private generator, g = torch.Generator().manual_seed(seed), and draw every number from it (generator=g).")
         if np.array_equal(x1, x3) or np.array_equal(y1, y3):
-            other = probe.params["other_seed"]
-            return Verdict.fail(f"{place}: seed={other} returned the same data as seed={probe.params['kwargs'].get('seed', 0)}",
+            other = probe.other_seed
+            return Verdict.fail(f"{place}: seed={other} returned the same data as seed={probe.kwargs.get('seed', 0)}",
                                 "the seed argument is ignored: seed the generator with it, torch.Generator().manual_seed(seed).")
     return Verdict.ok()
 
@@ -183,10 +183,10 @@ def structure_hint(layers: Sequence) -> str | None:
 
 
 def train_label(probe: Probe) -> str:
-    kwargs = {"lr": 0.01, "epochs": 1000, **probe.params["kwargs"]}
-    device = probe.params.get("device", "cpu")
+    kwargs = {"lr": 0.01, "epochs": 1000, **probe.kwargs}
+    device = probe.device
     where = f" with the model on {device}" if device != "cpu" else ""
-    return (f"{EXERCISE}.train(model, x, y, lr={fmt(kwargs['lr'])}, epochs={kwargs['epochs']}) on {probe.params['x'].shape[0]} samples"
+    return (f"{EXERCISE}.train(model, x, y, lr={fmt(kwargs['lr'])}, epochs={kwargs['epochs']}) on {probe.x.shape[0]} samples"
             f"{where}")
 
 
@@ -217,8 +217,8 @@ def judge_fit(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mappin
     if failed:
         return failed
     for probe, outcome in cases:
-        place = (f"{EXERCISE}: build_mlp() (initialised with torch.manual_seed({probe.params['init_seed']})) trained by "
-                 f"train(model, x, y) with the default lr and epochs on {probe.params['x'].shape[0]} samples of (x − 3)² + 4 + noise")
+        place = (f"{EXERCISE}: build_mlp() (initialised with torch.manual_seed({probe.init_seed})) trained by "
+                 f"train(model, x, y) with the default lr and epochs on {probe.x.shape[0]} samples of (x − 3)² + 4 + noise")
         losses = losses_of(probe, outcome.value, 1000)
         if isinstance(losses, Verdict):
             return Verdict.fail(place + ": " + losses.message.split(": ", 1)[1])
@@ -247,7 +247,7 @@ def judge_trajectory(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec:
         return failed
     verdict = Verdict.ok()
     for probe, outcome in cases:
-        got = losses_of(probe, outcome.value, probe.params["kwargs"]["epochs"])
+        got = losses_of(probe, outcome.value, probe.kwargs["epochs"])
         if isinstance(got, Verdict):
             return got
         expected = lookup(probe, "expected")
@@ -261,13 +261,15 @@ def judge_trajectory(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec:
 
 def judge_device_train(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:
     """On CUDA the run must match the CPU replay; the data arrives on the CPU and must be moved to the model."""
-    for probe, outcome in cases:
-        if not isinstance(outcome, Returned):
-            text = outcome.describe()
-            hint = None
-            if "device" in text and ("cpu" in text or "cuda" in text):
-                hint = "move x and y to the model's device inside train: device = next(model.parameters()).device; x, y = x.to(device), y.to(device)."
-            return Verdict.fail(f"{train_label(probe)}: {text}", hint)
-    return judge_trajectory(check, cases, spec, lookup)
+    failed = returned_values(check, cases, device_hint, label=train_label)
+    return failed or judge_trajectory(check, cases, spec, lookup)
+
+
+def device_hint(probe: Probe, outcome: Outcome) -> str | None:
+    """The hint for a training run that raised because the data stayed on the CPU while the model was not."""
+    text = outcome.describe()
+    if "device" in text and ("cpu" in text or "cuda" in text):
+        return "move x and y to the model's device inside train: device = next(model.parameters()).device; x, y = x.to(device), y.to(device)."
+    return None
 
 

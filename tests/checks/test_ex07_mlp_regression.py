@@ -269,3 +269,17 @@ def test_a_wrong_layer_width_or_a_missing_relu_is_named(grade_quick):
 def test_one_loss_missing_is_named(grade_quick):
     results = grade_quick(("    for _ in range(epochs):\n", "    for _ in range(epochs - 1):\n"))
     assert results["train_trajectory"].hint.startswith("one loss too few")
+
+
+def test_data_left_on_the_cpu_while_the_model_is_on_cuda_is_named_without_a_gpu():
+    """The CUDA check's judge, given what torch raises when train forgets to move x and y (judged here without a GPU)."""
+    from grader.model import Raised
+    from grader.runner import judge_check
+
+    check = next(c for c in load_checks(EX, seed=3) if c.name == "train_cuda")
+    raised = Raised("RuntimeError", "Expected all tensors to be on the same device, but found at least two devices, cuda:0 and cpu!",
+                    "line 40: prediction = model(x)")
+    result = judge_check(check, [raised])
+    assert result.status == "failed" and result.message.startswith(f"{EX}.train(model, x, y, lr=0.01, epochs=30) on 64 samples with the model on cuda: raised RuntimeError")
+    assert result.hint.startswith("move x and y to the model's device inside train")
+    assert judge_check(check, [Raised("ValueError", "another mistake")]).hint is None

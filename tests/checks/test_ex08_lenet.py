@@ -355,3 +355,33 @@ def test_numpy_forward_without_any_relu_is_named(grade_mutant):
 def test_flat_features_of_a_too_small_input_is_named(grade_mutant):
     results = grade_mutant(EX, ("            if n < 1:\n", "            if False:\n"))
     assert "raise ValueError as soon as" in hint_of(results, "flat_features_too_small")
+
+
+def test_the_hints_read_the_wording_of_the_installed_torch():
+    """raised_hint reads torch's error messages (written against torch TORCH_WORDING): each error, raised here by the
+    installed torch, must still get its hint; a torch that rewords one fails here, by name."""
+    import torch
+    import torch.nn as nn
+
+    from grader.public.ex08_lenet import FEATURES_EXTRA, HINT_FEATURES, HINT_LAYER_SHAPE, HINT_NAMES, raised_hint
+
+    def message(mistake) -> str:
+        try:
+            mistake()
+        except Exception as error:  # noqa: BLE001 - the error is what is tested
+            return f"raised {type(error).__name__}: {error}"
+        raise AssertionError("torch raised nothing")
+
+    cases = {  # mistake: (what raises, batch, the hint it must get)
+        "576 features into Linear(400, …)": (lambda: nn.Linear(400, 120)(torch.zeros(4, 576)), 4,
+                                             HINT_FEATURES.format(got=576, wanted=400, extra=FEATURES_EXTRA["LeNet5"])),
+        "layers named otherwise": (lambda: nn.Linear(2, 2).load_state_dict({"fc1.weight": torch.zeros(2, 2)}), 4, HINT_NAMES["LeNet5"]),
+        "a layer of another shape": (lambda: nn.Linear(3, 2).load_state_dict({"weight": torch.zeros(2, 4), "bias": torch.zeros(2)}), 4,
+                                     HINT_LAYER_SHAPE),
+        "a hard-coded batch size": (lambda: torch.zeros(3, 16, 5, 5).view(5, 400), 3, HINT_BATCH),
+        ".item() on meta": (lambda: torch.zeros(2, device="meta").sum().item(), 2, HINT_VALUES),
+        ".numpy() on meta": (lambda: torch.zeros(2, device="meta").numpy(), 2, HINT_VALUES),
+        "a tensor made on the CPU": (lambda: nn.Linear(2, 2)(torch.zeros(1, 2, device="meta")), 1, HINT_DEVICE),
+    }
+    reworded = [name for name, (mistake, batch, hint) in cases.items() if raised_hint(message(mistake), batch, "LeNet5") != hint]
+    assert not reworded, f"torch {torch.__version__} words these errors otherwise than raised_hint reads: {reworded}"

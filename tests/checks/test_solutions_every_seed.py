@@ -61,7 +61,7 @@ def test_the_solution_passes_every_check_at_every_seed(exercise):
 @pytest.mark.slow
 def test_the_solution_fits_the_parabola_at_every_pair_of_the_pool():
     module = solution("ex07_mlp_regression")
-    checks = [Check("ex07_mlp_regression", "train_fits_parabola", 2, "public", (fit_probe(*pair),), judge_fit) for pair in FIT_SEEDS]
+    checks = [Check(exercise="ex07_mlp_regression", name="train_fits_parabola", points=2, visibility="public", probes=(fit_probe(*pair),), judge=judge_fit) for pair in FIT_SEEDS]
     found = [f for pair, check in zip(FIT_SEEDS, checks) for f in failures("ex07_mlp_regression", [check], module, f"pair {pair}:")]
     assert not found, "\n".join(found)
 
@@ -70,5 +70,5 @@ def test_the_default_training_check_draws_from_the_pool():
     pairs = set()
     for seed in range(40):
         (check,) = [c for c in load_checks("ex07_mlp_regression", seed=seed) if c.name == "train_fits_parabola"]
-        pairs.add(check.probes[0].params["init_seed"])
+        pairs.add(check.probes[0].init_seed)
     assert pairs <= {init for init, _ in FIT_SEEDS} and len(pairs) > 5

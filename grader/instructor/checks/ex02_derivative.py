@@ -45,8 +45,8 @@ def forward_difference(f: FunctionRef, w: float, h: float = 1e-6) -> float:
 
 def difference_tolerance(probe: Probe) -> tuple[float, float]:
     """float64 tolerance plus the rounding a difference quotient amplifies: a few ulps of f, divided by h."""
-    f, w, *rest = probe.params["args"]
-    h = rest[0] if rest else probe.params["kwargs"].get("h", 1e-6)
+    f, w, *rest = probe.args
+    h = rest[0] if rest else probe.kwargs.get("h", 1e-6)
     function = build(f)
     scale = max(abs(function(w + h)), abs(function(w)), abs(function(w - h)), 1.0)
     return 1e-9, 1e-9 + 8 * sys.float_info.epsilon * scale / h
@@ -131,19 +131,19 @@ def checks(rng: random.Random) -> list[Check]:
     w1, w2 = rand(rng, -2, 2), rand(rng, -2, 2)
     sine, w3 = curved_sine(rng)
     return [
-        Check(EXERCISE, "dloss_dw", 2, "public", (call("dloss_dw"),), expect_expression(DERIVATION, WRONG_FORMS),
+        Check(name="dloss_dw", points=2, probes=(call("dloss_dw"),), judge=expect_expression(DERIVATION, WRONG_FORMS),
               description="compared with the grader's sympy derivation, symbols matched by name"),
-        Check(EXERCISE, "gradient", 2, "public",
-              tuple(call("gradient", x, y, w, names=["x", "y", "w"]) for x, y, w in samples),
-              expect(gradient, str(derivative(LOSS, "w")), GRADIENT_MISTAKES, source=f"{DERIVATION.source} at these inputs")),
-        Check(EXERCISE, "numerical_gradient_central", 2, "public",
-              (difference_probe(curved_polynomial(rng, w1, 0.5), w1, 0.5),
+        Check(name="gradient", points=2,
+              probes=tuple(call("gradient", x, y, w, names=["x", "y", "w"]) for x, y, w in samples),
+              judge=expect(gradient, str(derivative(LOSS, "w")), GRADIENT_MISTAKES, source=f"{DERIVATION.source} at these inputs")),
+        Check(name="numerical_gradient_central", points=2,
+              probes=(difference_probe(curved_polynomial(rng, w1, 0.5), w1, 0.5),
                difference_probe(curved_polynomial(rng, w2, 0.25), w2, 0.25)),
-              expect(central_reference, "(f(w + h) - f(w - h)) / (2h)", DIFFERENCE_MISTAKES, difference_tolerance,
+              judge=expect(central_reference, "(f(w + h) - f(w - h)) / (2h)", DIFFERENCE_MISTAKES, difference_tolerance,
                      source="the central difference of f at w with this h"),
               description="a large h, so that one-sided differences miss clearly"),
-        Check(EXERCISE, "numerical_gradient_default_h", 1, "public",
-              (difference_probe(sine, w3),),
-              expect(central_reference, "(f(w + h) - f(w - h)) / (2h)", DIFFERENCE_MISTAKES, difference_tolerance,
+        Check(name="numerical_gradient_default_h", points=1,
+              probes=(difference_probe(sine, w3),),
+              judge=expect(central_reference, "(f(w + h) - f(w - h)) / (2h)", DIFFERENCE_MISTAKES, difference_tolerance,
                      source="the central difference of f at w with the default h = 1e-6")),
     ]

@@ -20,7 +20,7 @@ SWAPPED_LOSS = f"({SWAPPED_PREDICTION} - y)**2"
 ARGS = ("x", "y", "w1", "w2", "b")
 PARAMETERS = ("w1", "w2", "b")
 XS, YS = [1.0, 2.0, 3.0], [2.0, 4.0, 6.0]
-TRAJECTORY = tolerance_for("float64", 1000)  # a hundred epochs of updates accumulate rounding
+TRAJECTORY = tolerance_for("float64", 1000, why="a hundred epochs of updates accumulate rounding")
 
 
 # ------------------------------------------------------------------------------------------------- references
@@ -203,25 +203,25 @@ def checks(rng: random.Random) -> list[Check]:
     points = [random_point(rng) for _ in range(4)] + [(x, y, 0.5, 0.25, -1.0) for x, y in zip(XS, YS)]
     train_args, train_kwargs = random_training(rng, 5, 20)
     return [
-        Check(EXERCISE, "forward", 1, "public",
-              tuple(call("forward", x, w1, w2, b, names=["x", "w1", "w2", "b"]) for x, _, w1, w2, b in points),
-              expect(forward, PREDICTION, source="the model ŷ = x²·w2 + x·w1 + b", mistakes=[
+        Check(name="forward", points=1,
+              probes=tuple(call("forward", x, w1, w2, b, names=["x", "w1", "w2", "b"]) for x, _, w1, w2, b in points),
+              judge=expect(forward, PREDICTION, source="the model ŷ = x²·w2 + x·w1 + b", mistakes=[
                   Mistake(SWAPPED, lambda x, w1, w2, b: x * x * w1 + x * w2 + b),
                   Mistake("ŷ has three terms: the bias b is missing.", lambda x, w1, w2, b: forward(x, w1, w2, 0.0))])),
-        Check(EXERCISE, "loss", 1, "public",
-              tuple(call("loss", *p, names=list(ARGS)) for p in points),
-              expect(loss, LOSS, LOSS_MISTAKES,
+        Check(name="loss", points=1,
+              probes=tuple(call("loss", *p, names=list(ARGS)) for p in points),
+              judge=expect(loss, LOSS, LOSS_MISTAKES,
                      source="the loss (ŷ − y)² with ŷ = x²·w2 + x·w1 + b")),
-        Check(EXERCISE, "gradient_exprs", 3, "public", (call("gradient_exprs"),),
-              expect_expression_dict({p: Derivation(LOSS, p, ARGS) for p in PARAMETERS}, WRONG_FORMS),
+        Check(name="gradient_exprs", points=3, probes=(call("gradient_exprs"),),
+              judge=expect_expression_dict({p: Derivation(LOSS, p, ARGS) for p in PARAMETERS}, WRONG_FORMS),
               description="each derivative compared with the grader's sympy derivation, symbols matched by name"),
-        Check(EXERCISE, "gradients", 2, "public",
-              tuple(call("gradients", *p, names=list(ARGS)) for p in points),
-              expect(gradients, gradient_formula(), GRADIENT_MISTAKES, source="sympy: ∂/∂w1, ∂/∂w2, ∂/∂b of (ŷ − y)² at these inputs")),
-        Check(EXERCISE, "train_lecture_data", 2, "public",
-              (train_probe([XS, YS], {"epochs": 100}),),
-              train_judge()),
-        Check(EXERCISE, "train_random", 2, "public",
-              (train_probe(train_args, train_kwargs),),
-              train_judge()),
+        Check(name="gradients", points=2,
+              probes=tuple(call("gradients", *p, names=list(ARGS)) for p in points),
+              judge=expect(gradients, gradient_formula(), GRADIENT_MISTAKES, source="sympy: ∂/∂w1, ∂/∂w2, ∂/∂b of (ŷ − y)² at these inputs")),
+        Check(name="train_lecture_data", points=2,
+              probes=(train_probe([XS, YS], {"epochs": 100}),),
+              judge=train_judge()),
+        Check(name="train_random", points=2,
+              probes=(train_probe(train_args, train_kwargs),),
+              judge=train_judge()),
     ]

@@ -17,7 +17,7 @@ from grader.references import compiled, derivative
 EXERCISE = "ex04_cost_loss_sgd"
 LOSS = "(x*w - y)**2"
 XS, YS = [1.0, 2.0, 3.0], [2.0, 4.0, 6.0]
-TRAJECTORY = tolerance_for("float64", 100)  # up to a hundred epochs of updates accumulate rounding
+TRAJECTORY = tolerance_for("float64", 100, why="up to a hundred epochs of updates accumulate rounding")
 
 
 # ------------------------------------------------------------------------------------------------- references
@@ -275,38 +275,38 @@ def checks(rng: random.Random) -> list[Check]:
     single_args, single_kwargs = random_run(rng, 5, 25)
     values, beta = [rand(rng, 0, 10) for _ in range(12)], round(rng.uniform(0.1, 0.9), 3)
     return [
-        Check(EXERCISE, "loss", 1, "public", tuple(call("loss", *p, names=["x", "y", "w"]) for p in points),
-              expect(loss, LOSS, [Mistake("the loss squares the error: (x·w − y)², not x·w − y.", lambda x, y, w: x * w - y), ABSOLUTE, HALF_SQUARE],
+        Check(name="loss", points=1, probes=tuple(call("loss", *p, names=["x", "y", "w"]) for p in points),
+              judge=expect(loss, LOSS, [Mistake("the loss squares the error: (x·w − y)², not x·w − y.", lambda x, y, w: x * w - y), ABSOLUTE, HALF_SQUARE],
                      source="the loss (x·w − y)²")),
-        Check(EXERCISE, "loss_gradient", 1, "public", tuple(call("loss_gradient", *p, names=["x", "y", "w"]) for p in points),
-              expect(loss_gradient, str(derivative(LOSS, 'w')), LOSS_GRADIENT_MISTAKES, source="sympy: d/dw of (x·w − y)² at these inputs")),
-        Check(EXERCISE, "cost", 1, "public", tuple(call("cost", *s, names=["xs", "ys", "w"]) for s in sums),
-              expect(cost, "(1/N) * sum((x*w - y)**2)", COST_MISTAKES,
+        Check(name="loss_gradient", points=1, probes=tuple(call("loss_gradient", *p, names=["x", "y", "w"]) for p in points),
+              judge=expect(loss_gradient, str(derivative(LOSS, 'w')), LOSS_GRADIENT_MISTAKES, source="sympy: d/dw of (x·w − y)² at these inputs")),
+        Check(name="cost", points=1, probes=tuple(call("cost", *s, names=["xs", "ys", "w"]) for s in sums),
+              judge=expect(cost, "(1/N) * sum((x*w - y)**2)", COST_MISTAKES,
                      source="the mean of the loss (x·w − y)² over the data")),
-        Check(EXERCISE, "cost_gradient", 2, "public", tuple(call("cost_gradient", *s, names=["xs", "ys", "w"]) for s in sums),
-              expect(cost_gradient, f"(1/N) * sum({derivative(LOSS, 'w')})", COST_GRADIENT_MISTAKES,
+        Check(name="cost_gradient", points=2, probes=tuple(call("cost_gradient", *s, names=["xs", "ys", "w"]) for s in sums),
+              judge=expect(cost_gradient, f"(1/N) * sum({derivative(LOSS, 'w')})", COST_GRADIENT_MISTAKES,
                      source="the mean over the data of sympy's d/dw of (x·w − y)²")),
-        Check(EXERCISE, "batch_gd_lecture", 2, "public", (trajectory_probe("batch_gd", [XS, YS], {}),),
-              run_judge("batch_gd"),
+        Check(name="batch_gd_lecture", points=2, probes=(trajectory_probe("batch_gd", [XS, YS], {}),),
+              judge=run_judge("batch_gd"),
               description="the lecture's run from w = 1: (1.09, 4.67), (1.18, 3.84), … recomputed by the grader"),
-        Check(EXERCISE, "batch_gd_random", 1, "public", (trajectory_probe("batch_gd", *batch_run),),
-              run_judge("batch_gd")),
-        Check(EXERCISE, "sgd_lecture", 2, "public", (trajectory_probe("sgd", [XS, YS], {}),),
-              run_judge("sgd"),
+        Check(name="batch_gd_random", points=1, probes=(trajectory_probe("batch_gd", *batch_run),),
+              judge=run_judge("batch_gd")),
+        Check(name="sgd_lecture", points=2, probes=(trajectory_probe("sgd", [XS, YS], {}),),
+              judge=run_judge("sgd"),
               description="the lecture's run from w = 1: (1.26, 4.92), (1.45, 2.69), … recomputed by the grader"),
-        Check(EXERCISE, "sgd_random", 1, "public", (trajectory_probe("sgd", *sgd_run),),
-              run_judge("sgd")),
-        Check(EXERCISE, "minibatch_gd", 2, "public", (minibatch_probe(rng, n, batch_size, 20),),
-              expect(minibatch_gd, MINIBATCH_FORMULA, MINIBATCH_MISTAKES, TRAJECTORY, source=MINIBATCH_FORMULA, curve=Curve("minibatch_gd: cost per epoch", "cost", SECOND_COLUMN)),
+        Check(name="sgd_random", points=1, probes=(trajectory_probe("sgd", *sgd_run),),
+              judge=run_judge("sgd")),
+        Check(name="minibatch_gd", points=2, probes=(minibatch_probe(rng, n, batch_size, 20),),
+              judge=expect(minibatch_gd, MINIBATCH_FORMULA, MINIBATCH_MISTAKES, TRAJECTORY, source=MINIBATCH_FORMULA, curve=Curve("minibatch_gd: cost per epoch", "cost", SECOND_COLUMN)),
               description="N not divisible by batch_size: the last batch is smaller"),
-        Check(EXERCISE, "minibatch_full_batch", 1, "public",
-              (trajectory_probe("minibatch_gd", [*full_args, len(full_args[0])], full_kwargs, ("xs", "ys", "batch_size")),),
-              expect(full_batch_ws, "batch_gd's w", [], TRAJECTORY, extract=column(0),
+        Check(name="minibatch_full_batch", points=1,
+              probes=(trajectory_probe("minibatch_gd", [*full_args, len(full_args[0])], full_kwargs, ("xs", "ys", "batch_size")),),
+              judge=expect(full_batch_ws, "batch_gd's w", [], TRAJECTORY, extract=column(0),
                      source="the w of batch_gd (batch_size = N is batch gradient descent)")),
-        Check(EXERCISE, "minibatch_single_sample", 1, "public",
-              (trajectory_probe("minibatch_gd", [*single_args, 1], single_kwargs, ("xs", "ys", "batch_size")),),
-              expect(single_sample_ws, "sgd's w", [], TRAJECTORY, extract=column(0),
+        Check(name="minibatch_single_sample", points=1,
+              probes=(trajectory_probe("minibatch_gd", [*single_args, 1], single_kwargs, ("xs", "ys", "batch_size")),),
+              judge=expect(single_sample_ws, "sgd's w", [], TRAJECTORY, extract=column(0),
                      source="the w of sgd (batch_size = 1 is stochastic gradient descent)")),
-        Check(EXERCISE, "ema", 2, "public", (call("ema", values, beta, names=["values", "beta"]),),
-              expect(ema, EMA_FORMULA, EMA_MISTAKES, source=EMA_FORMULA)),
+        Check(name="ema", points=2, probes=(call("ema", values, beta, names=["values", "beta"]),),
+              judge=expect(ema, EMA_FORMULA, EMA_MISTAKES, source=EMA_FORMULA)),
     ]

@@ -20,8 +20,8 @@ from grader.judges import DEFAULT_SOURCE, DataJudge, Mistake, expect, expect_rai
 from grader.model import Check, Probe, call
 
 EXERCISE = "ex06_matrix_calculus"
-GRADIENT_TOLERANCE = tolerance_for("float64", 10.0)  # sums of a few products, in another order than sympy's
-SOLVE_TOLERANCE = tolerance_for("float64", 100.0)  # x = A⁻¹b: the rounding of an inverse, for |a1 − a2| ≥ 0.5
+GRADIENT_TOLERANCE = tolerance_for("float64", 10.0, why="sums of a few products, in another order than sympy's")
+SOLVE_TOLERANCE = tolerance_for("float64", 100.0, why="x = A⁻¹b: the rounding of an inverse, for |a1 − a2| ≥ 0.5")
 LSTSQ_TOLERANCE = (1e-7, 1e-7)  # gradient descent stops close to, not exactly at, the minimiser
 
 
@@ -248,9 +248,9 @@ def at_points(value: sympy.Matrix, points: Sequence[dict[str, float]]) -> list[n
 
 def expect_symbolic(reference: Callable, formula: str, mistakes: Sequence[Mistake], *, source: str = DEFAULT_SOURCE) -> DataJudge:
     """The returned sympy Matrix must equal the reference derivation: compared at fixed random values of the symbols."""
-    points = lambda probe: points_of(*probe.params["args"])  # noqa: E731
-    sources = {"points": points, "expected": lambda probe: at_points(reference(*probe.params["args"]), points(probe))}
-    sources.update({f"mistake:{i}": (lambda probe, m=m: at_points(m.answer(*probe.params["args"]), points(probe)))
+    points = lambda probe: points_of(*probe.args)  # noqa: E731
+    sources = {"points": points, "expected": lambda probe: at_points(reference(*probe.args), points(probe))}
+    sources.update({f"mistake:{i}": (lambda probe, m=m: at_points(m.answer(*probe.args), points(probe)))
                     for i, m in enumerate(mistakes)})
     return DataJudge("grader.public.ex06_matrix_calculus:judge_symbolic_matrix", {"source": source, "hints": [m.hint for m in mistakes]},
                      sources, formula)
@@ -276,7 +276,7 @@ judge_solve = expect_array(intersection, "x = (c2 − c1)/(a1 − a2), y = a1·x
                            source="the point on both lines")
 judge_parallel = with_singular_hint(expect_raise("ValueError", "lines with equal slopes are parallel or identical: no single intersection (det A = 0)",
                                                 also=["LinAlgError"]))  # numpy's LinAlgError is a subclass of ValueError
-judge_descent_steps = expect_array(descent, "x ← x − lr·2Aᵀ(Ax − b), `steps` times from x = 0", DESCENT_MISTAKES, tolerance_for("float64", 100.0),
+judge_descent_steps = expect_array(descent, "x ← x − lr·2Aᵀ(Ax − b), `steps` times from x = 0", DESCENT_MISTAKES, tolerance_for("float64", 100.0, why="`steps` updates accumulate rounding"),
                                    source="the grader's own `steps` steps of gradient descent on (Ax − b)ᵀ(Ax − b) from x = 0")
 judge_descent_lstsq = expect_array(lstsq, "numpy.linalg.lstsq(A, b)", (), LSTSQ_TOLERANCE,
                                    source="numpy.linalg.lstsq(A, b), which the descent should reach")
@@ -343,40 +343,40 @@ def checks(rng: random.Random) -> list[Check]:
     symmetric = matrix(rng, 3, 3)
     n_sym = rng.randint(2, 3)
     return [
-        Check(EXERCISE, "solve_lines_homework", 1, "public",
-              (call("solve_lines", 3, 4, 2, 2, names=["a1", "c1", "a2", "c2"]),), judge_solve,
+        Check(name="solve_lines_homework", points=1,
+              probes=(call("solve_lines", 3, 4, 2, 2, names=["a1", "c1", "a2", "c2"]),), judge=judge_solve,
               description="y = 3x + 4 and y = 2x + 2 meet at (−2, −2)"),
-        Check(EXERCISE, "solve_lines_random", 1, "public",
-              tuple(call("solve_lines", *random_lines(rng), names=["a1", "c1", "a2", "c2"]) for _ in range(3)), judge_solve),
-        Check(EXERCISE, "solve_lines_parallel", 1, "public",
-              (call("solve_lines", 2.0, 1.0, 2.0, 5.0, names=["a1", "c1", "a2", "c2"]),
+        Check(name="solve_lines_random", points=1,
+              probes=tuple(call("solve_lines", *random_lines(rng), names=["a1", "c1", "a2", "c2"]) for _ in range(3)), judge=judge_solve),
+        Check(name="solve_lines_parallel", points=1,
+              probes=(call("solve_lines", 2.0, 1.0, 2.0, 5.0, names=["a1", "c1", "a2", "c2"]),
                call("solve_lines", 3.0, 4.0, 3.0, 4.0, names=["a1", "c1", "a2", "c2"]),
                call("solve_lines", (a := round(rng.uniform(-5, 5), 2)), round(rng.uniform(-5, 5), 2), a, round(rng.uniform(-5, 5), 2),
                     names=["a1", "c1", "a2", "c2"])),
-              judge_parallel, expects_errors=True, description="parallel and identical lines raise ValueError"),
-        Check(EXERCISE, "grad_affine", 2, "public",
-              tuple(gradient_probe("grad_affine", *affine_case(rng, m, n)) for m, n in ((2, 3), (square, square), tall)), judge_affine),
-        Check(EXERCISE, "grad_row_affine", 2, "public",
-              tuple(gradient_probe("grad_row_affine", *row_affine_case(rng, n, m)) for n, m in ((2, 3), (square, square), wide)), judge_row_affine),
-        Check(EXERCISE, "grad_quadratic_form", 2, "public",
-              (gradient_probe("grad_quadratic_form", nonsymmetric(rng, 2), matrix(rng, 2)),
+              judge=judge_parallel, expects_errors=True, description="parallel and identical lines raise ValueError"),
+        Check(name="grad_affine", points=2,
+              probes=tuple(gradient_probe("grad_affine", *affine_case(rng, m, n)) for m, n in ((2, 3), (square, square), tall)), judge=judge_affine),
+        Check(name="grad_row_affine", points=2,
+              probes=tuple(gradient_probe("grad_row_affine", *row_affine_case(rng, n, m)) for n, m in ((2, 3), (square, square), wide)), judge=judge_row_affine),
+        Check(name="grad_quadratic_form", points=2,
+              probes=(gradient_probe("grad_quadratic_form", nonsymmetric(rng, 2), matrix(rng, 2)),
                gradient_probe("grad_quadratic_form", nonsymmetric(rng, square), matrix(rng, square)),
                gradient_probe("grad_quadratic_form", symmetric + symmetric.T, matrix(rng, 3))),
-              judge_quadratic, description="non-symmetric B, then a symmetric one"),
-        Check(EXERCISE, "grad_least_squares", 2, "public",
-              tuple(gradient_probe("grad_least_squares", *affine_case(rng, m, n)) for m, n in ((3, 2), tall, (square, square))), judge_least_squares),
-        Check(EXERCISE, "quadratic_form_gradient_sym", 2, "public",
-              (gradient_probe("quadratic_form_gradient_sym", symbol_matrix("B", n_sym, n_sym), symbol_matrix("x", n_sym, 1)),),
-              expect_symbolic(symbolic_quadratic, "(B + Bᵀ)x", SYMBOLIC_QUADRATIC_MISTAKES, source=GRADIENT.format("xᵀBx") + ", as a column")),
-        Check(EXERCISE, "least_squares_gradient_sym", 2, "public",
-              (gradient_probe("least_squares_gradient_sym", *symbolic_case(rng, 3, 2)),
+              judge=judge_quadratic, description="non-symmetric B, then a symmetric one"),
+        Check(name="grad_least_squares", points=2,
+              probes=tuple(gradient_probe("grad_least_squares", *affine_case(rng, m, n)) for m, n in ((3, 2), tall, (square, square))), judge=judge_least_squares),
+        Check(name="quadratic_form_gradient_sym", points=2,
+              probes=(gradient_probe("quadratic_form_gradient_sym", symbol_matrix("B", n_sym, n_sym), symbol_matrix("x", n_sym, 1)),),
+              judge=expect_symbolic(symbolic_quadratic, "(B + Bᵀ)x", SYMBOLIC_QUADRATIC_MISTAKES, source=GRADIENT.format("xᵀBx") + ", as a column")),
+        Check(name="least_squares_gradient_sym", points=2,
+              probes=(gradient_probe("least_squares_gradient_sym", *symbolic_case(rng, 3, 2)),
                gradient_probe("least_squares_gradient_sym", *symbolic_case(rng, 2, n_sym))),
-              expect_symbolic(symbolic_least_squares, "2Aᵀ(Ax − b)", SYMBOLIC_LEAST_SQUARES_MISTAKES,
+              judge=expect_symbolic(symbolic_least_squares, "2Aᵀ(Ax − b)", SYMBOLIC_LEAST_SQUARES_MISTAKES,
                               source=GRADIENT.format("(Ax − b)ᵀ(Ax − b)") + ", as a column")),
-        Check(EXERCISE, "least_squares_gd_steps", 1, "public",
-              (call("least_squares_gd", lstsq_A, lstsq_b, lstsq_lr, rng.randint(2, 5), names=["A", "b", "lr", "steps"]),),
-              judge_descent_steps),
-        Check(EXERCISE, "least_squares_gd_lstsq", 2, "public",
-              (call("least_squares_gd", lstsq_A, lstsq_b, lstsq_lr, 1500, names=["A", "b", "lr", "steps"]),),
-              judge_descent_lstsq, description="enough small steps reach numpy.linalg.lstsq"),
+        Check(name="least_squares_gd_steps", points=1,
+              probes=(call("least_squares_gd", lstsq_A, lstsq_b, lstsq_lr, rng.randint(2, 5), names=["A", "b", "lr", "steps"]),),
+              judge=judge_descent_steps),
+        Check(name="least_squares_gd_lstsq", points=2,
+              probes=(call("least_squares_gd", lstsq_A, lstsq_b, lstsq_lr, 1500, names=["A", "b", "lr", "steps"]),),
+              judge=judge_descent_lstsq, description="enough small steps reach numpy.linalg.lstsq"),
     ]

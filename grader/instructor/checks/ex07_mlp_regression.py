@@ -15,13 +15,13 @@ from grader.instructor.checks.inputs import meta_tensor, numpy_rng, tensor
 from grader.compare import tolerance_for
 from grader.judges import DataJudge, Mistake, mistake_sources, only_if, static
 from grader.model import Check, Probe
-from grader.public.ex07_mlp_regression import EXERCISE, LAYERS, POINTS
+from grader.public.ex07_mlp_regression import LAYERS, POINTS
 from grader.wire import TensorData
 
 LOGIC = "grader.public.ex07_mlp_regression"
 
-TRAJECTORY_TOLERANCE = tolerance_for("float32", scale=500)  # Adam over tens of float32 steps: rtol 6.5e-4, atol 5e-3
-DEVICE_TOLERANCE = tolerance_for("float32", scale=2000)
+TRAJECTORY_TOLERANCE = tolerance_for("float32", 500, why="Adam divides by running square roots: each step's rounding grows")
+DEVICE_TOLERANCE = tolerance_for("float32", 2000, why="the same on CUDA: other summation orders (and TF32), grown by Adam")
 FIT_SAMPLES = 300
 # (initialisation seed, data seed) pairs of the default-training check, chosen by tools/vet_fit_seeds.py: about 2 % of
 # PyTorch's default initialisations of this network collapse under the lecture's defaults (all ten units of the last hidden
@@ -124,8 +124,8 @@ def fit_probe(init_seed: int, data_seed: int) -> Probe:
 
 def of_train(function: Callable[..., Any]) -> Callable[[Probe], Any]:
     """A source computed from a training probe: `function(state, x, y, lr, epochs)`."""
-    return lambda probe: function(probe.params["state_dict"], probe.params["x"], probe.params["y"],
-                                  probe.params["kwargs"]["lr"], probe.params["kwargs"]["epochs"])
+    return lambda probe: function(probe.state_dict, probe.x, probe.y,
+                                  probe.kwargs["lr"], probe.kwargs["epochs"])
 
 
 TRAIN_MISTAKES = [
@@ -168,22 +168,22 @@ def checks(rng: random.Random) -> list[Check]:
     data = (data_probe({}, rng), data_probe(random_data_kwargs(rng), rng))
     batch = rng.randrange(2, 50)
     return [
-        Check(EXERCISE, "make_data_shapes", 1, "public", data, judge_data_shapes,
+        Check(name="make_data_shapes", points=1, probes=data, judge=judge_data_shapes,
               description="x and y are float32 tensors of shape (n, 1)"),
-        Check(EXERCISE, "make_data_distribution", 2, "public", data, judge_data_distribution,
+        Check(name="make_data_distribution", points=2, probes=data, judge=judge_data_distribution,
               description="x uniform on [0, 6]; the noise has mean 0 and standard deviation noise_std"),
-        Check(EXERCISE, "make_data_reproducible", 1, "public", data, judge_data_reproducible,
+        Check(name="make_data_reproducible", points=1, probes=data, judge=judge_data_reproducible,
               description="the same seed gives the same data, another seed other data"),
-        Check(EXERCISE, "make_data_global_rng", 1, "public", data[:1], judge_global_rng,
+        Check(name="make_data_global_rng", points=1, probes=data[:1], judge=judge_global_rng,
               description="torch's global random state is left untouched"),
-        Check(EXERCISE, "build_mlp_structure", 2, "public", (Probe("models.summary", {"function": "build_mlp"}),), judge_structure),
-        Check(EXERCISE, "build_mlp_any_device", 1, "public",
-              (Probe("models.forward", {"function": "build_mlp", "x": meta_tensor((batch, 1)), "device": "meta"}),),
-              judge_meta_mlp, expects_errors=True, description="the network runs on torch's meta device for any batch size"),
-        Check(EXERCISE, "train_trajectory", 3, "public", (train_probe(generator, 64, 0.01, 30),),
-              judge_trajectory(TRAJECTORY_TOLERANCE), description="the losses equal the grader's replay of Adam"),
-        Check(EXERCISE, "train_fits_parabola", 2, "public", (fit_probe(*rng.choice(FIT_SEEDS)),), judge_fit,
+        Check(name="build_mlp_structure", points=2, probes=(Probe("models.summary", {"function": "build_mlp"}),), judge=judge_structure),
+        Check(name="build_mlp_any_device", points=1,
+              probes=(Probe("models.forward", {"function": "build_mlp", "x": meta_tensor((batch, 1)), "device": "meta"}),),
+              judge=judge_meta_mlp, expects_errors=True, description="the network runs on torch's meta device for any batch size"),
+        Check(name="train_trajectory", points=3, probes=(train_probe(generator, 64, 0.01, 30),),
+              judge=judge_trajectory(TRAJECTORY_TOLERANCE), description="the losses equal the grader's replay of Adam"),
+        Check(name="train_fits_parabola", points=2, probes=(fit_probe(*rng.choice(FIT_SEEDS)),), judge=judge_fit,
               description="with the defaults the trained network predicts about 5, 4, 5 at x = 2, 3, 4"),
-        Check(EXERCISE, "train_cuda", 1, "public", (train_probe(generator, 64, 0.01, 30, device="cuda"),), judge_device_train,
+        Check(name="train_cuda", points=1, probes=(train_probe(generator, 64, 0.01, 30, device="cuda"),), judge=judge_device_train,
               requires="cuda", expects_errors=True, description="train runs on the model's device and matches the CPU run"),
     ]

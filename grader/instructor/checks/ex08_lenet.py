@@ -28,9 +28,15 @@ LENET_SHAPES = {
     "fc1.weight": (120, 400), "fc1.bias": (120,), "fc2.weight": (84, 120), "fc2.bias": (84,),
     "fc3.weight": (10, 84), "fc3.bias": (10,),
 }
-MODEL_TOLERANCE = tolerance_for("float32", scale=20)  # float32 forward vs float64 reference: rtol 2.6e-5, atol 2e-4
-GRADIENT_TOLERANCE = tolerance_for("float32", scale=100)
-DEVICE_TOLERANCE = tolerance_for("float32", scale=200)
+MODEL_TOLERANCE = tolerance_for("float32", scale=20, why=(
+    "a float32 forward pass against the float64 reference: every layer sums up to 400 float32 products per output, "
+    "through five layers (rtol 2.6e-5, atol 2e-4)"))
+GRADIENT_TOLERANCE = tolerance_for("float32", scale=100, why=(
+    "a gradient norm: backward sums over the batch and every output position of the convolutions, so float32 rounding "
+    "adds up over about five times as many terms as in the forward pass"))
+DEVICE_TOLERANCE = tolerance_for("float32", scale=200, why=(
+    "CUDA's convolutions (cuDNN) pick other algorithms and summation orders than the CPU's and may use TF32; "
+    "twice the gradients' allowance, still far below what a wrong layer changes"))
 # ------------------------------------------------------------------------------------------------- inputs
 
 
@@ -154,14 +160,16 @@ def seedcnn_reference(state: dict, x, *, pool: str = "max", flip: bool = False, 
 
 
 REFERENCES = {"LeNet5": lenet_reference, "SeedCNN": seedcnn_reference}
-FORMULAS = {  # the architecture the exercise gives, as torch.nn.functional runs it
-    "LeNet5": "torch.nn.functional with the same weights: conv1 → relu → max_pool2d(2) → conv2 → relu → max_pool2d(2) → flatten → fc1 → relu → fc2 → relu → fc3",
-    "SeedCNN": "torch.nn.functional with the same weights: conv → relu → conv → relu → max_pool2d(2) → conv → relu → max_pool2d(2) → flatten → linear → relu → linear",
+LAYERS = {  # the architecture the exercise gives, as torch.nn.functional runs it
+    "LeNet5": "conv1 → relu → max_pool2d(2) → conv2 → relu → max_pool2d(2) → flatten → fc1 → relu → fc2 → relu → fc3",
+    "SeedCNN": "conv → relu → conv → relu → max_pool2d(2) → conv → relu → max_pool2d(2) → flatten → linear → relu → linear",
 }
+FORMULAS = {network: f"torch.nn.functional with the same weights: {layers}" for network, layers in LAYERS.items()}
+NUMPY_SOURCE = f"torch.nn.functional in float64 with the same weights: {LAYERS['LeNet5']}"
 
 
 def reference_output(probe: Probe, **variant) -> np.ndarray:
-    output, _ = REFERENCES[probe.params["function"]](probe.params["state_dict"], probe.params["x"], **variant)
+    output, _ = REFERENCES[probe.function](probe.state_dict, probe.x, **variant)
     return output.detach().numpy()
 
 
@@ -190,8 +198,8 @@ def maxpool2d_reference(x, k=2, *, average: bool = False, stride: int | None = N
 @one_thread
 def reference_gradient_norms(probe: Probe) -> dict[str, float]:
     """Autograd through the functional reference: the norm of d sum(output · cotangent) / d parameter, per parameter."""
-    output, weights = REFERENCES[probe.params["function"]](probe.params["state_dict"], probe.params["x"], requires_grad=True)
-    (output * torch_state({"c": probe.params["cotangent"]})["c"]).sum().backward()
+    output, weights = REFERENCES[probe.function](probe.state_dict, probe.x, requires_grad=True)
+    (output * torch_state({"c": probe.cotangent})["c"]).sum().backward()
     return {name: float(weight.grad.norm()) for name, weight in weights.items()}
 
 
@@ -267,8 +275,8 @@ NUMPY_MISTAKES = [Mistake(HINT_AVERAGE, lambda params, x: lenet_reference(params
                   *lenet_activation_mistakes(lambda params, x, **k: lenet_reference(params, x, **k)[0].detach().numpy())]
 judge_lenet_numpy = DataJudge(
     f"{LOGIC}:judge_lenet_numpy",
-    {"source": FORMULAS["LeNet5"].replace("torch.nn.functional", "torch.nn.functional in float64"), "hints": [m.hint for m in NUMPY_MISTAKES]},
-    {"expected": lambda probe: lenet_reference(*probe.params["args"])[0].detach().numpy(), **mistake_sources(NUMPY_MISTAKES)})
+    {"source": NUMPY_SOURCE, "hints": [m.hint for m in NUMPY_MISTAKES]},
+    {"expected": lambda probe: lenet_reference(*probe.args)[0].detach().numpy(), **mistake_sources(NUMPY_MISTAKES)})
 
 
 CONV_FORMULA = "torch.nn.functional.conv2d: out[n, o, i, j] = bias[o] + Σ_c,u,v x_pad[n, c, s·i + u, s·j + v] · weight[o, c, u, v]"
@@ -333,52 +341,52 @@ def checks(rng: random.Random) -> list[Check]:
     small = (rng.randint(1, 19), rng.randint(1, 40))
     numpy_params = lenet_arrays(generator, np.float64)
     return [
-        Check(EXERCISE, "lenet_parameters", 1, "public", (Probe("models.summary", {"function": "LeNet5"}),),
-              judge_summary(LENET_SHAPES, LENET_PARAMETERS), description="the layers' names and shapes; 61,706 parameters"),
-        Check(EXERCISE, "lenet_forward", 3, "public",
-              tuple(model_probe("models.forward", "LeNet5", images(generator, batch), lenet) for batch in (1, 5, other_batch)),
-              judge_forward(), expects_errors=True, description="the output equals torch.nn.functional's with the same weights, batch sizes 1, 5 and another"),
-        Check(EXERCISE, "lenet_gradients", 2, "public",
-              (model_probe("models.gradients", "LeNet5", images(generator, 3), lenet, cotangent=tensor(generator.normal(size=(3, 10)))),),
-              judge_gradients, expects_errors=True, description="gradients reach every parameter and equal autograd's"),
-        Check(EXERCISE, "lenet_any_device", 2, "public",
-              tuple(model_probe("models.forward", "LeNet5", meta_tensor((batch, 1, 32, 32)), device="meta") for batch in (1, other_batch + 3)),
-              judge_meta(lambda batch: (batch, 10)), expects_errors=True,
+        Check(name="lenet_parameters", points=1, probes=(Probe("models.summary", {"function": "LeNet5"}),),
+              judge=judge_summary(LENET_SHAPES, LENET_PARAMETERS), description="the layers' names and shapes; 61,706 parameters"),
+        Check(name="lenet_forward", points=3,
+              probes=tuple(model_probe("models.forward", "LeNet5", images(generator, batch), lenet) for batch in (1, 5, other_batch)),
+              judge=judge_forward(), expects_errors=True, description="the output equals torch.nn.functional's with the same weights, batch sizes 1, 5 and another"),
+        Check(name="lenet_gradients", points=2,
+              probes=(model_probe("models.gradients", "LeNet5", images(generator, 3), lenet, cotangent=tensor(generator.normal(size=(3, 10)))),),
+              judge=judge_gradients, expects_errors=True, description="gradients reach every parameter and equal autograd's"),
+        Check(name="lenet_any_device", points=2,
+              probes=tuple(model_probe("models.forward", "LeNet5", meta_tensor((batch, 1, 32, 32)), device="meta") for batch in (1, other_batch + 3)),
+              judge=judge_meta(lambda batch: (batch, 10)), expects_errors=True,
               description="on torch's meta device: nothing created on a fixed device, no fixed batch size"),
-        Check(EXERCISE, "seedcnn_parameters", 1, "public", (Probe("models.summary", {"function": "SeedCNN"}),),
-              judge_summary(seedcnn_shapes(28, 28)), description="layer and fc_layer with the sizes of a 28×28 input"),
-        Check(EXERCISE, "seedcnn_forward", 2, "public",
-              tuple(model_probe("models.forward", "SeedCNN", images(generator, batch, 28, 28), seed28) for batch in (1, 5)),
-              judge_forward(), expects_errors=True),
-        Check(EXERCISE, "seedcnn_any_device", 1, "public",
-              (model_probe("models.forward", "SeedCNN", meta_tensor((other_batch, 1, *meta_size)), init={"height": meta_size[0], "width": meta_size[1]}, device="meta"),),
-              judge_meta(lambda batch: (batch, 10)), expects_errors=True,
+        Check(name="seedcnn_parameters", points=1, probes=(Probe("models.summary", {"function": "SeedCNN"}),),
+              judge=judge_summary(seedcnn_shapes(28, 28)), description="layer and fc_layer with the sizes of a 28×28 input"),
+        Check(name="seedcnn_forward", points=2,
+              probes=tuple(model_probe("models.forward", "SeedCNN", images(generator, batch, 28, 28), seed28) for batch in (1, 5)),
+              judge=judge_forward(), expects_errors=True),
+        Check(name="seedcnn_any_device", points=1,
+              probes=(model_probe("models.forward", "SeedCNN", meta_tensor((other_batch, 1, *meta_size)), init={"height": meta_size[0], "width": meta_size[1]}, device="meta"),),
+              judge=judge_meta(lambda batch: (batch, 10)), expects_errors=True,
               description="SeedCNN(height, width) on torch's meta device, for another image size"),
-        Check(EXERCISE, "flat_features", 1, "public",
-              (call("flat_features", 28, 28, names=["height", "width"]), call("flat_features", 32, 32, names=["height", "width"]),
+        Check(name="flat_features", points=1,
+              probes=(call("flat_features", 28, 28, names=["height", "width"]), call("flat_features", 32, 32, names=["height", "width"]),
                call("flat_features", rng.randint(20, 64), rng.randint(20, 64), names=["height", "width"])),
-              expect(flat_features, "64·h'·w', each side n → n−4 → n−4 → ⌊n/2⌋ → n−4 → ⌊n/2⌋",
+              judge=expect(flat_features, "64·h'·w', each side n → n−4 → n−4 → ⌊n/2⌋ → n−4 → ⌊n/2⌋",
                      FLAT_MISTAKES, source="the size of self.layer's output per sample for this input")),
-        Check(EXERCISE, "flat_features_too_small", 1, "public",
-              (call("flat_features", 19, 28, names=["height", "width"]), call("flat_features", *small, names=["height", "width"]),
+        Check(name="flat_features_too_small", points=1,
+              probes=(call("flat_features", 19, 28, names=["height", "width"]), call("flat_features", *small, names=["height", "width"]),
                call("flat_features", 5, 5, names=["height", "width"])),
-              too_small(expect_raise("ValueError", "some stage of SeedCNN would have no rows or columns left")), expects_errors=True),
-        Check(EXERCISE, "conv2d_forward", 2, "public",
-              (conv_probe(generator, rng), conv_probe(generator, rng, stride=2, padding=1), conv_probe(generator, rng, stride=3, padding=2),
+              judge=too_small(expect_raise("ValueError", "some stage of SeedCNN would have no rows or columns left")), expects_errors=True),
+        Check(name="conv2d_forward", points=2,
+              probes=(conv_probe(generator, rng), conv_probe(generator, rng, stride=2, padding=1), conv_probe(generator, rng, stride=3, padding=2),
                conv_probe(generator, rng, stride=1, padding=rng.randint(1, 2))),
-              expect(conv2d_reference, CONV_FORMULA, CONV_MISTAKES, source=CONV_SOURCE, shaped=True)),
-        Check(EXERCISE, "maxpool2d_forward", 1, "public",
-              (pool_probe(generator, rng, None), pool_probe(generator, rng, 2), pool_probe(generator, rng, 3)),
-              expect(maxpool2d_reference, "the largest value of each k×k window, stride k", POOL_MISTAKES,
+              judge=expect(conv2d_reference, CONV_FORMULA, CONV_MISTAKES, source=CONV_SOURCE, shaped=True)),
+        Check(name="maxpool2d_forward", points=1,
+              probes=(pool_probe(generator, rng, None), pool_probe(generator, rng, 2), pool_probe(generator, rng, 3)),
+              judge=expect(maxpool2d_reference, "the largest value of each k×k window, stride k", POOL_MISTAKES,
                      source="torch.nn.functional.max_pool2d(x, k) on these inputs", shaped=True)),
-        Check(EXERCISE, "lenet_forward_numpy", 2, "public",
-              (call("lenet_forward_numpy", numpy_params, generator.normal(size=(2, 1, 32, 32)), names=["params", "x"]),),
-              judge_lenet_numpy, expects_errors=True),
-        Check(EXERCISE, "lenet_cuda", 1, "public",
-              (model_probe("models.forward", "LeNet5", images(generator, other_batch), lenet, device="cuda"),),
-              judge_forward(DEVICE_TOLERANCE), requires="cuda", expects_errors=True,
+        Check(name="lenet_forward_numpy", points=2,
+              probes=(call("lenet_forward_numpy", numpy_params, generator.normal(size=(2, 1, 32, 32)), names=["params", "x"]),),
+              judge=judge_lenet_numpy, expects_errors=True),
+        Check(name="lenet_cuda", points=1,
+              probes=(model_probe("models.forward", "LeNet5", images(generator, other_batch), lenet, device="cuda"),),
+              judge=judge_forward(DEVICE_TOLERANCE), requires="cuda", expects_errors=True,
               description="on CUDA the output equals the CPU reference"),
-        Check(EXERCISE, "seedcnn_cuda", 1, "public",
-              (model_probe("models.forward", "SeedCNN", images(generator, 3, 28, 28), seed28, device="cuda"),),
-              judge_forward(DEVICE_TOLERANCE), requires="cuda", expects_errors=True),
+        Check(name="seedcnn_cuda", points=1,
+              probes=(model_probe("models.forward", "SeedCNN", images(generator, 3, 28, 28), seed28, device="cuda"),),
+              judge=judge_forward(DEVICE_TOLERANCE), requires="cuda", expects_errors=True),
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from grader.instructor.checks.ex02_derivative import (
-    DIFFERENCE_MISTAKES, EXERCISE, GRADIENT_MISTAKES, central_reference, curved_polynomial, curved_sine, difference_probe,
+    DIFFERENCE_MISTAKES, GRADIENT_MISTAKES, central_reference, curved_polynomial, curved_sine, difference_probe,
     difference_tolerance, gradient, rand,
 )
 from grader.judges import expect
@@ -21,12 +21,12 @@ def checks(rng: random.Random) -> list[Check]:
     loss_as_polynomial = FunctionRef("polynomial", {"coefficients": [y * y, -2 * x * y, x * x]})  # (x·w − y)² in powers of w
     sine, w_sine = curved_sine(rng)
     return [
-        Check(EXERCISE, "gradient_random", 1, "hidden",
-              tuple(call("gradient", x, y, w, names=["x", "y", "w"]) for x, y, w in points),
-              expect(gradient, "2*x*(w*x - y)", GRADIENT_MISTAKES, source="sympy: d/dw of (x·w − y)² at these inputs")),
-        Check(EXERCISE, "numerical_gradient_random", 2, "hidden",
-              tuple(difference_probe(curved_polynomial(rng, w, h), w, h) for w, h in zip(ws, steps))
+        Check(name="gradient_random", points=1,
+              probes=tuple(call("gradient", x, y, w, names=["x", "y", "w"]) for x, y, w in points),
+              judge=expect(gradient, "2*x*(w*x - y)", GRADIENT_MISTAKES, source="sympy: d/dw of (x·w − y)² at these inputs")),
+        Check(name="numerical_gradient_random", points=2,
+              probes=tuple(difference_probe(curved_polynomial(rng, w, h), w, h) for w, h in zip(ws, steps))
               + (difference_probe(sine, w_sine, 1e-3), difference_probe(loss_as_polynomial, rand(rng, -3, 3), 1e-4)),
-              expect(central_reference, "the central difference (f(w + h) - f(w - h)) / (2h)", DIFFERENCE_MISTAKES, difference_tolerance,
+              judge=expect(central_reference, "the central difference (f(w + h) - f(w - h)) / (2h)", DIFFERENCE_MISTAKES, difference_tolerance,
                      source="the central difference of f at w with this h")),
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from grader.instructor.checks.ex05_torch_gd import (
-    EXERCISE, judge_fit, judge_lr, judge_manual, judge_mse, judge_optim, judge_scalar, random_line_problem,
+    judge_fit, judge_lr, judge_manual, judge_mse, judge_optim, judge_scalar, random_line_problem,
     random_mse_pair, random_weight_problem, trajectory_probe,
 )
 from grader.model import Check, call
@@ -18,19 +18,19 @@ def checks(rng: random.Random) -> list[Check]:
     lines = [random_line_problem(rng, dtype) for dtype in ("float32", "float64")]
     scalar_cases = [(round(rng.uniform(-5.0, 10.0), 2), round(rng.uniform(0.05, 0.95), 2), rng.randint(5, 15)) for _ in range(2)]
     return [
-        Check(EXERCISE, "manual_gd_vectors", 2, "hidden",
-              tuple(trajectory_probe("manual_gd", *case) for case in (vector32, vector64)), judge_manual),
-        Check(EXERCISE, "optim_gd_vectors", 2, "hidden",
-              tuple(trajectory_probe("optim_gd", *case) for case in (vector64, column32)), judge_optim),
-        Check(EXERCISE, "fit_linear_random", 2, "hidden",
-              tuple(trajectory_probe("fit_linear", *case) for case in lines), judge_fit),
-        Check(EXERCISE, "mse_random", 1, "hidden",
-              tuple(call("mse", *random_mse_pair(rng, dtype), names=["y_true", "y_pred"]) for dtype in ("float32", "float64")),
-              judge_mse),
-        Check(EXERCISE, "descend_scalar_random", 2, "hidden",
-              tuple(call("descend_scalar", x0, lr, steps, names=["x0", "lr", "steps"]) for x0, lr, steps in scalar_cases),
-              judge_scalar),
-        Check(EXERCISE, "equivalent_lr_random", 1, "hidden",
-              tuple(call("equivalent_lr", round(rng.uniform(0.001, 0.5), 4), rng.randint(1, 100), names=["lr_sum", "m"]) for _ in range(3)),
-              judge_lr),
+        Check(name="manual_gd_vectors", points=2,
+              probes=tuple(trajectory_probe("manual_gd", *case) for case in (vector32, vector64)), judge=judge_manual),
+        Check(name="optim_gd_vectors", points=2,
+              probes=tuple(trajectory_probe("optim_gd", *case) for case in (vector64, column32)), judge=judge_optim),
+        Check(name="fit_linear_random", points=2,
+              probes=tuple(trajectory_probe("fit_linear", *case) for case in lines), judge=judge_fit),
+        Check(name="mse_random", points=1,
+              probes=tuple(call("mse", *random_mse_pair(rng, dtype), names=["y_true", "y_pred"]) for dtype in ("float32", "float64")),
+              judge=judge_mse),
+        Check(name="descend_scalar_random", points=2,
+              probes=tuple(call("descend_scalar", x0, lr, steps, names=["x0", "lr", "steps"]) for x0, lr, steps in scalar_cases),
+              judge=judge_scalar),
+        Check(name="equivalent_lr_random", points=1,
+              probes=tuple(call("equivalent_lr", round(rng.uniform(0.001, 0.5), 4), rng.randint(1, 100), names=["lr_sum", "m"]) for _ in range(3)),
+              judge=judge_lr),
     ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 
 from grader.instructor.checks.ex07_mlp_regression import (
-    EXERCISE, TRAJECTORY_TOLERANCE, data_probe, judge_data_distribution, judge_trajectory, numpy_rng, random_data_kwargs, train_probe,
+    TRAJECTORY_TOLERANCE, data_probe, judge_data_distribution, judge_trajectory, numpy_rng, random_data_kwargs, train_probe,
 )
 from grader.model import Check
 
@@ -19,8 +19,8 @@ def checks(rng: random.Random) -> list[Check]:
     generator = numpy_rng(rng)
     data = tuple(data_probe(random_data_kwargs(rng), rng) for _ in range(2))
     return [
-        Check(EXERCISE, "make_data_random", 1, "hidden", data, judge_data_distribution),
-        Check(EXERCISE, "train_trajectory_random", 2, "hidden",
-              (train_probe(generator, rng.randrange(100, 300), round(rng.uniform(0.003, 0.05), 4), rng.randrange(40, 70)),),
-              judge_trajectory(TRAJECTORY_TOLERANCE)),
+        Check(name="make_data_random", points=1, probes=data, judge=judge_data_distribution),
+        Check(name="train_trajectory_random", points=2,
+              probes=(train_probe(generator, rng.randrange(100, 300), round(rng.uniform(0.003, 0.05), 4), rng.randrange(40, 70)),),
+              judge=judge_trajectory(TRAJECTORY_TOLERANCE)),
     ]
