@@ -20,19 +20,15 @@ def append(path: Path, text: str) -> None:
     path.write_text(path.read_text() + text)
 
 
-PLANTED_RECIPES = """
+def rewrap_checks(module: Path, body: str) -> None:
+    """Append to a check module a `checks(rng)` that returns `body` made of `found`, the checks it declared before."""
+    append(module, "\n\nimport dataclasses as _dataclasses\n\n_planted_from = checks\n\n\ndef checks(rng):\n"
+                   f"    found = _planted_from(rng)\n    {body}\n")
 
-import dataclasses as _dataclasses
 
-_planted_from = checks
-
-
-def checks(rng):
-    found = _planted_from(rng)
-    probe = found[0].probes[0]
-    planted = tuple(_dataclasses.replace(probe, recipe=name) for name in ("nowhere.run", "lazy_dynamo.install", "models.no_such_recipe"))
-    return [*found, _dataclasses.replace(found[0], name="planted", probes=planted)]
-"""
+PLANTED_RECIPES = ("planted = tuple(_dataclasses.replace(found[0].probes[0], recipe=name) "
+                   "for name in ('nowhere.run', 'lazy_dynamo.install', 'models.no_such_recipe'))\n"
+                   "    return [*found, _dataclasses.replace(found[0], name='planted', probes=planted)]")
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +42,10 @@ def planted(tmp_path_factory):
     (kit / "exercises" / "ex12_orphan.py").write_text("def f():\n    pass\n")  # a stub without a solution
     append(kit / "exercises" / "ex01_linear_model.py", "\n# edited by hand\n")  # a stub out of date
     append(checks / "ex03_quadratic.py", "\n\ndef checks(rng):\n    return []\n")  # no public checks
-    append(checks / "ex04_cost_loss_sgd.py", PLANTED_RECIPES)  # recipes that do not exist or are not registered
+    rewrap_checks(checks / "ex04_cost_loss_sgd.py", PLANTED_RECIPES)  # recipes that do not exist or are not registered
     append(checks / "hidden" / "ex05_torch_gd.py", "\nraise RuntimeError('planted')\n")  # checks that do not load
+    # public checks that say they are hidden
+    rewrap_checks(checks / "ex06_matrix_calculus.py", "return [_dataclasses.replace(c, visibility='hidden') for c in found]")
     done = run_in(kit, "grader doctor")
     return done.returncode, done.stdout.splitlines(), done.stderr
 
@@ -95,12 +93,15 @@ def test_recipes_that_cannot_run_are_named_with_the_reason(planted):
     ]
 
 
-def test_checks_that_do_not_load_are_named_and_nothing_else_is_found(planted):
+def test_checks_that_do_not_load_or_state_another_place_are_named_and_nothing_else_is_found(planted):
     status, lines, stderr = planted
     assert ("ex05_torch_gd: loading its checks raised RuntimeError: planted; fix grader/instructor/checks/ex05_torch_gd.py "
             "(or its hidden/ module)") in lines
-    assert len(lines) == 14  # the findings above, no others
-    assert stderr.strip() == "14 findings; CONTRIBUTING.md says how to add an exercise"
+    [misplaced] = [line for line in lines if line.startswith("ex06_matrix_calculus: ")]
+    assert misplaced.startswith("ex06_matrix_calculus: loading its checks raised ValueError: check ")
+    assert "states visibility='hidden' but is declared in ex06_matrix_calculus's public checks" in misplaced
+    assert len(lines) == 15  # the findings above, no others
+    assert stderr.strip() == "15 findings; CONTRIBUTING.md says how to add an exercise"
 
 
 # ------------------------------------------------------------------------------------------------- --caught
