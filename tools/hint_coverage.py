@@ -1,7 +1,7 @@
 """How many of the kit's wrong submissions get a `Hint:` line: run the check tests, recording every graded submission
 (`grader.instructor.doctor.graded_submissions`, which `grader doctor --caught` uses too).
 
-    python tools/hint_coverage.py            # all of tests/checks (minutes)
+    python tools/hint_coverage.py            # all of tests/checks (about a minute)
     python tools/hint_coverage.py -k ex03    # extra arguments go to pytest
 
 A submission counts as *wrong* when it fails at least one check (the solution and other correct styles fail none and
