@@ -276,7 +276,7 @@ def test_grade_pending_returns_who_was_graded_reused_or_failed_and_the_interrupt
         batch.write_student_outputs(out, pending[1], elsewhere, SEED, signature, seconds=1.0)
         other_grader.release("cat")
 
-    finishing, stopping = threading.Timer(0.5, other_grader_finishes_cat), threading.Timer(3.0, _thread.interrupt_main)
+    finishing, stopping = threading.Timer(0.5, other_grader_finishes_cat), threading.Timer(6.0, _thread.interrupt_main)  # long after cat is taken, even on a loaded machine
     finishing.start()
     stopping.start()
     try:
