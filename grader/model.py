@@ -210,6 +210,18 @@ class CheckResult:
     hint: str | None = None
     extras: dict = field(default_factory=dict)  # plain data for feedback pages (e.g. training curves)
 
+    @classmethod
+    def of(cls, check: Check, verdict: Verdict) -> "CheckResult":
+        """`check` judged by `verdict`: all its points when passed, none when failed, out of its points."""
+        score = check.points if verdict.passed else 0.0
+        return cls(check.exercise, check.name, "passed" if verdict.passed else "failed", score, check.points,
+                   check.visibility, verdict.message, verdict.hint, verdict.extras)
+
+    @classmethod
+    def skipped(cls, check: Check, reason: str) -> "CheckResult":
+        """`check` not run here (`reason` says why): none of its points, and none out of the maximum either."""
+        return cls(check.exercise, check.name, "skipped", 0.0, 0.0, check.visibility, message=reason)
+
     @property
     def qualified_name(self) -> str:
         return f"{self.exercise}.{self.name}"

@@ -105,23 +105,13 @@ def judge_check(check: Check, outcomes: Sequence[Outcome]) -> CheckResult:
             verdict = check.judge(check, cases)
         except Exception as error:  # a judge bug must not take the batch down; it is reported, not hidden
             verdict = Verdict.fail(f"{check.qualified_name}: the grader could not judge this answer ({type(error).__name__}: {error}); please report it")
-    return CheckResult(
-        exercise=check.exercise,
-        name=check.name,
-        status="passed" if verdict.passed else "failed",
-        score=check.points if verdict.passed else 0.0,
-        max_score=check.points,
-        visibility=check.visibility,
-        message=verdict.message,
-        hint=verdict.hint,
-        extras=verdict.extras,
-    )
+    return CheckResult.of(check, verdict)
 
 
 def skipped(check: Check) -> CheckResult:
     """A check whose capability is missing here: neither for nor against the student."""
-    return CheckResult(check.exercise, check.name, "skipped", 0.0, 0.0, check.visibility,
-                       message=f"skipped: this machine has no {check.requires}; the check counts neither for nor against you")
+    reason = f"skipped: this machine has no {check.requires}; the check counts neither for nor against you"
+    return CheckResult.skipped(check, reason)
 
 
 def grade_exercise(exercise: str, path: Path, checks: Sequence[Check], runner: ProbeRunner,

@@ -7,10 +7,13 @@ correct student graded beside them must get exactly the results it gets alone.
 
 from __future__ import annotations
 
+import _thread
+import dataclasses
 import json
 import secrets
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -245,3 +248,51 @@ def test_notebooks_are_graded_like_their_modules_and_a_stub_notebook_beside_a_so
             for student, record in records.items()}
     assert ex02["py"] and all(v > 0 for v in ex02["py"].values())
     assert ex02["nb"] == ex02["py"] == ex02["both"]
+
+
+def test_grade_pending_returns_who_was_graded_reused_or_failed_and_the_interruption_and_changes_no_argument(tmp_path, monkeypatch):
+    """ann is graded here; cat is held by another grader, which writes cat's results meanwhile: they are taken, not
+    graded again; eve's results cannot be written: named in `problems`; dan stays held until Ctrl-C stops the run."""
+    from grader.checks import EXERCISES
+    from grader.instructor import batch
+    from grader.instructor.sandbox import SandboxRunner
+    from grader.instructor.shards import Locks, class_folder
+    from grader.instructor.submissions import Submission
+    from grader.model import CheckResult, Verdict
+
+    monkeypatch.setattr(batch, "RETRY_LOCKED", 0.2)
+    out = tmp_path / "out"
+    checks = {exercise: list(CHECKS) if exercise == EXERCISE else [] for exercise in EXERCISES}
+    signature = batch.checks_signature(checks)
+    # refused submissions (a broken zip) are graded without a child process: no sandbox is started
+    pending = [Submission(name, f"files of {name}", problem=f"{name}.zip is not a zip archive") for name in ("ann", "cat", "dan", "eve")]
+    given_pending, given_checks = list(pending), {exercise: list(cs) for exercise, cs in checks.items()}
+    (out / "eve" / "results.json").mkdir(parents=True)
+    other_grader = Locks(class_folder(out) / "locks")
+    assert other_grader.take("cat") and other_grader.take("dan")
+    elsewhere = [CheckResult.of(check, Verdict.ok()) for check in CHECKS]
+
+    def other_grader_finishes_cat() -> None:
+        batch.write_student_outputs(out, pending[1], elsewhere, SEED, signature, seconds=1.0)
+        other_grader.release("cat")
+
+    finishing, stopping = threading.Timer(0.5, other_grader_finishes_cat), threading.Timer(6.0, _thread.interrupt_main)  # long after cat is taken, even on a loaded machine
+    finishing.start()
+    stopping.start()
+    try:
+        with SandboxRunner(timeout=TIMEOUT) as runner:
+            run = batch.grade_pending(pending, checks, runner, out=out, seed=SEED, signature=signature, workers=2, progress=False)
+    finally:
+        finishing.join()
+        stopping.cancel()
+        other_grader.release_all()
+
+    assert run.interrupted
+    assert set(run.graded) == {"ann", "cat"} and run.reused == {"cat"} and run.graded_here == 1
+    assert run.graded["cat"] == elsewhere  # taken as the other grader wrote them, not graded again (that would fail them)
+    assert {r.status for r in run.graded["ann"]} == {"failed"} and run.graded["ann"][0].message == "ann.zip is not a zip archive"
+    assert list(run.problems) == ["eve"] and "IsADirectoryError" in run.problems["eve"]
+    assert pending == given_pending and checks == given_checks
+    assert not list((class_folder(out) / "locks").glob("*.lock"))  # every lock this run took is released
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        run.interrupted = False

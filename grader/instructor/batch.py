@@ -23,12 +23,12 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from grader.checks import EXERCISES, load_checks
 from grader.instructor.files import atomic_write_json
 from grader.instructor.judging import JudgingBudget, interrupt_all
-from grader.model import Check, CheckResult, Outcome
+from grader.model import Check, CheckResult, Outcome, Verdict
 from grader.probes import lazy_dynamo
 from grader.runner import capability_available, grade_exercise, judge_check, skipped
 from grader.instructor.sandbox import SandboxRunner
@@ -96,11 +96,11 @@ def grade(*, submissions: Path, out: Path, workers: int, timeout: float, force: 
             signature = checks_signature(checks)
             graded, pending = reuse_unchanged(out, students, signature, force, seed)
             log = ShardLog(out, shard or Shard(1, 1), roster, students, seed, signature)
-            problems: dict[str, str] = {}
-            interrupted = grade_pending(pending, checks, runner, out, seed, signature, workers, graded, progress, problems,
-                                        log.reused)
-            notes = runner.notes + ignored + list(problems.values())
-            log.finish(problems, runner.notes, interrupted, graded_here=len(set(graded) & {s.student for s in pending}))
+            run = grade_pending(pending, checks, runner, out=out, seed=seed, signature=signature, workers=workers,
+                                progress=progress)
+            graded = {**graded, **run.graded}
+            notes = runner.notes + ignored + list(run.problems.values())
+            log.finish(run, runner.notes)
         finally:
             runner.close()
         if shard is None:
@@ -110,7 +110,7 @@ def grade(*, submissions: Path, out: Path, workers: int, timeout: float, force: 
         if shard is not None:
             print(log.describe())
             print(rebuild_class_outputs(out, shard))
-        if interrupted:
+        if run.interrupted:
             print(f"grader grade: interrupted; {len(graded)} of {len(students)} students are graded; run the same command again to finish",
                   file=sys.stderr)
             return 130
@@ -278,7 +278,7 @@ def _clean(data: Any) -> Any:
 
 
 def refused(check: Check, problem: str) -> CheckResult:
-    return CheckResult(check.exercise, check.name, "failed", 0.0, check.points, check.visibility, message=problem)
+    return CheckResult.of(check, Verdict.fail(problem))
 
 
 def write_student_outputs(out: Path, submission: Submission, results: list[CheckResult], seed: int, signature: str,
@@ -293,19 +293,40 @@ def write_student_outputs(out: Path, submission: Submission, results: list[Check
         "execution_time": round(seconds, 3), "results": [r.to_dict() for r in results]})
 
 
-def grade_pending(pending: Sequence[Submission], checks: dict, runner: SandboxRunner, out: Path, seed: int, signature: str,
-                  workers: int, graded: dict, progress: bool, problems: dict[str, str], reused: set[str] | None = None) -> bool:
-    """Grade `pending` with `workers` in parallel, writing each as it finishes; True when Ctrl-C stopped it.
+@dataclasses.dataclass(frozen=True)
+class PendingRun:
+    """What became of the students `grade_pending` was given.
 
-    A student the grader itself fails on (a bug, a full disk) is left ungraded and named in `problems`, so the next
-    run retries them (`problems`: student -> what went wrong); every other student is graded as usual. Each student is graded under a lock in OUT
-    (grader.instructor.shards): a student another process is grading is asked for again later, and when that process has
-    written their results meanwhile (for these files, checks and seed) they are taken (named in `reused`) instead of
-    grading the student twice.
+    `graded`: student -> results, for every student graded here or `reused` (taken from another process that graded
+    them meanwhile); `problems`: student -> what went wrong, for a student the grader itself failed on (left ungraded,
+    so the next run retries them); `interrupted`: Ctrl-C stopped the run, and `graded` holds who finished before it.
+    """
+
+    graded: Mapping[str, list[CheckResult]]
+    problems: Mapping[str, str]
+    reused: frozenset[str]
+    interrupted: bool
+
+    @property
+    def graded_here(self) -> int:
+        """Students this process graded itself."""
+        return len(self.graded) - len(self.reused)
+
+
+def grade_pending(pending: Sequence[Submission], checks: dict[str, list[Check]], runner: SandboxRunner, *, out: Path,
+                  seed: int, signature: str, workers: int, progress: bool) -> PendingRun:
+    """Grade `pending` with `workers` in parallel, writing each into `out` as they finish; what became of each.
+
+    A student the grader itself fails on (a bug, a full disk) is left ungraded and named in the run's `problems`;
+    every other student is graded as usual. Each student is graded under a lock in OUT (grader.instructor.shards): a
+    student another process is grading is asked for again later, and when that process has written their results
+    meanwhile (for these files, checks and seed) they are taken (named in `reused`) instead of grading them twice.
     """
     bar = Progress(len(pending), enabled=progress)
     locks = Locks(class_folder(out) / "locks")
-    reused = set() if reused is None else reused
+    graded: dict[str, list[CheckResult]] = {}
+    problems: dict[str, str] = {}
+    reused: set[str] = set()
     found = {s.student: record_stamp(out, s.student) for s in pending}  # what --force regrades in any case
 
     def one(submission: Submission) -> tuple[Submission, list[CheckResult] | None, float | None]:
@@ -359,12 +380,12 @@ def grade_pending(pending: Sequence[Submission], checks: dict, runner: SandboxRu
                 bar.advance(submission.student)
         bar.finish()
         executor.shutdown()
-        return False
+        return PendingRun(graded, problems, frozenset(reused), interrupted=False)
     except KeyboardInterrupt:
         interrupt_all()  # a judge stops now, not when its budget runs out
         bar.finish()
         executor.shutdown(wait=False, cancel_futures=True)
-        return True
+        return PendingRun(graded, problems, frozenset(reused), interrupted=True)
     finally:
         locks.release_all()
 
@@ -398,16 +419,16 @@ class ShardLog:
                  seed: int, signature: str) -> None:
         self.out, self.shard = out, shard
         self.students = len(students)
-        self.reused: set[str] = set()  # graded by another process while this one waited for them
+        self.reused: frozenset[str] = frozenset()  # graded by another process while this one waited for them
         self.graded_here = 0
         self.state = {"seed": seed, "checks": signature, "started": time.time(),
                       "roster": {s.student: s.fingerprint for s in roster}, "students": [s.student for s in students]}
         write_shard_file(out, shard, state="running", **self.state)
 
-    def finish(self, failed: dict[str, str], notes: list[str], interrupted: bool, graded_here: int) -> None:
-        self.graded_here = graded_here - len(self.reused)
-        write_shard_file(self.out, self.shard, state="interrupted" if interrupted else "finished", failed=failed,
-                         notes=notes, graded_here=self.graded_here, **self.state)
+    def finish(self, run: PendingRun, notes: list[str]) -> None:
+        self.reused, self.graded_here = run.reused, run.graded_here
+        write_shard_file(self.out, self.shard, state="interrupted" if run.interrupted else "finished",
+                         failed=dict(run.problems), notes=notes, graded_here=self.graded_here, **self.state)
 
     def describe(self) -> str:
         return (f"shard {self.shard}: {self.students} students in this slice; this run graded {self.graded_here}"

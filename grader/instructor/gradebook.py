@@ -17,11 +17,12 @@ import io
 import math
 from collections import Counter
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 from grader.checks import EXERCISES
 from grader.instructor.files import atomic_write_bytes, atomic_write_json, atomic_write_text
 from grader.model import CheckResult
+from grader.runner import total
 
 # Gradescope shows a test at once ("visible") or once grades are published ("after_published").
 GRADESCOPE_VISIBILITY = {"public": "visible", "hidden": "after_published"}
@@ -44,11 +45,6 @@ def _number(value: float) -> float | int:
         value = 0.0
     value = round(value, SCORE_DIGITS)
     return int(value) if value.is_integer() else value
-
-
-def _total(results: Iterable[CheckResult]) -> tuple[float, float]:
-    results = list(results)
-    return sum(r.score for r in results), sum(r.max_score for r in results)
 
 
 def exercise_scores(results: Sequence[CheckResult]) -> dict[str, float]:
@@ -76,7 +72,7 @@ def results_json(results: Sequence[CheckResult], execution_time: float) -> dict:
     "failed", named `… (skipped)`, and its output says why. Outputs are plain text (`output_format: text`),
     never rendered as HTML.
     """
-    score, maximum = _total(results)
+    score, maximum = total(results)
     passed = sum(r.status == "passed" and r.max_score > 0 for r in results)
     counted = sum(r.status != "skipped" for r in results)
     tests = []
@@ -236,13 +232,13 @@ def feedback_html(student: str, results: Sequence[CheckResult]) -> str:
 
     Curves are drawn for failed checks only: where a check passed, the student's curve is the reference's.
     """
-    score, maximum = _total(results)
+    score, maximum = total(results)
     by_exercise: dict[str, list[CheckResult]] = {}
     for result in results:
         by_exercise.setdefault(result.exercise, []).append(result)
     rows = []
     for exercise, group in by_exercise.items():
-        got, out_of = _total(group)
+        got, out_of = total(group)
         passed = sum(r.status == "passed" for r in group)
         counted = sum(r.status != "skipped" for r in group)
         rows.append(f"<tr><td>{_e(exercise)}</td><td class=\"num\">{_points(got, out_of)}</td>"
@@ -273,7 +269,7 @@ def summary_html(students: Mapping[str, Sequence[CheckResult]], notes: Sequence[
     body.append("<h2>Score distribution</h2>")
     if picture:
         body.append(f"<p><img src=\"{_e(picture)}\" alt=\"histogram of the students' total scores\"></p>")
-    totals = {name: _total(results) for name, results in students.items()}
+    totals = {name: total(results) for name, results in students.items()}
     if totals:
         scores = sorted(score for score, _ in totals.values())
         middle = scores[len(scores) // 2] if len(scores) % 2 else (scores[len(scores) // 2 - 1] + scores[len(scores) // 2]) / 2
@@ -321,7 +317,7 @@ def exercise_means(students: Mapping[str, Sequence[CheckResult]]) -> dict[str, t
     """exercise -> (mean points, most points any student could get, students with full marks), in EXERCISES order."""
     means = {}
     for exercise in EXERCISES:
-        scores = [_total(r for r in results if r.exercise == exercise) for results in students.values()]
+        scores = [total(r for r in results if r.exercise == exercise) for results in students.values()]
         if scores and any(out_of for _, out_of in scores):
             out_of = max(m for _, m in scores)
             full = sum(got >= m > 0 for got, m in scores)
@@ -365,7 +361,7 @@ def gradebook_csv(students: Mapping[str, Sequence[CheckResult]]) -> str:
     for student in sorted(students):
         results = students[student]
         per_exercise = exercise_scores(results)
-        score, maximum = _total(results)
+        score, maximum = total(results)
         writer.writerow([_cell(student), *(_number(per_exercise[e]) for e in EXERCISES), _number(score), _number(maximum)])
     return buffer.getvalue()
 
@@ -386,7 +382,7 @@ def write_class(out: Path, students: dict[str, list[CheckResult]], *, notes: lis
     atomic_write_text(out / "gradebook.csv", gradebook_csv(students))
     picture = None
     if students:
-        totals = [_total(results) for results in students.values()]
+        totals = [total(results) for results in students.values()]
         atomic_write_bytes(out / SCORE_PICTURE, score_histogram_png([s for s, _ in totals], max(m for _, m in totals)))
         picture = SCORE_PICTURE
     atomic_write_text(out / "summary.html", summary_html(students, notes, picture))
@@ -403,7 +399,7 @@ def format_table(students: Mapping[str, Sequence[CheckResult]]) -> str:
     for name in names:
         results = students[name]
         per_exercise = exercise_scores(results)
-        score, maximum = _total(results)
+        score, maximum = total(results)
         shown = "".join(c if c.isprintable() else "?" for c in name)
         shown = shown if len(shown) <= width else shown[: width - 1] + "…"
         lines.append(f"{shown:<{width}} " + " ".join(f"{_number(per_exercise[e]):>5}" for e in EXERCISES)

@@ -16,7 +16,7 @@ import time
 from contextlib import contextmanager
 from typing import Callable, Iterator, Sequence
 
-from grader.model import Check, CheckResult, Outcome
+from grader.model import Check, CheckResult, Outcome, Verdict
 
 REPEAT = 1.0  # seconds between two interruptions, should a judge swallow the first
 _ACTIVE: dict[int, tuple[threading.Lock, threading.Event]] = {}  # threads judging now, with their watcher's lock
@@ -93,4 +93,4 @@ class JudgingBudget:
     def over(self, check: Check) -> CheckResult:
         message = (f"{check.qualified_name}: not judged: judging this submission's answers took more than "
                    f"{self.seconds:g} s of the grader's time (an answer that is far too large or complex?)")
-        return CheckResult(check.exercise, check.name, "failed", 0.0, check.points, check.visibility, message=message)
+        return CheckResult.of(check, Verdict.fail(message))

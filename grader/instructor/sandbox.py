@@ -131,9 +131,8 @@ class Child:
         ends_reader, ends_writer = os.pipe()
         status_reader, status_writer = os.pipe()
         spec = {"folder": str(folder), "scratch": str(scratch), "kit_root": str(KIT_ROOT),
-                "forbidden": [str(p) for p in forbidden], "roots": list(roots), "memory": limits.memory, "file_size": limits.file_size,
-                "processes": limits.processes, "cgroup": self.cgroup,
-                "scratch_size": limits.scratch_size, "scratch_files": limits.scratch_files}
+                "forbidden": [str(p) for p in forbidden], "roots": list(roots), "cgroup": self.cgroup,
+                "limits": dataclasses.asdict(limits)}  # rebuilt as `Limits` on the other side
         try:
             self.pid = zygote.fork(spec, [theirs.fileno(), ends_writer, status_writer])
         finally:

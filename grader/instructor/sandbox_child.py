@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 from grader.instructor import confine, protocol
+from grader.instructor.sandbox import Limits
 
 SAFE_ENVIRONMENT = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
@@ -104,9 +105,10 @@ def keeper(channel: int, ends: int, status: int, spec: dict) -> None:
     """New session, process and memory cgroups, namespaces, a private scratch tmpfs; fork the sandboxed process;
     report how it ended on `status`."""
     os.setsid()
-    notes = confine.join_cgroups(spec["cgroup"], spec["processes"], spec["memory"]) + [confine.become_subreaper()]
+    limits = Limits(**spec["limits"])
+    notes = confine.join_cgroups(spec["cgroup"], limits.processes, limits.memory) + [confine.become_subreaper()]
     notes.append(confine.enter_namespaces())
-    notes.append(confine.private_scratch(Path(spec["scratch"]), spec["scratch_size"], spec["scratch_files"]))
+    notes.append(confine.private_scratch(Path(spec["scratch"]), limits.scratch_size, limits.scratch_files))
     pid = os.fork()
     if pid == 0:
         os.close(status)
@@ -139,7 +141,8 @@ def sandboxed(channel: int, ends: int, spec: dict, notes: list[str]) -> None:
     scratch = Path(spec["scratch"])
     student_folder = Path(spec["folder"])
     readable, listable = confine.python_readable(Path(spec["kit_root"]), spec["forbidden"], spec["roots"])
-    notes += confine.set_limits(memory=spec["memory"], file_size=spec["file_size"], processes=spec["processes"])
+    limits = Limits(**spec["limits"])
+    notes += confine.set_limits(memory=limits.memory, file_size=limits.file_size, processes=limits.processes)
     os.chdir(scratch)
     os.environ.clear()
     os.environ.update(SAFE_ENVIRONMENT | {"HOME": str(scratch), "TMPDIR": str(scratch)})
