@@ -179,6 +179,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except ModuleNotFoundError as error:
+        if not (error.name or "").startswith("grader.instructor"):
+            raise
+        print(f"grader {args.command}: this is an instructor's command, and this copy of the kit is a student bundle "
+              "(it has no grader/instructor/). Students run `grader check`; instructors run this command in the full kit.",
+              file=sys.stderr)
+        return 2
 
 
 def run() -> None:

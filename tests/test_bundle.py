@@ -275,6 +275,10 @@ def test_grader_check_works_from_the_unpacked_bundle_in_a_fresh_venv(student_bun
     solved = run([grader_command, "check", "ex01", "--seed", "3"], home, env)
     assert solved.returncode == 0, solved.stdout + solved.stderr
     assert "FAIL" not in solved.stdout
+    for command in (["grade", "exercises", "--out", "out"], ["doctor"]):  # the instructor's commands are not there
+        refused = run([grader_command, *command], home, env)
+        assert refused.returncode == 2 and f"grader {command[0]}: this is an instructor's command" in refused.stderr, refused.stderr
+        assert "Traceback" not in refused.stderr
 
 
 def test_every_exercise_is_also_a_notebook_with_the_same_cells_and_a_check_cell(student_bundle):
