@@ -96,3 +96,16 @@ def test_a_folder_wins_over_a_zip_of_the_same_name_and_the_notes_say_so(tmp_path
     students = discover(class_folder, tmp_path / "staging", notes)
     assert [(s.student, s.folder, s.problem) for s in students] == [("alice", class_folder / "alice", None)]
     assert notes == ["alice.zip was ignored: the folder alice/ beside it was graded (a folder wins over a zip of the same name)"]
+
+
+def test_only_the_students_asked_for_are_unpacked_and_the_others_keep_their_fingerprints(tmp_path, class_folder):
+    """A shard unpacks its own students' zips only; the class's roster (names and fingerprints) stays whole."""
+    make_zip(class_folder / "ann.zip", {EX01: "x = 1\n"})
+    make_zip(class_folder / "bob.zip", {"bob/" + EX01: "x = 2\n"})
+    make_zip(class_folder / "cy.zip", {"../evil.py": "x = 3\n"})
+    everyone = found(tmp_path)
+    mine = {s.student: s for s in discover(class_folder, tmp_path / "shard", unpack=lambda student: student == "ann")}
+    assert {name: s.fingerprint for name, s in mine.items()} == {name: s.fingerprint for name, s in everyone.items()}
+    assert mine["ann"].folder is not None and (mine["ann"].folder / EX01).read_text() == "x = 1\n"
+    assert mine["bob"].folder is None and mine["bob"].problem is None and mine["cy"].folder is None
+    assert [p.name for p in (tmp_path / "shard" / "unpacked").iterdir()] == ["ann"]

@@ -79,7 +79,7 @@ def grade(*, submissions: Path, out: Path, workers: int, timeout: float, force: 
     try:
         ignored: list[str] = []
         try:
-            students = discover(submissions, staging, ignored)
+            students = discover(submissions, staging, ignored, **({"unpack": shard.holds} if shard else {}))
         except NoSubmissions as error:
             print(f"grader grade: {error}", file=sys.stderr)
             return 2

@@ -13,6 +13,7 @@ import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Callable
 
 from grader.checks import EXERCISES
 from grader.model import STUB_MESSAGE
@@ -42,11 +43,13 @@ def expected_layout(submissions: Path) -> str:
             f"or {submissions / '<student>.zip'} (the exercise files at the archive's root or in one folder)")
 
 
-def discover(submissions: Path, staging: Path, notes: list[str] | None = None) -> list[Submission]:
+def discover(submissions: Path, staging: Path, notes: list[str] | None = None,
+             unpack: Callable[[str], bool] = lambda student: True) -> list[Submission]:
     """Every student in `submissions`, sorted by name; zips are unpacked under `staging`.
 
     A folder wins over a zip of the same name (`alice/` beside `alice.zip`: the folder is graded, and `notes` says
-    the zip was ignored), so that nothing placed beside a student's folder can get it refused.
+    the zip was ignored), so that nothing placed beside a student's folder can get it refused. Only the students
+    `unpack` names are unpacked and converted (a shard's own); the others are listed by name and fingerprint.
     """
     if not submissions.is_dir():
         raise NoSubmissions(f"no folder {submissions}; {expected_layout(submissions)}")
@@ -69,10 +72,13 @@ def discover(submissions: Path, staging: Path, notes: list[str] | None = None) -
                 if notes is not None:
                     notes.append(f"{entry.name} was ignored: the folder {student}/ beside it was graded (a folder wins over a zip of the same name)")
                 continue
-            submission = _from_zip(student, entry, staging / "unpacked")
+            if SAFE_NAME.fullmatch(student) and not unpack(student):
+                submission = Submission(student, _digest(entry.read_bytes()))  # another shard's: its fingerprint only
+            else:
+                submission = _from_zip(student, entry, staging / "unpacked")
         else:
             continue
-        if submission.folder is not None and any(p.suffix == ".ipynb" and p.stem in EXERCISES for p in submission.folder.rglob("*.ipynb")):
+        if submission.folder is not None and unpack(student) and any(p.suffix == ".ipynb" and p.stem in EXERCISES for p in submission.folder.rglob("*.ipynb")):
             converted = staging / "notebooks" / student  # notebooks as their code cells, beside the .py files
             collect_submission(submission.folder, converted)
             submission = Submission(student, submission.fingerprint, folder=converted)
