@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from conftest import failed, hint_of
 
 EX = "ex04_cost_loss_sgd"
@@ -41,6 +43,12 @@ def test_loss_gradient_mistakes_are_named(grade_mutant):
 def test_unsquared_loss_is_named(grade_mutant):
     results = grade_mutant(EX, ("    return (x * w - y) ** 2\n", "    return x * w - y\n"))
     assert results["loss"].hint.startswith("the loss squares the error")
+
+
+@pytest.mark.parametrize("wrong, words", [("abs(x * w - y)", "absolute error"), ("0.5 * (x * w - y) ** 2", "no factor ½")])
+def test_absolute_and_halved_losses_are_named(grade_mutant, wrong, words):
+    results = grade_mutant(EX, ("    return (x * w - y) ** 2\n", f"    return {wrong}\n"))
+    assert "loss" in failed(results) and words in results["loss"].hint
 
 
 def test_cost_as_sum_is_named(grade_mutant):

@@ -187,3 +187,15 @@ def test_descent_with_a_gradient_taken_once_is_named(grade_mutant):
 def test_hard_coded_homework_answer_is_named(grade_mutant):
     results = grade_mutant(EX, (SOLVE_BODY, "    x, y = -2.0, -2.0\n"))
     assert "the homework's answer, whatever the inputs" in hint_of(results, "solve_lines_random")
+
+
+def test_a_row_affine_gradient_that_keeps_b_fails_both_row_affine_checks(grade_mutant):
+    """d(xᵀA + bᵀ)/dx does not depend on b: adding it in is caught by the value check and by the autograd check."""
+    results = grade_mutant(EX, ("    return A.copy()\n", "    return A + b[np.newaxis, :]\n"))
+    assert {"grad_row_affine", "grad_row_affine_autograd"} <= failed(results)
+
+
+def test_a_least_squares_gradient_of_the_wrong_sign_fails(grade_mutant):
+    results = grade_mutant(EX, ("    return 2 * A.T * (A * x - b)\n", "    return 2 * A.T * (b - A * x)\n"))
+    assert failed(results) == {"least_squares_gradient_sym"}
+    assert "least_squares_gradient_sym" in results["least_squares_gradient_sym"].message

@@ -283,3 +283,22 @@ def test_data_left_on_the_cpu_while_the_model_is_on_cuda_is_named_without_a_gpu(
     assert result.status == "failed" and result.message.startswith(f"{EX}.train(model, x, y, lr=0.01, epochs=30) on 64 samples with the model on cuda: raised RuntimeError")
     assert result.hint.startswith("move x and y to the model's device inside train")
     assert judge_check(check, [Raised("ValueError", "another mistake")]).hint is None
+
+
+def test_a_model_that_reads_values_in_forward_fails_on_meta(grade_source):
+    """A forward pass that looks at a tensor's values (here, to clip the output) cannot run on the meta device."""
+    source = mutate(solution_source(EX), (BUILD, """    class Clipped(nn.Sequential):
+        def forward(self, x):
+            y = super().forward(x)
+            return y if float(y.detach().max()) < 1e6 else y.clamp(max=1e6)
+
+    return Clipped(
+        nn.Linear(1, 10), nn.ReLU(),
+        nn.Linear(10, 30), nn.ReLU(),
+        nn.Linear(30, 10), nn.ReLU(),
+        nn.Linear(10, 1),
+    )"""))
+    results = grade_source(EX, source)
+    assert failed(results) == {"build_mlp_any_device"}
+    assert "on meta: raised" in results["build_mlp_any_device"].message
+    assert results["build_mlp_any_device"].hint.startswith("forward reads values out of tensors")
