@@ -22,6 +22,12 @@ BUILD = """    return nn.Sequential(
 STEP = "        optimizer.step()\n        losses.append(loss.item())\n"
 
 
+def with_forward(forward: str) -> str:
+    """The solution with build_mlp returning its layers in an nn.Sequential subclass whose forward body is `forward`."""
+    return mutate(solution_source(EX), (BUILD, "    class Custom(nn.Sequential):\n        def forward(self, x):\n"
+                                               f"{forward}\n\n" + BUILD.replace("nn.Sequential(", "Custom(")))
+
+
 @pytest.fixture
 def grade_quick(tmp_path, request):
     """Grade the solution with these replacements on every check but the full training run (fast)."""
@@ -144,17 +150,7 @@ def test_wrong_layer_size_fails_with_both_structures(grade_quick):
 
 
 def test_model_tied_to_the_cpu_fails_on_meta(grade_source):
-    source = mutate(solution_source(EX), (BUILD, """    class OnCpu(nn.Sequential):
-        def forward(self, x):
-            return super().forward(x) + torch.zeros(1, device="cpu")
-
-    return OnCpu(
-        nn.Linear(1, 10), nn.ReLU(),
-        nn.Linear(10, 30), nn.ReLU(),
-        nn.Linear(30, 10), nn.ReLU(),
-        nn.Linear(10, 1),
-    )"""))
-    results = grade_source(EX, source)
+    results = grade_source(EX, with_forward('            return super().forward(x) + torch.zeros(1, device="cpu")'))
     assert failed(results) == {"build_mlp_any_device"}
     assert "on meta: raised RuntimeError" in results["build_mlp_any_device"].message
     assert results["build_mlp_any_device"].hint.startswith("forward uses a fixed device")
@@ -287,18 +283,8 @@ def test_data_left_on_the_cpu_while_the_model_is_on_cuda_is_named_without_a_gpu(
 
 def test_a_model_that_reads_values_in_forward_fails_on_meta(grade_source):
     """A forward pass that looks at a tensor's values (here, to clip the output) cannot run on the meta device."""
-    source = mutate(solution_source(EX), (BUILD, """    class Clipped(nn.Sequential):
-        def forward(self, x):
-            y = super().forward(x)
-            return y if float(y.detach().max()) < 1e6 else y.clamp(max=1e6)
-
-    return Clipped(
-        nn.Linear(1, 10), nn.ReLU(),
-        nn.Linear(10, 30), nn.ReLU(),
-        nn.Linear(30, 10), nn.ReLU(),
-        nn.Linear(10, 1),
-    )"""))
-    results = grade_source(EX, source)
+    results = grade_source(EX, with_forward("            y = super().forward(x)\n"
+                                            "            return y if float(y.detach().max()) < 1e6 else y.clamp(max=1e6)"))
     assert failed(results) == {"build_mlp_any_device"}
     assert "on meta: raised" in results["build_mlp_any_device"].message
     assert results["build_mlp_any_device"].hint.startswith("forward reads values out of tensors")
