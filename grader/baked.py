@@ -46,8 +46,9 @@ def read_case(path: Path) -> dict:
 def check_from_data(exercise: str, data: dict) -> Check:
     probes = tuple(Probe(p["recipe"], p["params"], p["timeout"]) for p in data["probes"])
     judge = data["judge"]
-    return Check(exercise=exercise, name=data["name"], points=data["points"], visibility=data["visibility"], probes=probes,
-                 judge=BakedJudge(judge["logic"], judge["spec"], judge["table"]), requires=data["requires"], expects_errors=data["expects_errors"], description=data["description"])
+    return Check(exercise=exercise, visibility=data["visibility"], name=data["name"], points=data["points"], probes=probes,
+                 judge=BakedJudge(judge["logic"], judge["spec"], judge["table"]), requires=data["requires"],
+                 expects_errors=data["expects_errors"], description=data["description"])
 
 
 def baked_checks(exercise: str, seed: int | None, folder: Path = DATA) -> list[Check] | None:

@@ -78,6 +78,11 @@ def mistake_sources(mistakes: Sequence[Mistake], source: Callable[[Callable[...,
     return {f"mistake:{i}": source(m.answer) for i, m in enumerate(mistakes)}
 
 
+def reference_sources(reference: Callable[..., Any], tolerance: Tolerance, mistakes: Sequence[Mistake]) -> dict[str, Source]:
+    """What `expect`'s logic looks up per probe: the reference's answer, the tolerance and each known mistake's answer."""
+    return {"expected": of_call(reference), "tolerance": tolerance_source(tolerance), **mistake_sources(mistakes)}
+
+
 @dataclass(frozen=True, eq=False)
 class DataJudge:
     """A judge whose shipped `logic` decides from the static `spec` and the per-probe values of `sources`.
@@ -170,14 +175,10 @@ def returned_values(check: Check, cases: Sequence[tuple[Probe, Outcome]], raised
     for probe, outcome in cases:
         if not isinstance(outcome, Returned):
             place = label(probe) if label else where(check, probe)
-            hint = None if raised_hint is None or is_stub(outcome) else raised_hint(probe, outcome)
+            stub = isinstance(outcome, Raised) and outcome.is_stub  # nothing written yet: no mistake to name
+            hint = None if raised_hint is None or stub else raised_hint(probe, outcome)
             return Verdict.fail(f"{place}: {outcome.describe()}{note}", hint)
     return None
-
-
-def is_stub(outcome: Outcome) -> bool:
-    """Whether the outcome is a generated stub's NotImplementedError (nothing written yet: no mistake to name)."""
-    return isinstance(outcome, Raised) and outcome.describe().startswith("not implemented")
 
 
 def received(value: Any, expected: Any) -> Any:
@@ -380,7 +381,7 @@ def expect(
     spec = {"source": source, "hints": [m.hint for m in mistakes], "extract": part_data(extract), "shaped": shaped}
     if curve is not None:
         spec["curve"] = curve
-    sources = {"expected": of_call(reference), "tolerance": tolerance_source(tolerance), **mistake_sources(mistakes)}
+    sources = reference_sources(reference, tolerance, mistakes)
     return DataJudge("grader.judges:judge_expected", spec, sources, formula)
 
 
@@ -396,7 +397,7 @@ def judge_expected(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: M
         try:
             got = part(outcome.value)
         except (KeyError, IndexError, TypeError) as error:
-            return Verdict.fail(f"{where(check, probe)}: returned {fmt(outcome.value)} of an unexpected form ({error})")
+            return unexpected_form(check, probe, outcome.value, error)
         verdict = compare_case(check, probe, got, expected, spec["source"], limits, looked_up(spec, lookup, probe),
                                formula=spec.get("formula", ""), shaped=spec.get("shaped", False))
         if curve is not None and (probe is cases[0][0] or not verdict.passed):
@@ -408,11 +409,16 @@ def judge_expected(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: M
     return Verdict.ok(first_curve)
 
 
+def unexpected_form(check: Check, probe: Probe, value: Any, error: Exception) -> Verdict:
+    """The failure of a returned value whose part a judge compares could not be taken out of it."""
+    return Verdict.fail(f"{where(check, probe)}: returned {fmt(value)} of an unexpected form ({error})")
+
+
 def expect_parts(reference: Callable[..., Any], formula: str, parts: Sequence[tuple[str, Part]], mistakes: Sequence[Mistake] = (),
                  tolerance: Tolerance = FLOAT64, *, source: str = DEFAULT_SOURCE) -> DataJudge:
     """Each probe's value must equal `reference(*args, **kwargs)` part by part; `parts` are (label, `Part`) pairs."""
     spec = {"source": source, "hints": [m.hint for m in mistakes], "parts": [[label, part_data(p)] for label, p in parts]}
-    sources = {"expected": of_call(reference), "tolerance": tolerance_source(tolerance), **mistake_sources(mistakes)}
+    sources = reference_sources(reference, tolerance, mistakes)
     return DataJudge("grader.judges:judge_parts", spec, sources, formula)
 
 
@@ -428,7 +434,7 @@ def judge_parts(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapp
             try:
                 got = part(outcome.value)
             except (KeyError, IndexError, TypeError, ValueError) as error:
-                return Verdict.fail(f"{where(check, probe)}: returned {fmt(outcome.value)} of an unexpected form ({error})")
+                return unexpected_form(check, probe, outcome.value, error)
             place = f"{where(check, probe)}: {label}" if label else None
             verdict = compare_case(check, probe, got, part(expected), spec["source"], limits, looked_up(spec, lookup, probe, part),
                                    place, formula=spec.get("formula", ""), shaped=True)

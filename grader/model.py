@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Generic, Literal, Sequence, TypeVar
 
 STUB_MESSAGE = "replace this line with your code"  # what a generated stub raises NotImplementedError with
+STUB_DESCRIPTION = "not implemented yet (the stub still raises NotImplementedError)"  # how an outcome reads when it did
 Visibility = Literal["public", "hidden"]
 Status = Literal["passed", "failed", "skipped"]
 
@@ -121,9 +122,14 @@ class Raised:
     message: str
     where: str = ""
 
+    @property
+    def is_stub(self) -> bool:
+        """Whether this is a generated stub's NotImplementedError: nothing written yet."""
+        return self.type_name == "NotImplementedError" and self.message in ("", STUB_MESSAGE)
+
     def describe(self) -> str:
-        if self.type_name == "NotImplementedError" and self.message in ("", STUB_MESSAGE):
-            return "not implemented yet (the stub still raises NotImplementedError)"
+        if self.is_stub:
+            return STUB_DESCRIPTION
         text = f"raised {self.type_name}: {self.message}" if self.message else f"raised {self.type_name}"
         return f"{text} ({self.where})" if self.where else text
 

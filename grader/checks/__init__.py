@@ -1,9 +1,9 @@
 """The checks of every exercise, loaded from where they live. In the instructor's kit
 `grader/instructor/checks/<exercise>.py` holds the public ones and `grader/instructor/checks/hidden/<exercise>.py` the
 hidden ones (instructor-side modules: they compute references). Each defines `checks(rng) -> list[Check]`; `rng` (a
-`random.Random`) draws the randomised inputs of this run. A check's exercise and visibility are the module's place. A student bundle holds neither (it has no
-`grader/instructor/`): there the public checks are the cases `grader release` baked (`grader.baked`), judged by the
-same shipped logic.
+`random.Random`) draws the randomised inputs of this run; a check's exercise and visibility are its module's place. A
+student bundle holds neither (it has no `grader/instructor/`): there the public checks are the cases `grader release`
+baked (`grader.baked`), judged by the same shipped logic.
 """
 
 from __future__ import annotations

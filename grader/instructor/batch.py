@@ -79,7 +79,7 @@ def grade(*, submissions: Path, out: Path, workers: int, timeout: float, force: 
     try:
         ignored: list[str] = []
         try:
-            students = discover(submissions, staging, ignored, **({"unpack": shard.holds} if shard else {}))
+            students = discover(submissions, staging, ignored, unpack=shard.holds if shard else None)
         except NoSubmissions as error:
             print(f"grader grade: {error}", file=sys.stderr)
             return 2
@@ -419,20 +419,20 @@ class ShardLog:
                  seed: int, signature: str) -> None:
         self.out, self.shard = out, shard
         self.students = len(students)
-        self.reused: frozenset[str] = frozenset()  # graded by another process while this one waited for them
-        self.graded_here = 0
+        self.run = PendingRun({}, {}, frozenset(), interrupted=False)  # what became of the students, once it ended
         self.state = {"seed": seed, "checks": signature, "started": time.time(),
                       "roster": {s.student: s.fingerprint for s in roster}, "students": [s.student for s in students]}
         write_shard_file(out, shard, state="running", **self.state)
 
     def finish(self, run: PendingRun, notes: list[str]) -> None:
-        self.reused, self.graded_here = run.reused, run.graded_here
+        self.run = run
         write_shard_file(self.out, self.shard, state="interrupted" if run.interrupted else "finished",
-                         failed=dict(run.problems), notes=notes, graded_here=self.graded_here, **self.state)
+                         failed=dict(run.problems), notes=notes, graded_here=run.graded_here, **self.state)
 
     def describe(self) -> str:
-        return (f"shard {self.shard}: {self.students} students in this slice; this run graded {self.graded_here}"
-                + (f", and took {len(self.reused)} from another process that graded them meanwhile" if self.reused else ""))
+        reused = self.run.reused  # graded by another process while this one waited for them
+        return (f"shard {self.shard}: {self.students} students in this slice; this run graded {self.run.graded_here}"
+                + (f", and took {len(reused)} from another process that graded them meanwhile" if reused else ""))
 
 
 def rebuild_class_outputs(out: Path, shard: Shard) -> str:

@@ -25,12 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from grader.model import STUB_DESCRIPTION
+
 ROOT = Path(__file__).resolve().parents[2]
 CHECKS = ROOT / "grader" / "instructor" / "checks"
 CHECK_TESTS = ROOT / "tests" / "checks"
 SAMPLE_CLASS_TOOL = ROOT / "tools" / "make_sample_class.py"
 RECORD_VARIABLE = "GRADER_HINT_COVERAGE"  # tests/conftest.py appends one JSON line per graded submission to this file
-STUBBED = "the stub still raises NotImplementedError"  # in the message of a check failed by an unwritten function
+STUBBED = STUB_DESCRIPTION  # in the message of a check failed by an unwritten function
 GUIDE = "CONTRIBUTING.md"
 
 

@@ -44,13 +44,15 @@ def expected_layout(submissions: Path) -> str:
 
 
 def discover(submissions: Path, staging: Path, notes: list[str] | None = None,
-             unpack: Callable[[str], bool] = lambda student: True) -> list[Submission]:
+             unpack: Callable[[str], bool] | None = None) -> list[Submission]:
     """Every student in `submissions`, sorted by name; zips are unpacked under `staging`.
 
     A folder wins over a zip of the same name (`alice/` beside `alice.zip`: the folder is graded, and `notes` says
-    the zip was ignored), so that nothing placed beside a student's folder can get it refused. Only the students
-    `unpack` names are unpacked and converted (a shard's own); the others are listed by name and fingerprint.
+    the zip was ignored), so that nothing placed beside a student's folder can get it refused. Where `unpack` is
+    given, only the students it names are unpacked and converted (a shard's own); the others are listed by name and
+    fingerprint.
     """
+    unpack = unpack or (lambda student: True)
     if not submissions.is_dir():
         raise NoSubmissions(f"no folder {submissions}; {expected_layout(submissions)}")
     found: dict[str, Submission] = {}

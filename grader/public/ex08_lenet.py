@@ -117,7 +117,6 @@ META_NOTE = (". (Model and input were on torch's meta device, which stands in fo
 
 def judge_meta(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:
     """On the meta device (weights and input there) the output has shape (batch, spec["width"]) and stays on meta."""
-    label = lambda probe: where(check, probe)  # noqa: E731
     for probe, outcome in cases:
         failed = returned_values(check, [(probe, outcome)], model_raised_hint, note=META_NOTE)
         if failed:
@@ -125,11 +124,11 @@ def judge_meta(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mappi
         value = outcome.value
         shape = (probe.x.shape[0], spec["width"])
         if not isinstance(value, TensorData):
-            return Verdict.fail(f"{label(probe)}: returned {fmt(value)}; expected a tensor of shape {shape} on meta")
+            return Verdict.fail(f"{where(check, probe)}: returned {fmt(value)}; expected a tensor of shape {shape} on meta")
         if value.device != "meta":
-            return Verdict.fail(f"{label(probe)}: the output is on {value.device}, though model and input were on meta", HINT_DEVICE)
+            return Verdict.fail(f"{where(check, probe)}: the output is on {value.device}, though model and input were on meta", HINT_DEVICE)
         if value.shape != shape:
-            return Verdict.fail(f"{label(probe)}: the output has shape {value.shape}; expected {shape}", HINT_BATCH)
+            return Verdict.fail(f"{where(check, probe)}: the output has shape {value.shape}; expected {shape}", HINT_BATCH)
     return Verdict.ok()
 
 
