@@ -33,7 +33,7 @@ from grader.runner import DEFAULT_TIMEOUT, outcome_from_wire, probe_request_json
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
 MiB, GiB = 1 << 20, 1 << 30
-ZYGOTE_VARIABLES = ("PATH", "LANG", "LC_ALL", "LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES")
+ZYGOTE_VARIABLES = ("PATH", "LANG", "LC_ALL", "LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES", confine.AUDIT_VARIABLE)
 
 
 @dataclass(frozen=True)
