@@ -89,15 +89,17 @@ def address_space() -> int:
     return 0
 
 
-def set_limits(*, memory: int, file_size: int, processes: int) -> list[str]:
-    """RLIMIT_AS (current use + `memory`), RLIMIT_FSIZE, RLIMIT_CORE = 0 and RLIMIT_NPROC; notes for those not in force."""
+def set_limits(*, memory: int | None, file_size: int, processes: int) -> list[str]:
+    """RLIMIT_AS (current use + `memory`, unless None), RLIMIT_FSIZE, RLIMIT_CORE = 0 and RLIMIT_NPROC; notes for
+    those not in force."""
     notes = []
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails with an error instead of killing
     limits = [
-        (resource.RLIMIT_AS, address_space() + memory, "memory"),
         (resource.RLIMIT_FSIZE, file_size, "file size"),
         (resource.RLIMIT_CORE, 0, "core dumps"),
     ]
+    if memory is not None:
+        limits.insert(0, (resource.RLIMIT_AS, address_space() + memory, "memory"))
     if os.getuid() != 0:  # the kernel exempts root from RLIMIT_NPROC; the cgroup covers that case
         limits.append((resource.RLIMIT_NPROC, _processes_of_user() + processes, "processes"))
     for kind, value, name in limits:
@@ -164,6 +166,15 @@ def join_cgroups(name: str, processes: int, memory: int) -> list[str]:
     if missing:
         notes.append(f"{missing}: memory is limited per process (RLIMIT_AS), so several processes of one student may together use more")
     return notes
+
+
+def in_cgroup(controller: str, name: str) -> bool:
+    """Whether this process is in the cgroup `name` of `controller` (so that its limit binds)."""
+    folder = cgroup_folder(controller, name)
+    try:
+        return folder is not None and str(os.getpid()) in (folder / "cgroup.procs").read_text().split()
+    except OSError:
+        return False
 
 
 def remove_cgroup(name: str) -> None:

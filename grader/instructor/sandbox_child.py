@@ -25,6 +25,7 @@ import sys
 from pathlib import Path
 
 import grader.probes
+from grader import gpu
 from grader.instructor import confine, protocol
 from grader.instructor.sandbox import Limits
 
@@ -58,12 +59,18 @@ def warm_up() -> None:
     lazy_dynamo.install()  # eager optimizers and meta kernels then never import the compiler: a smaller zygote forks faster
 
     net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(2, 1))
+    # On a CUDA build, a backward pass starts autograd's thread per device, and no fork could run autograd after it
+    # ("Unable to handle autograd's threading in combination with fork-based multiprocessing"): children pay it.
+    warm_autograd = not gpu.cuda_built()
     for warm_optimizer in (torch.optim.SGD(net.parameters(), lr=0.1), torch.optim.Adam(net.parameters(), lr=0.1)):
         warm_optimizer.zero_grad()
-        torch.nn.functional.mse_loss(net(torch.randn(2, 1, 4, 4)), torch.zeros(2, 1)).backward()
-        warm_optimizer.step()
+        loss = torch.nn.functional.mse_loss(net(torch.randn(2, 1, 4, 4)), torch.zeros(2, 1))
+        if warm_autograd:
+            loss.backward()
+            warm_optimizer.step()
     net.to("meta")(torch.empty(3, 1, 4, 4, device="meta"))
-    torch.autograd.functional.jacobian(lambda v: v * 2, torch.ones(2))
+    if warm_autograd:
+        torch.autograd.functional.jacobian(lambda v: v * 2, torch.ones(2))
     x = sympy.Symbol("x")
     sympy.lambdify([x], sympy.simplify(sympy.diff((2 * x - 1) ** 2, x)))(1.0)
     gc.collect()
@@ -82,6 +89,7 @@ def zygote(control: socket.socket) -> None:
             continue
         if not message:
             return
+        gpu.refuse_fork_with_context("the sandbox's zygote")
         pid = os.fork()
         if pid == 0:
             control.close()
@@ -110,6 +118,7 @@ def keeper(channel: int, ends: int, status: int, spec: dict) -> None:
     os.setsid()
     limits = Limits(**spec["limits"])
     notes = confine.join_cgroups(spec["cgroup"], limits.processes, limits.memory) + [confine.become_subreaper()]
+    spec["memory_cgroup"] = confine.in_cgroup("memory", spec["cgroup"])
     notes.append(confine.own_session_keyring())
     notes.append(confine.enter_namespaces())
     notes.append(confine.private_scratch(Path(spec["scratch"]), limits.scratch_size, limits.scratch_files))
@@ -146,19 +155,25 @@ def sandboxed(channel: int, ends: int, spec: dict, notes: list[str]) -> None:
     confine.die_with_parent()
     scratch = Path(spec["scratch"])
     student_folder = Path(spec["folder"])
-    readable, listable = confine.python_readable(Path(spec["kit_root"]), spec["forbidden"], spec["roots"])
-    readable.append(student_folder)
     limits = Limits(**spec["limits"])
-    notes += confine.set_limits(memory=limits.memory, file_size=limits.file_size, processes=limits.processes)
+    gpus = gpu.device_nodes() if limits.gpu and not gpu.disabled() else []
+    roots = [*spec["roots"], *(gpu.DRIVER_READABLE if gpus else ())]
+    readable, listable = confine.python_readable(Path(spec["kit_root"]), spec["forbidden"], roots)
+    readable.append(student_folder)
+    # CUDA reserves far more address space than it uses: where the GPU is admitted, memory is limited by the
+    # student's memory cgroup alone (a machine without one keeps RLIMIT_AS, and CUDA checks say why they are skipped)
+    per_process = None if gpus and spec["memory_cgroup"] else limits.memory
+    notes += confine.set_limits(memory=per_process, file_size=limits.file_size, processes=limits.processes)
     os.chdir(scratch)
     audit = bool(os.environ.get(confine.AUDIT_VARIABLE))
     os.environ.clear()
     os.environ.update(SAFE_ENVIRONMENT)
+    gpu.configure(enabled=bool(gpus), memory=limits.gpu_memory, runner="the sandbox")
     null = os.open("/dev/null", os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
     torch.set_num_threads(1)
-    devices = [Path("/dev/null")]
+    devices = [Path("/dev/null"), *gpus]
     notes += confine.landlock(readable, [scratch], devices, listable)
     notes += [n for n in (confine.drop_capabilities(), confine.allow_listed_system_calls(audit=audit)) if n]
     protocol.send(channel, {protocol.READY: notes})

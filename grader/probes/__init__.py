@@ -118,12 +118,33 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+def wants_cuda(value: Any) -> bool:
+    """Whether decoded probe arguments put anything on a CUDA device (a tensor, or a recipe's `device`)."""
+    if isinstance(value, TensorData):
+        return str(value.device).startswith("cuda")
+    if isinstance(value, dict):
+        return str(value.get("device", "")).startswith("cuda") or any(wants_cuda(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(wants_cuda(v) for v in value)
+    return False
+
+
 def execute(module: Any, recipe: str, params: Any, timeout: float | None = None) -> dict:
-    """Run one probe on `module`; return its outcome as wire data. Never raises for anything the student did."""
+    """Run one probe on `module`; return its outcome as wire data. Never raises for anything the student did.
+
+    A probe on `cuda` first makes sure this process can use the GPU; when it cannot, the outcome says why
+    (``{"unavailable": reason}``) and the check is skipped, not failed."""
     filename = getattr(module, "__file__", None)
     try:
         function = resolve_recipe(recipe)
-        arguments = materialize(wire.decode(params))
+        decoded = wire.decode(params)
+        if wants_cuda(decoded):
+            from grader import gpu
+
+            reason = gpu.unusable_here()
+            if reason is not None:
+                return {"unavailable": f"{gpu.RUNNER} could not use the GPU ({reason})"}
+        arguments = materialize(decoded)
         with time_limit(timeout):
             value = function(module, **arguments)
         return {"returned": wire.encode(value)}
