@@ -358,9 +358,9 @@ def landlock(readable: Iterable[Path], writable: Iterable[Path], devices: Iterab
     if ruleset < 0:
         return [_error("Landlock ruleset could not be created")]
     try:
-        for paths, rights in ((readable, READ), (writable, everything), (devices, _READ_FILE | _WRITE_FILE), (listable, _READ_DIR)):
+        for paths, rights in ((readable, READ), (writable, everything), (devices, _READ_FILE | _WRITE_FILE | _IOCTL_DEV), (listable, _READ_DIR)):
             for path in paths:
-                _allow(int(ruleset), Path(path), rights)
+                _allow(int(ruleset), Path(path), rights & everything)
         if not prctl(PR_SET_NO_NEW_PRIVS, 1):
             return [_error("PR_SET_NO_NEW_PRIVS failed, so Landlock could not be applied")]
         if _libc.syscall(ctypes.c_long(446), ctypes.c_int(ruleset), ctypes.c_uint32(0)) != 0:
