@@ -127,6 +127,8 @@ def serve(connection: Any, exercise: str, target: Target, quiet: bool, stuck: Se
     if "torch" in sys.modules:  # a fork has none of the parent's OpenMP threads: a parallel region would wait for them
         sys.modules["torch"].set_num_threads(1)
     os.environ[INSIDE_CHECK] = "1"
+    if isinstance(target, Path):
+        import_sources_only(str(target.parent.resolve()))  # a student's module may import its neighbours
     if quiet:  # a notebook kernel's output streams belong to the kernel, not to a fork of it
         sys.stdout = sys.stderr = open(os.devnull, "w")
     try:
@@ -152,9 +154,15 @@ def serve(connection: Any, exercise: str, target: Target, quiet: bool, stuck: Se
         connection.send_bytes(payload.encode())
 
 
-def start_child(function: Any, *args: Any) -> tuple[Any, Any]:
-    """A child process running `function(connection, *args)`: (the process, this end of its pipe)."""
-    context = multiprocessing.get_context("fork" if CAN_FORK else "spawn")
+def start_child(function: Any, *args: Any, clean: bool = False) -> tuple[Any, Any]:
+    """A child process running `function(connection, *args)`: (the process, this end of its pipe). A fork of this
+    process, or with `clean`, of multiprocessing's fork server (a fresh interpreter that has imported torch and
+    nothing of this process's state)."""
+    if clean and CAN_FORK:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["grader.student", "torch", "numpy", "sympy"])
+    else:
+        context = multiprocessing.get_context("fork" if CAN_FORK else "spawn")
     ours, theirs = context.Pipe()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads running (a notebook kernel's)
@@ -181,7 +189,10 @@ class Child:
     """One forked process holding the student's module; every wait for it has a deadline kept here."""
 
     def __init__(self, exercise: str, target: Target, quiet: bool, stuck: Sequence[str] = ()) -> None:
-        self.process, self.connection = start_child(serve, exercise, target, quiet, list(stuck))
+        # this process's judges have run autograd, which starts CUDA's driver on a CUDA build: where the student's
+        # file may use the GPU, the child comes from a fork server that never did (a notebook's kernel cannot)
+        clean = isinstance(target, Path) and gpu.available()
+        self.process, self.connection = start_child(serve, exercise, target, quiet, list(stuck), clean=clean)
 
     def receive(self, timeout: float, what: str = "") -> dict:
         """The child's next message within `timeout` seconds, or `ChildGone`."""
@@ -300,16 +311,16 @@ class ExerciseSession:
 AUTOGRAD_FORK = "autograd's threading in combination with fork"
 
 
-def cuda_here() -> tuple[bool, bool]:
+def cuda_here(target: Target) -> tuple[bool, bool]:
     """(whether CUDA checks can run here, whether they must run in this process).
 
     Asked of the driver (NVML), never of torch, so that children forked afterwards can still initialise CUDA; each
-    child decides for itself whether it can use the GPU. A notebook whose kernel already holds a CUDA context runs
-    the CUDA checks in the kernel instead (no fork of it could use the GPU).
+    child decides for itself whether it can use the GPU. A notebook's kernel runs the CUDA checks itself: it may have
+    started CUDA's driver (a backward pass does, on a CUDA build), and then no fork of it could use the GPU.
     """
     if gpu.context_initialised():
         return True, True
-    return gpu.available(), False
+    return gpu.available(), not isinstance(target, Path)
 
 
 def forked_autograd_failed(outcomes: Sequence[Outcome]) -> bool:
@@ -324,7 +335,7 @@ def check_exercise(exercise: str, target: Target, checks: Sequence[Check], *, ti
         for check in checks:
             in_process = False
             if check.requires == "cuda":
-                available, in_kernel = cuda_here()
+                available, in_kernel = cuda_here(target)
                 in_process = in_kernel and not isinstance(target, Path)
                 if not available:
                     yield skipped(check)

@@ -198,12 +198,24 @@ def test_bytecode_handed_in_is_never_imported(sandbox, attacker):
         Returned("source"), Returned("ModuleNotFoundError")]
 
 
-def test_an_exercise_whose_process_keeps_ending_costs_a_bounded_time(sandbox, attacker):
-    """Every function ends the process, so each probe would re-import: after a few ends the rest are not run."""
-    ends = sandbox.limits.exercise_ends
-    outcomes = run(sandbox, attacker, *[call("exits") for _ in range(ends + 4)])
+def test_a_function_that_keeps_ending_the_process_is_not_called_again(sandbox, attacker):
+    """Each early end costs a fresh process and a re-import: after a few, the function's later probes are not run,
+    and the exercise's other functions still are."""
+    ends = sandbox.limits.function_ends
+    outcomes = run(sandbox, attacker, *[call("exits") for _ in range(ends + 3)], call("imported", "os"))
     assert outcomes[:ends] == [Lost("exited with status 3")] * ends
-    assert outcomes[ends:] == [Lost(f"not run: the exercise's process ended {ends} times")] * 4
+    assert outcomes[ends:-1] == [Lost(f"not run: exits ended the exercise's process {ends} times")] * 3
+    assert isinstance(outcomes[-1], Lost) is False
+
+
+def test_an_exercise_whose_process_keeps_ending_costs_a_bounded_time(attacker):
+    """Every function ends the process: after `exercise_ends` ends, the exercise's later probes are not run."""
+    names = [f"exits_{index}" for index in range(6)]
+    (attacker / "ex01_linear_model.py").write_text("import os\n" + "".join(f"\ndef {n}():\n    os._exit(3)\n" for n in names))
+    with SandboxRunner(Limits(timeout=5.0, exercise_ends=3)) as runner:
+        outcomes = run(runner, attacker, *[call(n) for n in names])
+    assert outcomes[:3] == [Lost("exited with status 3")] * 3
+    assert outcomes[3:] == [Lost("not run: the exercise's process ended 3 times")] * 3
 
 
 def test_a_student_whose_code_uses_its_whole_budget_runs_no_more(attacker):

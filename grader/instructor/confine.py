@@ -267,13 +267,22 @@ def seccomp_program(machine: str, refuse: int = _EPERM) -> list[tuple[int, int, 
     return program + [refused]
 
 
+SECCOMP_UNFILTERED = "every system call is allowed (io_uring, keyctl, sockets, chmod and ptrace among them)"
+
+
+def seccomp_note(machine: str | None = None) -> str | None:
+    """Why no filter can be installed here, or None."""
+    machine = machine or os.uname().machine
+    return None if machine in NUMBERS else f"no seccomp filter for {machine}: {SECCOMP_UNFILTERED}"
+
+
 def allow_listed_system_calls(machine: str | None = None, audit: bool = False) -> str | None:
     """Install the allow-list filter of `seccomp_program` on this process and its future children (with `audit`, a
-    call off the list is logged by the kernel and allowed: `tools/syscall_audit.py`)."""
+    call off the list is logged by the kernel and allowed: `tools/syscall_audit.py`); None, or why not."""
     machine = machine or os.uname().machine
-    what = "every system call is allowed (io_uring, keyctl, sockets, chmod and ptrace among them)"
+    what = SECCOMP_UNFILTERED
     if machine not in NUMBERS:
-        return f"no seccomp filter for {machine}: {what}"
+        return seccomp_note(machine)
     refuse = _LOG if audit else _EPERM
     instructions = seccomp_program(machine, refuse)
     table = (_SockFilter * len(instructions))(*(_SockFilter(*i) for i in instructions))
@@ -338,36 +347,43 @@ def all_fs_rights(abi: int) -> int:
     return rights
 
 
-def landlock(readable: Iterable[Path], writable: Iterable[Path], devices: Iterable[Path] = (), listable: Iterable[Path] = ()) -> list[str]:
-    """Confine this process and its future children: read only `readable`, write only under `writable`, list the
-    entries (not read the files) beneath `listable`.
+def landlock_notes() -> list[str]:
+    """What Landlock cannot do on this kernel (nothing when its ABI is 6 or later)."""
+    abi = landlock_abi()
+    if abi < 1:
+        return ["Landlock is unavailable: a submission can read and write any file this user can (only namespaces and limits apply)"]
+    if abi < 4:
+        return [f"Landlock ABI {abi} cannot deny TCP (the network namespace still isolates it)"]
+    return []
+
+
+def landlock(readable: Iterable[Path], writable: Iterable[Path], devices: Iterable[Path] = (), listable: Iterable[Path] = ()) -> None:
+    """Confine this process and its future children: read only `readable`, write only under `writable`, read, write
+    and control the device files `devices`, list the entries (not read the files) beneath `listable`. Nothing to do
+    where Landlock is unavailable (`landlock_notes` says so); `OSError` when it is there but cannot be applied.
 
     With ABI 4 and later TCP bind and connect are denied; with ABI 6 and later signals to processes outside the
     sandbox and abstract unix sockets are denied too.
     """
     abi = landlock_abi()
     if abi < 1:
-        return ["Landlock is unavailable: a submission can read and write any file this user can (only namespaces and limits apply)"]
-    notes = []
+        return
     everything = all_fs_rights(abi)
     attr = _RulesetAttr(everything, 3 if abi >= 4 else 0, 3 if abi >= 6 else 0)
     size = 24 if abi >= 6 else 16 if abi >= 4 else 8
-    if abi < 4:
-        notes.append(f"Landlock ABI {abi} cannot deny TCP (the network namespace still isolates it)")
     ruleset = _libc.syscall(ctypes.c_long(444), ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
     if ruleset < 0:
-        return [_error("Landlock ruleset could not be created")]
+        raise OSError(_error("Landlock ruleset could not be created"))
     try:
         for paths, rights in ((readable, READ), (writable, everything), (devices, _READ_FILE | _WRITE_FILE | _IOCTL_DEV), (listable, _READ_DIR)):
             for path in paths:
                 _allow(int(ruleset), Path(path), rights & everything)
         if not prctl(PR_SET_NO_NEW_PRIVS, 1):
-            return [_error("PR_SET_NO_NEW_PRIVS failed, so Landlock could not be applied")]
+            raise OSError(_error("PR_SET_NO_NEW_PRIVS failed, so Landlock could not be applied"))
         if _libc.syscall(ctypes.c_long(446), ctypes.c_int(ruleset), ctypes.c_uint32(0)) != 0:
-            return [_error("Landlock could not be applied")]
+            raise OSError(_error("Landlock could not be applied"))
     finally:
         os.close(ruleset)
-    return notes
 
 
 def _allow(ruleset: int, path: Path, rights: int) -> None:

@@ -52,7 +52,8 @@ class Limits:
     scratch_files: int = 1000
     gpu: bool = True  # admit the GPU's device files (where there are any); `--no-gpu` says False
     gpu_memory: int = 4 * GiB  # GPU memory one exercise process may allocate (torch's per-process fraction)
-    exercise_ends: int = 5  # processes of one exercise that may end early before its later probes are not run
+    function_ends: int = 2  # early ends of the exercise's process one function may cause before it is not called again
+    exercise_ends: int = 8  # early ends of one exercise's process before its later probes are not run
     budget: float | None = None  # seconds of one student's code in all; None: 12 timeouts
 
     @property
@@ -231,10 +232,12 @@ class Child:
         except EOFError:
             raise ChildGone(self._death(what)) from None
 
-    def load(self, exercise: str, path: Path) -> str | None:
-        """Fork a fresh process for `exercise` and load the student's file in it: None, or why loading failed."""
-        self._request({protocol.LOAD: {"exercise": exercise, "path": str(path)}}, self.limits.timeout, " during import")
-        loaded = self.receive(self.limits.timeout, " during import")
+    def load(self, exercise: str, path: Path, on_gpu: bool = False) -> str | None:
+        """Fork a fresh process for `exercise` (starting CUDA in it first with `on_gpu`) and load the student's file in
+        it: None, or why loading failed."""
+        request = {"exercise": exercise, "path": str(path), "gpu": on_gpu}
+        self._request({protocol.LOAD: request}, self.limits.timeout + (30.0 if on_gpu else 0.0), " during import")
+        loaded = self.receive(self.limits.timeout + (30.0 if on_gpu else 0.0), " during import")
         if protocol.ENDED in loaded:
             return self.describe_ending(loaded[protocol.ENDED], " during import")
         if protocol.LOAD_FAILED in loaded:
@@ -391,18 +394,20 @@ class Session:
         if slots is None or not any(wants_cuda(p.params) for p in probes):
             return self._run(exercise, path, probes)
         with slots.held():
-            outcomes = self._run(exercise, path, probes)
+            outcomes = self._run(exercise, path, probes, on_gpu=True)
         for outcome in outcomes:
             if isinstance(outcome, Unavailable):
                 self.sandbox._notes.setdefault(f"CUDA checks were skipped for a student: {outcome.reason}")
         return outcomes
 
-    def _run(self, exercise: str, path: Path, probes: Sequence[Probe]) -> list[Outcome]:
+    def _run(self, exercise: str, path: Path, probes: Sequence[Probe], on_gpu: bool = False) -> list[Outcome]:
         """One outcome per probe; a stuck function costs its timeout once, then its later probes fail at once.
 
-        One submission cannot multiply the class's time: after `Limits.exercise_ends` early ends of the exercise's
-        process (a crash, `os._exit`, a timeout) its later probes are not run, and once the student's code has
-        used `Limits.student_seconds` in all, nothing more of theirs runs.
+        One submission cannot multiply the class's time (each early end of the exercise's process, a crash, an
+        `os._exit`, a timeout, costs a fresh process and a re-import): a function that ended it
+        `Limits.function_ends` times is not called again, after `Limits.exercise_ends` ends the exercise's later
+        probes are not run, and once the student's code has used `Limits.student_seconds` in all, nothing more of
+        theirs runs.
         """
         if self.sandbox.closed:
             return [Lost("not run: grading was interrupted")] * len(probes)
@@ -413,11 +418,16 @@ class Session:
         limits = self.sandbox.limits
         outcomes: list[Outcome] = []
         timed_out: set[str] = set()
+        ended_by: dict[str, int] = {}
         loaded, ends = False, 0
         try:
             for probe in probes:
                 if probe.function in timed_out:
                     outcomes.append(Lost(f"not run: {probe.function} timed out earlier"))
+                    continue
+                if ended_by.get(probe.function or probe.recipe, 0) >= limits.function_ends:
+                    outcomes.append(Lost(f"not run: {probe.function or probe.recipe} ended the exercise's process "
+                                         f"{limits.function_ends} times"))
                     continue
                 if ends >= limits.exercise_ends:
                     outcomes.append(Lost(f"not run: the exercise's process ended {ends} times"))
@@ -426,7 +436,7 @@ class Session:
                     outcomes.append(Lost(f"not run: this student's code used its {limits.student_seconds:g} s in all"))
                     continue
                 if not loaded:
-                    failure = self._load(exercise, path.resolve())
+                    failure = self._load(exercise, path.resolve(), on_gpu)
                     if failure is not None:
                         return outcomes + [Lost(failure)] * (len(probes) - len(outcomes))
                     loaded = True
@@ -434,8 +444,10 @@ class Session:
                     outcome = self.child.ask(probe)
                 except ExerciseEnded as ended:
                     outcome, loaded, ends = Lost(ended.reason), False, ends + 1
+                    ended_by[probe.function or probe.recipe] = ended_by.get(probe.function or probe.recipe, 0) + 1
                 except ChildGone as gone:
                     outcome, loaded, ends = Lost(gone.reason), False, ends + 1
+                    ended_by[probe.function or probe.recipe] = ended_by.get(probe.function or probe.recipe, 0) + 1
                     if gone.timed_out and probe.function:
                         timed_out.add(probe.function)
                     self._discard_child()
@@ -449,12 +461,12 @@ class Session:
                 self._unload()
         return outcomes
 
-    def _load(self, exercise: str, path: Path) -> str | None:
+    def _load(self, exercise: str, path: Path, on_gpu: bool = False) -> str | None:
         """Load `exercise` in a fresh process of the child (started now if need be): None, or why it failed."""
         try:
             if self.child is None:
                 self.child = self.sandbox.start_child(self.folder)
-            return self.child.load(exercise, path)
+            return self.child.load(exercise, path, on_gpu)
         except ChildGone as gone:  # its reason names the phase: starting the sandbox, or the import
             self._discard_child()
             return gone.reason

@@ -141,14 +141,15 @@ def keeper(channel: int, ends: int, status: int, spec: dict) -> None:
 
 
 def sandboxed(channel: int, ends: int, spec: dict, notes: list[str]) -> None:
-    """Confine this process for one student, then run each exercise they ask for in a fresh fork of it.
+    """Hold one student's limits, then run each exercise they ask for in a fresh, self-confining fork of this process.
 
-    This process is PID 1 of the student's PID namespace. For every `load` request it forks an exercise process
-    that confines itself further to a fresh scratch folder of its own, loads the file and answers probes on the
-    channel; when that process has ended, whatever it left running is killed, its scratch folder is removed and
-    `ended` follows on the `ends` pipe. Each exercise therefore starts from the same pristine state and sees nothing
-    an earlier exercise wrote (a visible check never shows a hidden check's inputs), while the confinement
-    (namespaces, limits, Landlock, seccomp) is paid once per student.
+    This process is PID 1 of the student's PID namespace and runs none of the student's code. For every `load`
+    request it forks an exercise process, which starts CUDA first where the exercise has probes on the GPU (the
+    driver's start needs what a submission never gets: sockets, writes under /proc), then confines itself for good
+    (`confine_exercise`: Landlock to a fresh scratch folder of its own, no capabilities, the allow-list filter),
+    loads the file and answers probes on the channel. When it has ended, whatever it left running is killed, its
+    scratch folder is removed and `ended` follows on the `ends` pipe. Each exercise therefore starts from the same
+    pristine state and sees nothing an earlier exercise wrote (a visible check never shows a hidden check's inputs).
     """
     import torch
 
@@ -173,10 +174,9 @@ def sandboxed(channel: int, ends: int, spec: dict, notes: list[str]) -> None:
     for fd in (0, 1, 2):
         os.dup2(null, fd)
     torch.set_num_threads(1)
-    devices = [Path("/dev/null"), *gpus]
-    notes += confine.landlock(readable, [scratch], devices, listable)
-    notes += [n for n in (confine.drop_capabilities(), confine.allow_listed_system_calls(audit=audit)) if n]
+    notes += [n for n in (*confine.landlock_notes(), confine.seccomp_note(), confine.drop_capabilities()) if n]
     protocol.send(channel, {protocol.READY: notes})
+    confinement = Confinement(readable, [Path("/dev/null"), *gpus], listable, audit)
     for number in itertools.count(1):
         try:
             request = protocol.receive(channel)
@@ -193,11 +193,15 @@ def sandboxed(channel: int, ends: int, spec: dict, notes: list[str]) -> None:
             os.close(ends)  # the student's code cannot report an ending of its own
             code = 0
             try:
-                confine.landlock(readable, [own], devices, listable)  # a second layer: this scratch folder only
-                os.chdir(own)
-                os.environ.update(HOME=str(own), TMPDIR=str(own))
-                grader.probes.import_sources_only(str(student_folder))
-                serve_exercise(channel, request[protocol.LOAD]["exercise"], request[protocol.LOAD]["path"])
+                load = request[protocol.LOAD]
+                if load.get("gpu") and gpus:
+                    gpu.unusable_here()  # CUDA starts now or never: the confined process could not start it
+                failure = confinement.apply(own)
+                if failure:
+                    protocol.send(channel, {protocol.LOAD_FAILED: f"the sandbox could not confine this exercise ({failure}); nothing of it ran"})
+                else:
+                    grader.probes.import_sources_only(str(student_folder))
+                    serve_exercise(channel, load["exercise"], load["path"])
             except BaseException:  # noqa: BLE001 - the parent sees the broken channel and says so
                 code = 70
             os._exit(code)
@@ -205,6 +209,26 @@ def sandboxed(channel: int, ends: int, spec: dict, notes: list[str]) -> None:
         kill_leftovers()
         shutil.rmtree(own, ignore_errors=True)  # what cannot be removed stays in the student's own tmpfs, unread
         protocol.send(ends, {protocol.ENDED: ending(state)})
+
+
+class Confinement:
+    """What an exercise process does to itself before it loads the student's file, for good: Landlock (read Python,
+    the kit's public parts and the student's folder; write its own scratch folder; the GPU's device files), then
+    the allow-list filter. None, or why it could not."""
+
+    def __init__(self, readable: list[Path], devices: list[Path], listable: list[Path], audit: bool) -> None:
+        self.readable, self.devices, self.listable, self.audit = readable, devices, listable, audit
+
+    def apply(self, scratch: Path) -> str | None:
+        try:
+            confine.landlock(self.readable, [scratch], self.devices, self.listable)
+        except OSError as error:
+            return str(error)
+        os.chdir(scratch)
+        os.environ.update(HOME=str(scratch), TMPDIR=str(scratch))
+        if confine.seccomp_note() is None:
+            return confine.allow_listed_system_calls(audit=self.audit)
+        return None
 
 
 def serve_exercise(channel: int, exercise: str, path: str) -> None:
