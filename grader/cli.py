@@ -29,6 +29,12 @@ def _grade(args: argparse.Namespace) -> int:
                  force=args.force, seed=args.seed, progress=not args.quiet, shard=args.shard)
 
 
+def _similarity(args: argparse.Namespace) -> int:
+    from grader.instructor.similarity import similarity
+
+    return similarity(submissions=Path(args.submissions), out=Path(args.out), floor=args.floor, top=args.top)
+
+
 def _shard(text: str):
     from grader.instructor.shards import Shard
 
@@ -137,6 +143,16 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--show-formulas", action="store_true",
                        help="failure messages name the derived formula the expected value comes from (after the deadline)")
     grade.set_defaults(run=_grade)
+
+    similarity = commands.add_parser("similarity", help="find pairs of students whose code is alike (stubs discounted)",
+                                     description="Compare every pair of students exercise by exercise with copydetect "
+                                     "(identifiers and comments normalised, the handed-out stubs discounted) and write "
+                                     "DIR/similarity.csv and DIR/similarity.html. A high score is a reason to look, not a verdict.")
+    similarity.add_argument("submissions", metavar="SUBMISSIONS", help="folder of <student>/ folders or <student>.zip files, as for grade")
+    similarity.add_argument("--out", required=True, metavar="DIR", help="folder for similarity.csv, similarity.html and the side-by-side pages")
+    similarity.add_argument("--floor", type=float, default=0.25, help="leave out pairs scoring less, 0 to 1 (default: 0.25)")
+    similarity.add_argument("--top", type=int, default=10, help="pairs printed (default: 10)")
+    similarity.set_defaults(run=_similarity)
 
     report = commands.add_parser("report", help="rebuild a class's gradebook and summary from the results in OUT")
     report.add_argument("out", metavar="OUT", help="the --out folder of `grader grade` (one run, or many shards)")
