@@ -21,7 +21,9 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
+
+import numpy as np
 
 from grader.checks import EXERCISES
 from grader.instructor.files import atomic_write_text
@@ -39,13 +41,62 @@ PAGES = "pairs"  # folder of the side-by-side views, beside similarity.html
 
 
 @dataclass(frozen=True)
+class Stub:
+    """What every student was handed for an exercise: its lines, and copydetect's fingerprints of them."""
+
+    lines: frozenset[str]
+    hashes: list[int]
+
+    def handed_out(self, line: str) -> bool:
+        """Whether `line` is the stub's, and may be left out: a line that opens or closes a multi-line string stays,
+        so that the student's code after it still reads as code."""
+        return line.strip() in self.lines and (line.count('"""') + line.count("'''")) % 2 == 0
+
+
+@dataclass
+class Code:
+    """One student's file for one exercise: the text as handed in, which of its lines are their own (not the stub's,
+    not blank), and copydetect's fingerprint of those lines, flattened (each hash where it starts) to compare fast."""
+
+    text: str
+    own: list[bool]
+    fingerprint: Any  # copydetect.CodeFingerprint
+    hashes: Any  # numpy arrays: every fingerprint and where it starts in the normalised code, in that order
+    starts: Any
+    unique: Any  # the distinct fingerprints, sorted
+
+    @classmethod
+    def read(cls, text: str, stub: Stub) -> "Code":
+        from copydetect import CodeFingerprint
+
+        lines = text.splitlines(keepends=True)
+        own = [bool(line.strip()) and not stub.handed_out(line) for line in lines]
+        mine = "".join(line for line, keep in zip(lines, own) if keep)
+        fingerprint = CodeFingerprint("code.py", NOISE, 1, boilerplate=stub.hashes, fp=io.StringIO(mine), language="python")
+        pairs = sorted((start, h) for h, starts in fingerprint.hash_idx.items() for start in starts)
+        return cls(text, own, fingerprint, np.array([h for _, h in pairs], dtype=np.int64),
+                   np.array([start for start, _ in pairs], dtype=np.int64), np.array(sorted(fingerprint.hashes), dtype=np.int64))
+
+    @property
+    def size(self) -> int:
+        """Tokens compared: the characters of normalised code that fingerprints cover (copydetect's coverage)."""
+        return int(self.fingerprint.token_coverage)
+
+    def matched(self, other: "Code") -> int:
+        """Tokens of this code in runs that `other` has too: the count of copydetect's compare_files, without its
+        regions (every fingerprint found covers NOISE characters from its start; overlaps count once)."""
+        where = np.minimum(np.searchsorted(other.unique, self.hashes), len(other.unique) - 1)
+        hits = self.starts[other.unique[where] == self.hashes]
+        return int(np.minimum(np.diff(hits), NOISE).sum()) + NOISE if len(hits) else 0
+
+
+@dataclass(frozen=True)
 class Match:
     """How much of two students' code for one exercise matches: tokens matched and compared, per student."""
 
     exercise: str
-    matched: tuple[float, float]
-    compared: tuple[float, float]
-    slices: tuple  # copydetect's matched regions in each student's text (2×N start/end arrays)
+    matched: tuple[int, int]
+    compared: tuple[int, int]
 
     @property
     def score(self) -> float:
@@ -66,21 +117,12 @@ class Pair:
         return [m.exercise for m in self.matches[:3] if m.score > 0 and m.score >= best / 2]
 
 
-@dataclass(frozen=True)
-class Stub:
-    """What every student was handed for an exercise: its lines, and copydetect's fingerprints of them."""
-
-    lines: frozenset[str]
-    hashes: list[int]
-
-
 @dataclass
 class ClassCode:
-    """Each student's code per exercise (raw text and copydetect fingerprint), the stubs, what was left out and why."""
+    """Each student's code per exercise, the stubs, and who was left out and why."""
 
     stubs: dict[str, Stub]
-    texts: dict[str, dict[str, str]] = field(default_factory=dict)
-    prints: dict[str, dict[str, object]] = field(default_factory=dict)
+    code: dict[str, dict[str, Code]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -107,53 +149,39 @@ def stub(exercise: str) -> Stub:
     return Stub(frozenset(line.strip() for form in forms for line in form.splitlines() if line.strip()), sorted(hashes))
 
 
-def without_stub(text: str, handed_out: Stub) -> str:
-    """`text` with every line of the stub blanked (same length, so regions still point into `text`).
-
-    Fingerprints of the stub are dropped as well, but a run of characters that straddles a stub line and the
-    student's own code (a signature and the first token of the answer) would still match every student who starts
-    the same way. A line that opens or closes a multi-line string is kept, so the rest still lexes as it did.
-    """
-    def blank(line: str) -> bool:
-        return line.strip() in handed_out.lines and (line.count('"""') + line.count("'''")) % 2 == 0
-
-    return "".join(" " * len(line.rstrip("\r\n")) + line[len(line.rstrip("\r\n")):] if blank(line) else line
-                   for line in text.splitlines(keepends=True))
-
-
 def read_class(students: Sequence[Submission], sources: dict[str, Path] | None = None) -> ClassCode:
     """Every student's exercise files, read as `grader grade` reads them (`<folder>/<exercise>.py`, notebooks
-    already turned into their code cells by discovery), fingerprinted with the stubs discounted."""
-    from copydetect import CodeFingerprint
+    already turned into their code cells by discovery), fingerprinted with the stubs discounted.
 
-    code = ClassCode({exercise: stub(exercise) for exercise in EXERCISES})
-    stubs = code.stubs
+    The stub's lines are left out before fingerprinting, not only its fingerprints afterwards: a run of characters
+    that straddles a signature and the first token of an answer would otherwise match every student who starts the
+    same way."""
+    found = ClassCode({exercise: stub(exercise) for exercise in EXERCISES})
     for submission in students:
         name = submission.student
         if submission.folder is None:
-            code.notes.append(f"{name}: {submission.problem}")
+            found.notes.append(f"{name}: {submission.problem}")
             continue
-        texts, prints = {}, {}
+        files = {}
         for exercise in EXERCISES:
             path = submission.folder / f"{exercise}.py"
             if not path.is_file():
                 continue
             text = path.read_text(encoding="utf-8", errors="replace")
             if len(text) > MAX_CHARS:
-                code.notes.append(f"{name}: {exercise} is over {MAX_CHARS // 2**20} MiB; only its beginning was compared")
+                found.notes.append(f"{name}: {exercise} is over {MAX_CHARS // 2**20} MiB; only its beginning was compared")
                 text = text[:MAX_CHARS]
-            fingerprint = CodeFingerprint(path.name, NOISE, 1, boilerplate=stubs[exercise].hashes,
-                                          fp=io.StringIO(without_stub(text, stubs[exercise])), language="python")
-            if fingerprint.token_coverage:  # an untouched stub has nothing of its own
-                texts[exercise], prints[exercise] = text, fingerprint
+            code = Code.read(text, found.stubs[exercise])
+            if code.size:  # an untouched stub has nothing of its own
+                files[exercise] = code
         source = (sources or {}).get(name)
         if source is not None:
-            code.notes.extend(f"{name}: {note}" for note in unreadable_notebooks(source, set(texts)))
-        if texts:
-            code.texts[name], code.prints[name] = texts, prints
+            found.notes.extend(f"{name}: {note}" for note in unreadable_notebooks(source, set(files)))
+        if files:
+            found.code[name] = files
         else:
-            code.notes.append(f"{name}: nothing of their own to compare (no exercise file, or only untouched stubs)")
-    return code
+            found.notes.append(f"{name}: nothing of their own to compare (no exercise file, or only untouched stubs)")
+    return found
 
 
 def unreadable_notebooks(folder: Path, compared: set[str]) -> list[str]:
@@ -166,30 +194,32 @@ def unreadable_notebooks(folder: Path, compared: set[str]) -> list[str]:
     return found
 
 
-def compare_class(code: ClassCode, floor: float = FLOOR) -> list[Pair]:
-    """Every pair scoring at least `floor`, best first (ties by name)."""
-    from copydetect import compare_files
+def compare(a: dict[str, Code], b: dict[str, Code]) -> tuple[float, tuple[Match, ...]]:
+    """Two students' score and their matches, exercise by exercise (best first)."""
+    matches = []
+    for exercise, first in a.items():
+        second = b.get(exercise)
+        if second is None:
+            continue
+        matched = (0, 0)
+        if not first.fingerprint.hashes.isdisjoint(second.fingerprint.hashes):
+            matched = (first.matched(second), second.matched(first))
+        matches.append(Match(exercise, matched, (first.size, second.size)))
+    if not matches:
+        return 0.0, ()
+    score = sum(sum(m.matched[side] for m in matches) / sum(m.compared[side] for m in matches) for side in (0, 1)) / 2
+    return score, tuple(sorted(matches, key=lambda m: -m.score))
 
-    names = sorted(code.prints)
+
+def compare_class(found: ClassCode, floor: float = FLOOR) -> list[Pair]:
+    """Every pair scoring at least `floor`, best first (ties by name)."""
+    names = sorted(found.code)
     pairs = []
     for i, a in enumerate(names):
         for b in names[i + 1:]:
-            matches = []
-            for exercise, first in code.prints[a].items():
-                second = code.prints[b].get(exercise)
-                if second is None:
-                    continue
-                if first.hashes.isdisjoint(second.hashes):
-                    matches.append(Match(exercise, (0, 0), (first.token_coverage, second.token_coverage), ()))
-                    continue
-                _, (share_a, share_b), slices = compare_files(first, second)
-                matched = (share_a * first.token_coverage, share_b * second.token_coverage)
-                matches.append(Match(exercise, matched, (first.token_coverage, second.token_coverage), slices))
-            if not matches:
-                continue
-            score = sum(sum(m.matched[s] for m in matches) / sum(m.compared[s] for m in matches) for s in (0, 1)) / 2
-            if score >= floor:
-                pairs.append(Pair(a, b, float(score), tuple(sorted(matches, key=lambda m: -m.score))))
+            score, matches = compare(found.code[a], found.code[b])
+            if matches and score >= floor:
+                pairs.append(Pair(a, b, score, matches))
     return sorted(pairs, key=lambda p: (-p.score, p.a, p.b))
 
 
@@ -229,8 +259,9 @@ def _e(text: object) -> str:
 COLLAPSED = 4  # a run of this many lines as handed out (or blank) is shown as one line
 
 
-def shown(text: str, handed_out: Stub, slices) -> str:
-    """`text` escaped for HTML: the student's own lines, matched regions in <mark>, runs of the stub's lines folded."""
+def shown(code: Code, stub: Stub, slices) -> str:
+    """A student's file escaped for HTML: their own lines with the matched regions (`slices` of copydetect's, in the
+    text it fingerprinted) in <mark>, and runs of the stub's lines folded into one."""
     marks = sorted(zip(slices[0].tolist(), slices[1].tolist())) if len(slices) and len(slices[0]) else []
     parts: list[str] = []
     run: list[str] = []
@@ -242,21 +273,20 @@ def shown(text: str, handed_out: Stub, slices) -> str:
             parts.extend(_e(line) for line in run)
         run.clear()
 
-    start = 0
-    for line in text.splitlines(keepends=True):
-        end, begin = start + len(line), start
-        start = end
-        if not line.strip() or line.strip() in handed_out.lines:
+    start = 0  # where the line starts in the fingerprinted text (the student's own lines)
+    for line, own in zip(code.text.splitlines(keepends=True), code.own):
+        begin, start = start, start + len(line) if own else start
+        if not line.strip() or line.strip() in stub.lines:
             run.append(line)
             continue
         fold()
-        position = begin
+        position = 0
         for first, last in marks:
-            first, last = max(first, position), min(last, end)
+            first, last = max(first - begin, position), min(last - begin, len(line))
             if first < last:
-                parts += [_e(text[position:first]), "<mark>", _e(text[first:last]), "</mark>"]
+                parts += [_e(line[position:first]), "<mark>", _e(line[first:last]), "</mark>"]
                 position = last
-        parts.append(_e(text[position:end]))
+        parts.append(_e(line[position:]))
     fold()
     return "".join(parts)
 
@@ -265,8 +295,10 @@ def page_name(rank: int) -> str:
     return f"{PAGES}/{rank:04d}.html"
 
 
-def pair_html(pair: Pair, code: ClassCode) -> str:
-    """Two students' code side by side, exercise by exercise (best match first), matching regions marked."""
+def pair_html(pair: Pair, found: ClassCode) -> str:
+    """Two students' code side by side, exercise by exercise (best match first), the matching regions marked."""
+    from copydetect import compare_files
+
     body = [f"<h1>{_e(pair.a)} and {_e(pair.b)}: {pair.score:.2f}</h1>", f"<p class=\"hint\">{_e(VERDICT)}</p>",
             "<p><a href=\"../similarity.html\">All pairs</a></p>"]
     for match in pair.matches:
@@ -274,24 +306,25 @@ def pair_html(pair: Pair, code: ClassCode) -> str:
         if not match.score:
             body.append("<p>Nothing in common beyond the stub.</p>")
             continue
+        first, second = found.code[pair.a][match.exercise], found.code[pair.b][match.exercise]
+        _, _, slices = compare_files(first.fingerprint, second.fingerprint)
         body.append("<div class=\"sides\">")
-        for side, student in enumerate((pair.a, pair.b)):
-            text = code.texts[student][match.exercise]
-            body.append(f"<div><h3>{_e(student)}</h3><pre>{shown(text, code.stubs[match.exercise], match.slices[side])}</pre></div>")
+        for student, code, regions in ((pair.a, first, slices[0]), (pair.b, second, slices[1])):
+            body.append(f"<div><h3>{_e(student)}</h3><pre>{shown(code, found.stubs[match.exercise], regions)}</pre></div>")
         body.append("</div>")
     return _page(f"{pair.a} and {pair.b}", "\n".join(body))
 
 
-def similarity_html(pairs: Sequence[Pair], code: ClassCode, floor: float) -> str:
+def similarity_html(pairs: Sequence[Pair], found: ClassCode, floor: float) -> str:
     """The ranked pairs, each linked to its side-by-side view."""
     body = ["<h1>Similar submissions</h1>", f"<p class=\"hint\"><strong>{_e(VERDICT)}</strong></p>",
-            f"<p>{len(code.prints)} students compared exercise by exercise, with the code every student was handed "
+            f"<p>{len(found.code)} students compared exercise by exercise, with the code every student was handed "
             f"(stubs, their docstrings and imports) discounted, identifiers and comments normalised. "
             f"{len(pairs)} pairs score {floor:.2f} or more"
             + (f"; the first {SHOWN} are listed, the rest are in similarity.csv" if len(pairs) > SHOWN else "") + ".</p>"]
-    if code.notes:
+    if found.notes:
         body.append("<h2>Left out</h2><div class=\"notes\"><ul>")
-        body.extend(f"<li>{_e(note)}</li>" for note in code.notes)
+        body.extend(f"<li>{_e(note)}</li>" for note in found.notes)
         body.append("</ul></div>")
     body.append("<h2>Pairs</h2>")
     if not pairs:
@@ -312,13 +345,13 @@ def similarity_html(pairs: Sequence[Pair], code: ClassCode, floor: float) -> str
     return _page("Similar submissions", "\n".join(body))
 
 
-def write_similarity(out: Path, pairs: Sequence[Pair], code: ClassCode, floor: float) -> None:
+def write_similarity(out: Path, pairs: Sequence[Pair], found: ClassCode, floor: float) -> None:
     """`out/similarity.csv`, `out/similarity.html` and `out/pairs/NNNN.html` for the pairs listed."""
     atomic_write_text(out / "similarity.csv", similarity_csv(pairs))
     shutil.rmtree(out / PAGES, ignore_errors=True)  # an earlier run's views
     for rank, pair in enumerate(pairs[:SHOWN], 1):
-        atomic_write_text(out / page_name(rank), pair_html(pair, code))
-    atomic_write_text(out / "similarity.html", similarity_html(pairs, code, floor))
+        atomic_write_text(out / page_name(rank), pair_html(pair, found))
+    atomic_write_text(out / "similarity.html", similarity_html(pairs, found, floor))
 
 
 def format_pairs(pairs: Sequence[Pair], top: int) -> str:
@@ -337,13 +370,13 @@ def report(students: Sequence[Submission], out: Path, *, floor: float = FLOOR, t
            sources: dict[str, Path] | None = None) -> list[Pair]:
     """Compare `students` (discovered submissions), write the files into `out`, print the top pairs."""
     started = time.perf_counter()
-    code = read_class(students, sources)
-    pairs = compare_class(code, floor)
-    write_similarity(out, pairs, code, floor)
+    found = read_class(students, sources)
+    pairs = compare_class(found, floor)
+    write_similarity(out, pairs, found, floor)
     print(format_pairs(pairs, top))
-    for note in code.notes:
+    for note in found.notes:
         print(f"note: {note}")
-    print(f"({len(code.prints)} students compared in {time.perf_counter() - started:.1f} s; {out / 'similarity.html'})")
+    print(f"({len(found.code)} students compared in {time.perf_counter() - started:.1f} s; {out / 'similarity.html'})")
     return pairs
 
 
