@@ -24,9 +24,13 @@ def _grade(args: argparse.Namespace) -> int:
         from grader.judges import show_formulas
 
         show_formulas()
+    if args.similarity and args.shard:
+        print("grader grade: --similarity compares the whole class, which a shard does not hold; run "
+              "`grader similarity SUBMISSIONS --out OUT/similarity` once the shards are done (`grader report OUT` then links it)", file=sys.stderr)
+        return 2
     workers = default_workers() if args.workers is None else args.workers
     return grade(submissions=Path(args.submissions), out=Path(args.out), workers=workers, timeout=args.timeout,
-                 force=args.force, seed=args.seed, progress=not args.quiet, shard=args.shard)
+                 force=args.force, seed=args.seed, progress=not args.quiet, shard=args.shard, similarity=args.similarity)
 
 
 def _similarity(args: argparse.Namespace) -> int:
@@ -142,6 +146,8 @@ def parser() -> argparse.ArgumentParser:
                        help="grade only the K-th of N slices of the class (by a hash of each name) into an OUT the shards share")
     grade.add_argument("--show-formulas", action="store_true",
                        help="failure messages name the derived formula the expected value comes from (after the deadline)")
+    grade.add_argument("--similarity", action="store_true",
+                       help="also compare the students' code (as `grader similarity` does) into OUT/similarity/, linked from summary.html")
     grade.set_defaults(run=_grade)
 
     similarity = commands.add_parser("similarity", help="find pairs of students whose code is alike (stubs discounted)",
@@ -150,7 +156,7 @@ def parser() -> argparse.ArgumentParser:
                                      "DIR/similarity.csv and DIR/similarity.html. A high score is a reason to look, not a verdict.")
     similarity.add_argument("submissions", metavar="SUBMISSIONS", help="folder of <student>/ folders or <student>.zip files, as for grade")
     similarity.add_argument("--out", required=True, metavar="DIR", help="folder for similarity.csv, similarity.html and the side-by-side pages")
-    similarity.add_argument("--floor", type=float, default=0.25, help="leave out pairs scoring less, 0 to 1 (default: 0.25)")
+    similarity.add_argument("--floor", type=float, default=None, help="leave out pairs scoring less, 0 to 1 (default: 0.25)")
     similarity.add_argument("--top", type=int, default=10, help="pairs printed (default: 10)")
     similarity.set_defaults(run=_similarity)
 

@@ -38,7 +38,7 @@ from grader.instructor.submissions import NoSubmissions, Submission, discover
 
 RECORD = "record.json"
 RETRY_LOCKED = 2.0  # seconds before asking again for a student another process is grading
-CLASS_FILES = ("gradebook.csv", "summary.html")  # the class's own files in OUT (and the histogram, SCORE_PICTURE)
+CLASS_FILES = ("gradebook.csv", "summary.html", "similarity")  # the class's own in OUT (and the histogram, SCORE_PICTURE)
 _JUDGING = threading.Lock()  # judges (sympy, torch) run one at a time; children run in parallel
 MAX_TEXT = 20_000  # characters of a check's message or hint in a student's outputs
 MAX_EXTRAS = 1 << 20  # characters of a check's extras (training curves for the feedback page), as JSON
@@ -67,9 +67,10 @@ def available_cores() -> int:
 
 
 def grade(*, submissions: Path, out: Path, workers: int, timeout: float, force: bool, seed: int | None, progress: bool,
-          shard: Shard | None = None) -> int:
+          shard: Shard | None = None, similarity: bool = False) -> int:
     """Grade every student in `submissions` (or `shard`'s slice of them) into `out`; 0 when the batch ran, 2 for bad
-    input, 130 when interrupted."""
+    input, 130 when interrupted. With `similarity` (unsharded only), also compare the class's code into
+    `out/similarity/` (grader.instructor.similarity) for the summary to link."""
     problem = bad_input(submissions, out, workers, timeout)
     if problem:
         print(f"grader grade: {problem}", file=sys.stderr)
@@ -103,6 +104,10 @@ def grade(*, submissions: Path, out: Path, workers: int, timeout: float, force: 
             log.finish(run, runner.notes)
         finally:
             runner.close()
+        if similarity and shard is None and not run.interrupted:
+            from grader.instructor import similarity as alike
+
+            alike.report(roster, out / "similarity", sources=alike.sources_of(submissions, staging, roster))
         if shard is None:
             write_class_outputs(out, graded, notes, skipped=len(students) - len(pending))
         print(format_summary(graded))

@@ -167,7 +167,11 @@ def read_class(students: Sequence[Submission], sources: dict[str, Path] | None =
             path = submission.folder / f"{exercise}.py"
             if not path.is_file():
                 continue
-            text = path.read_text(encoding="utf-8", errors="replace")
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError as error:
+                found.notes.append(f"{name}: {exercise}.py could not be read ({error.strerror or error}); left out")
+                continue
             if len(text) > MAX_CHARS:
                 found.notes.append(f"{name}: {exercise} is over {MAX_CHARS // 2**20} MiB; only its beginning was compared")
                 text = text[:MAX_CHARS]
@@ -373,7 +377,8 @@ def report(students: Sequence[Submission], out: Path, *, floor: float = FLOOR, t
     found = read_class(students, sources)
     pairs = compare_class(found, floor)
     write_similarity(out, pairs, found, floor)
-    print(format_pairs(pairs, top))
+    if top:
+        print(format_pairs(pairs, top))
     for note in found.notes:
         print(f"note: {note}")
     print(f"({len(found.code)} students compared in {time.perf_counter() - started:.1f} s; {out / 'similarity.html'})")
@@ -391,8 +396,9 @@ def sources_of(submissions: Path, staging: Path, students: Sequence[Submission])
     return found
 
 
-def similarity(*, submissions: Path, out: Path, floor: float = FLOOR, top: int = 10) -> int:
+def similarity(*, submissions: Path, out: Path, floor: float | None = None, top: int = 10) -> int:
     """`grader similarity SUBMISSIONS --out DIR`: 0 when written, 2 for bad input."""
+    floor = FLOOR if floor is None else floor
     problem = bad_input(submissions, out, floor, top)
     if problem:
         print(f"grader similarity: {problem}", file=sys.stderr)
@@ -405,7 +411,11 @@ def similarity(*, submissions: Path, out: Path, floor: float = FLOOR, top: int =
         except NoSubmissions as error:
             print(f"grader similarity: {error}", file=sys.stderr)
             return 2
-        report(students, out, floor=floor, top=top, sources=sources_of(submissions, staging, students))
+        try:
+            report(students, out, floor=floor, top=top, sources=sources_of(submissions, staging, students))
+        except OSError as error:
+            print(f"grader similarity: could not write to {out}: {error.strerror or error}", file=sys.stderr)
+            return 2
         return 0
     finally:
         shutil.rmtree(staging, ignore_errors=True)
