@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -185,3 +187,10 @@ def test_the_pages_render_in_a_browser(class_folder, tmp_path, capsys):
     assert pixels_of(ranked, "#5a9e6f") > 500, "the score bars are not drawn"
     side_by_side = screenshot(browser, tmp_path / "out" / "pairs" / "0001.html", tmp_path / "pair.png", tmp_path / "profile")
     assert pixels_of(side_by_side, "#ffd54f") > 5000, "the matching regions are not marked"
+
+
+@pytest.mark.slow
+def test_the_benchmark_runs():
+    done = subprocess.run([sys.executable, "bench/similarity.py", "--smoke"], cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "grader similarity: " in done.stdout and "pairs above the floor" in done.stdout and "target: " in done.stdout

@@ -373,15 +373,20 @@ def format_pairs(pairs: Sequence[Pair], top: int) -> str:
 def report(students: Sequence[Submission], out: Path, *, floor: float = FLOOR, top: int = 10,
            sources: dict[str, Path] | None = None) -> list[Pair]:
     """Compare `students` (discovered submissions), write the files into `out`, print the top pairs."""
-    started = time.perf_counter()
+    times = [time.perf_counter()]
     found = read_class(students, sources)
+    times.append(time.perf_counter())
     pairs = compare_class(found, floor)
+    times.append(time.perf_counter())
     write_similarity(out, pairs, found, floor)
+    times.append(time.perf_counter())
     if top:
         print(format_pairs(pairs, top))
     for note in found.notes:
         print(f"note: {note}")
-    print(f"({len(found.code)} students compared in {time.perf_counter() - started:.1f} s; {out / 'similarity.html'})")
+    read, compared, written = (b - a for a, b in zip(times, times[1:]))
+    print(f"({len(found.code)} students compared in {times[-1] - times[0]:.1f} s: reading and fingerprints {read:.1f} s, "
+          f"pairs {compared:.1f} s, pages {written:.1f} s; {out / 'similarity.html'})")
     return pairs
 
 
