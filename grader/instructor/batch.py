@@ -2,7 +2,8 @@
 
 discover the submissions -> load every exercise's checks once (references derived once per batch) -> skip students
 whose files have not changed since the last run -> grade the others in parallel, each in sandboxed children ->
-write each student's results atomically as they finish -> write the class gradebook and summary -> print a table.
+write each student's results atomically as they finish -> (with --similarity, compare the class's code:
+grader.instructor.similarity) -> write the class gradebook and summary -> print a table.
 
 With `--shard K/N` the run grades only its slice of the class (grader.instructor.shards) into an OUT that other shards share:
 the seed is the class's, each student is graded under a lock, and the class files are rebuilt from every student's

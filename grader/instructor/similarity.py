@@ -38,6 +38,7 @@ VERDICT = ("A high score is a reason to look, not a verdict: students who solve 
            "write alike, and a shared idea is not a copy. Read the two submissions side by side, and talk to the "
            "students, before concluding anything.")
 PAGES = "pairs"  # folder of the side-by-side views, beside similarity.html
+COLLAPSED = 4  # a run of this many lines as handed out (or blank) is shown as one line
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Code:
 
     @classmethod
     def read(cls, text: str, stub: Stub) -> "Code":
+        """`text` fingerprinted without the stub's lines (and without any of the stub's fingerprints left)."""
         from copydetect import CodeFingerprint
 
         lines = text.splitlines(keepends=True)
@@ -258,9 +260,6 @@ def _page(title: str, body: str) -> str:
 
 def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
-
-
-COLLAPSED = 4  # a run of this many lines as handed out (or blank) is shown as one line
 
 
 def shown(code: Code, stub: Stub, slices) -> str:
