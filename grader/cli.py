@@ -24,6 +24,10 @@ def _grade(args: argparse.Namespace) -> int:
         from grader.judges import show_formulas
 
         show_formulas()
+    if args.similarity and args.shard:
+        print("grader grade: --similarity compares the whole class, which a shard does not hold; run "
+              "`grader similarity SUBMISSIONS --out OUT/similarity` once the shards are done (`grader report OUT` then links it)", file=sys.stderr)
+        return 2
     if args.no_gpu:  # this process then skips the CUDA checks, and no child is admitted to a GPU
         from grader import gpu
 
@@ -33,8 +37,14 @@ def _grade(args: argparse.Namespace) -> int:
         return 2
     workers = default_workers() if args.workers is None else args.workers
     return grade(submissions=Path(args.submissions), out=Path(args.out), workers=workers, timeout=args.timeout,
-                 force=args.force, seed=args.seed, progress=not args.quiet, shard=args.shard,
+                 force=args.force, seed=args.seed, progress=not args.quiet, shard=args.shard, similarity=args.similarity,
                  gpu_slots=args.gpu_slots, gpu_memory=args.gpu_memory)
+
+
+def _similarity(args: argparse.Namespace) -> int:
+    from grader.instructor.similarity import similarity
+
+    return similarity(submissions=Path(args.submissions), out=Path(args.out), floor=args.floor, top=args.top)
 
 
 def _shard(text: str):
@@ -149,7 +159,19 @@ def parser() -> argparse.ArgumentParser:
                        help="GPU memory one student's exercise may allocate, in GiB (default: 4)")
     grade.add_argument("--show-formulas", action="store_true",
                        help="failure messages name the derived formula the expected value comes from (after the deadline)")
+    grade.add_argument("--similarity", action="store_true",
+                       help="also compare the students' code (as `grader similarity` does) into OUT/similarity/, linked from summary.html")
     grade.set_defaults(run=_grade)
+
+    similarity = commands.add_parser("similarity", help="find pairs of students whose code is alike (stubs discounted)",
+                                     description="Compare every pair of students exercise by exercise with copydetect "
+                                     "(identifiers and comments normalised, the handed-out stubs discounted) and write "
+                                     "DIR/similarity.csv and DIR/similarity.html. A high score is a reason to look, not a verdict.")
+    similarity.add_argument("submissions", metavar="SUBMISSIONS", help="folder of <student>/ folders or <student>.zip files, as for grade")
+    similarity.add_argument("--out", required=True, metavar="DIR", help="folder for similarity.csv, similarity.html and the side-by-side pages")
+    similarity.add_argument("--floor", type=float, default=None, help="leave out pairs scoring less, 0 to 1 (default: 0.25)")
+    similarity.add_argument("--top", type=int, default=10, help="pairs printed (default: 10)")
+    similarity.set_defaults(run=_similarity)
 
     report = commands.add_parser("report", help="rebuild a class's gradebook and summary from the results in OUT")
     report.add_argument("out", metavar="OUT", help="the --out folder of `grader grade` (one run, or many shards)")

@@ -2,7 +2,8 @@
 
 discover the submissions -> load every exercise's checks once (references derived once per batch) -> skip students
 whose files have not changed since the last run -> grade the others in parallel, each in sandboxed children ->
-write each student's results atomically as they finish -> write the class gradebook and summary -> print a table.
+write each student's results atomically as they finish -> (with --similarity, compare the class's code:
+grader.instructor.similarity) -> write the class gradebook and summary -> print a table.
 
 With `--shard K/N` the run grades only its slice of the class (grader.instructor.shards) into an OUT that other shards share:
 the seed is the class's, each student is graded under a lock, and the class files are rebuilt from every student's
@@ -39,7 +40,7 @@ from grader.instructor.submissions import NoSubmissions, Submission, discover
 
 RECORD = "record.json"
 RETRY_LOCKED = 2.0  # seconds before asking again for a student another process is grading
-CLASS_FILES = ("gradebook.csv", "summary.html")  # the class's own files in OUT (and the histogram, SCORE_PICTURE)
+CLASS_FILES = ("gradebook.csv", "summary.html", "similarity")  # the class's own in OUT (and the histogram, SCORE_PICTURE)
 _JUDGING = threading.Lock()  # judges (sympy, torch) run one at a time; children run in parallel
 MAX_TEXT = 20_000  # characters of a check's message or hint in a student's outputs
 MAX_EXTRAS = 1 << 20  # characters of a check's extras (training curves for the feedback page), as JSON
@@ -68,9 +69,10 @@ def available_cores() -> int:
 
 
 def grade(*, submissions: Path, out: Path, workers: int, timeout: float, force: bool, seed: int | None, progress: bool,
-          shard: Shard | None = None, gpu_slots: int | None = None, gpu_memory: float = 4.0) -> int:
+          shard: Shard | None = None, similarity: bool = False, gpu_slots: int | None = None, gpu_memory: float = 4.0) -> int:
     """Grade every student in `submissions` (or `shard`'s slice of them) into `out`; 0 when the batch ran, 2 for bad
-    input, 130 when interrupted."""
+    input, 130 when interrupted. With `similarity` (unsharded only), also compare the class's code into
+    `out/similarity/` (grader.instructor.similarity) for the summary to link."""
     problem = bad_input(submissions, out, workers, timeout)
     if problem:
         print(f"grader grade: {problem}", file=sys.stderr)
@@ -105,6 +107,10 @@ def grade(*, submissions: Path, out: Path, workers: int, timeout: float, force: 
             log.finish(run, runner.notes)
         finally:
             runner.close()
+        if similarity and shard is None and not run.interrupted:
+            from grader.instructor import similarity as alike
+
+            alike.report(roster, out / "similarity", sources=alike.sources_of(submissions, staging, roster))
         if shard is None:
             write_class_outputs(out, graded, notes, skipped=len(students) - len(pending))
         print(format_summary(graded))

@@ -29,6 +29,7 @@ GRADESCOPE_VISIBILITY = {"public": "visible", "hidden": "after_published"}
 SCORE_DIGITS = 6
 MAX_CURVE_POINTS = 5000
 SCORE_PICTURE = "summary_scores.png"
+SIMILARITY_PAGE = "similarity/similarity.html"  # written by `grader grade --similarity`, linked from the summary
 # Colours of the pictures; the browser tests look for them in screenshots (no CSS on the pages uses them).
 BAR_COLOUR = "#3b6fb6"
 STUDENT_COLOUR = "#c8553d"
@@ -259,9 +260,14 @@ def feedback_html(student: str, results: Sequence[CheckResult]) -> str:
     return _page(f"Feedback: {student}", "\n".join(body))
 
 
-def summary_html(students: Mapping[str, Sequence[CheckResult]], notes: Sequence[str], picture: str | None) -> str:
-    """The class page: notes, score distribution, each check's pass rate, the most frequent hints."""
+def summary_html(students: Mapping[str, Sequence[CheckResult]], notes: Sequence[str], picture: str | None,
+                 similarity: str | None = None) -> str:
+    """The class page: notes, score distribution, each check's pass rate, the most frequent hints, and a link to the
+    similar pairs of students where `grader grade --similarity` wrote them."""
     body = ["<h1>Class summary</h1>", f"<p>{len(students)} students graded.</p>"]
+    if similarity:
+        body.append(f"<p><a href=\"{_e(similarity)}\">Similar submissions</a>: pairs of students whose code is alike, "
+                    "side by side (a high score is a reason to look, not a verdict).</p>")
     if notes:
         body.append("<h2>Notes</h2><div class=\"notes\"><ul>")
         body.extend(f"<li>{_e(note)}</li>" for note in notes)
@@ -377,7 +383,8 @@ def write_student(out: Path, student: str, results: list[CheckResult], *, execut
 
 
 def write_class(out: Path, students: dict[str, list[CheckResult]], *, notes: list[str]) -> None:
-    """`OUT/gradebook.csv` and `OUT/summary.html` (with its histogram beside it), each written atomically."""
+    """`OUT/gradebook.csv` and `OUT/summary.html` (with its histogram beside it, and a link to the similar pairs
+    where OUT has them), each written atomically."""
     out = Path(out)
     atomic_write_text(out / "gradebook.csv", gradebook_csv(students))
     picture = None
@@ -385,7 +392,8 @@ def write_class(out: Path, students: dict[str, list[CheckResult]], *, notes: lis
         totals = [total(results) for results in students.values()]
         atomic_write_bytes(out / SCORE_PICTURE, score_histogram_png([s for s, _ in totals], max(m for _, m in totals)))
         picture = SCORE_PICTURE
-    atomic_write_text(out / "summary.html", summary_html(students, notes, picture))
+    similarity = SIMILARITY_PAGE if (out / SIMILARITY_PAGE).is_file() else None
+    atomic_write_text(out / "summary.html", summary_html(students, notes, picture, similarity))
 
 
 def format_table(students: Mapping[str, Sequence[CheckResult]]) -> str:

@@ -165,7 +165,8 @@ def _from_zip(student: str, archive: Path, staging: Path) -> Submission:
 
 
 def unsafe_member(members: list[zipfile.ZipInfo]) -> str | None:
-    """Why an archive may not be unpacked: a path outside it, a link, too many files, or too many bytes; else None."""
+    """Why an archive may not be unpacked: a path outside it, a link, a password, too many files, or too many bytes;
+    else None."""
     if len(members) > MAX_MEMBERS:
         return f"it holds {len(members)} files (at most {MAX_MEMBERS})"
     total = 0
@@ -179,6 +180,8 @@ def unsafe_member(members: list[zipfile.ZipInfo]) -> str | None:
         mode = member.external_attr >> 16
         if stat.S_ISLNK(mode):
             return f"{name} is a link"
+        if member.flag_bits & 0x1:
+            return f"{name} is encrypted; submit the zip without a password"
         total += member.file_size
         if total > MAX_UNPACKED:
             return f"it unpacks to more than {MAX_UNPACKED // 2**20} MiB"
