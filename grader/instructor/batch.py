@@ -226,17 +226,26 @@ def current_results(record: dict | None, fingerprint: str, signature: str, seed:
 
 
 def grade_student(submission: Submission, checks: dict[str, list[Check]], runner: SandboxRunner) -> list[CheckResult]:
-    """Every check of every exercise for one student (a refused submission fails every check with the reason)."""
-    if submission.problem is not None:  # checks this machine cannot run are skipped, as for every other student
-        return [refused(check, submission.problem) if check.requires is None or capability_available(check.requires) else skipped(check)
-                for exercise in EXERCISES for check in checks[exercise]]
+    """Every check of every exercise for one student (a refused submission fails every check with the reason, an
+    exercise whose file could not be read fails its checks with why)."""
+    if submission.problem is not None:
+        return [result for exercise in EXERCISES for result in refused_all(checks[exercise], submission.problem)]
     results = []
     judge = student_judge()
+    unreadable = dict(submission.unreadable)
     with runner.session(submission.folder) as session:
         for exercise in EXERCISES:
-            if checks[exercise]:
+            if exercise in unreadable:
+                results += refused_all(checks[exercise], unreadable[exercise])
+            elif checks[exercise]:
                 results += grade_exercise(exercise, submission.folder / f"{exercise}.py", checks[exercise], session, judge)
     return results
+
+
+def refused_all(checks: Sequence[Check], problem: str) -> list[CheckResult]:
+    """Each check failed with `problem`; checks this machine cannot run are skipped, as for every other student."""
+    return [refused(check, problem) if check.requires is None or capability_available(check.requires) else skipped(check)
+            for check in checks]
 
 
 def student_judge(seconds: float = JUDGING_SECONDS) -> Callable[[Check, Sequence[Outcome]], CheckResult]:
