@@ -444,7 +444,7 @@ class ShardLog:
         self.out, self.shard = out, shard
         self.students = len(students)
         self.run = PendingRun({}, {}, frozenset(), interrupted=False)  # what became of the students, once it ended
-        self.state = {"seed": seed, "checks": signature, "started": time.time(),
+        self.state = {"seed": seed, "checks": signature, "began": time.time(),  # `started` is the process's start (this_process)
                       "roster": {s.student: s.fingerprint for s in roster}, "students": [s.student for s in students]}
         write_shard_file(out, shard, state="running", **self.state)
 
