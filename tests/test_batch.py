@@ -181,6 +181,21 @@ def test_a_second_run_skips_unchanged_students_and_force_regrades(tmp_path, caps
     assert json.loads((out / "ann" / "record.json").read_text())["seed"] == json.loads(first)["seed"]
 
 
+def test_a_rerun_regrades_a_student_whose_only_change_is_a_swapped_pyc(tmp_path):
+    """The fingerprint covers every file of the folder, __pycache__ included."""
+    submissions, out = tmp_path / "s", tmp_path / "o"
+    (submissions / "ann" / "__pycache__").mkdir(parents=True)
+    (submissions / "ann" / f"{EXERCISE}.py").write_text((ROOT / "solutions" / f"{EXERCISE}.py").read_text())
+    pyc = submissions / "ann" / "__pycache__" / f"{EXERCISE}.cpython-311.pyc"
+    pyc.write_bytes(b"not the bytecode of the file beside it")
+    arguments = dict(submissions=submissions, out=out, workers=1, timeout=TIMEOUT, seed=SEED, force=False, progress=False)
+    assert grade(**arguments) == 0
+    first = (out / "ann" / "record.json").stat().st_ino
+    pyc.write_bytes(b"other bytes, the .py unchanged")
+    assert grade(**arguments) == 0
+    assert (out / "ann" / "record.json").stat().st_ino != first  # written anew: regraded
+
+
 def test_bad_input_exits_non_zero_with_a_clear_message(tmp_path, capsys):
     empty = tmp_path / "empty"
     empty.mkdir()
