@@ -104,6 +104,7 @@ def test_a_folder_named_like_another_students_quarantine_name_gets_its_own_row(t
         (class_folder / name / EX01).write_text("x = 1\n")
     students = found(tmp_path)
     assert len(students) == len(names) and "ann" in students and "refused_ann_b" in students
+    assert not any("two submissions are named" in (s.problem or "") for s in students.values())
 
 
 def test_two_zips_differing_only_in_case_each_get_a_row_and_are_both_refused(tmp_path, class_folder):
