@@ -19,6 +19,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Mapping, Sequence
 
+import numpy
+
 from grader.checks import EXERCISES
 from grader.instructor.files import atomic_write_bytes, atomic_write_json, atomic_write_text
 from grader.model import CheckResult
@@ -143,6 +145,11 @@ def curve_png(curves: Mapping) -> bytes | None:
     student, reference = _series(curves.get("student")), _series(curves.get("reference"))
     if student is None and reference is None:
         return None
+    with numpy.errstate(all="ignore"):  # values near the float range overflow matplotlib's arithmetic
+        return _draw_curves(curves, student, reference)
+
+
+def _draw_curves(curves: Mapping, student: list[float] | None, reference: list[float] | None) -> bytes:
     figure = _figure(6.0, 3.2)
     axes = figure.add_subplot()
     if reference is not None:
