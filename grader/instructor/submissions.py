@@ -85,7 +85,7 @@ def discover(submissions: Path, staging: Path, notes: list[str] | None = None,
             student = entry.name[: -len(".zip")]
             if student in folders:
                 if notes is not None:
-                    notes.append(f"{entry.name} was ignored: the folder {student}/ beside it was graded (a folder wins over a zip of the same name)")
+                    notes.append(f"{_shown(entry.name)} was ignored: the folder {_shown(student)}/ beside it was graded (a folder wins over a zip of the same name)")
                 continue
         else:
             continue
