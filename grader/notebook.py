@@ -92,25 +92,50 @@ def run_check(exercise: str, name: str, namespace: Mapping[str, Any] | types.Mod
 
 
 def notebook_code(notebook_text: str) -> str:
-    """A notebook's code cells as a percent-format module; IPython magics and shell lines (% or !) are dropped."""
-    cells = json.loads(notebook_text).get("cells", [])
+    """A notebook's code cells as a percent-format module; IPython magics and shell lines (% or !) are dropped.
+    ValueError, saying what is wrong, for text that is not such a notebook (JSON nested past the recursion limit
+    included)."""
+    try:
+        notebook = json.loads(notebook_text)
+    except RecursionError:
+        raise ValueError("its JSON is nested too deeply") from None
+    cells = notebook.get("cells", []) if isinstance(notebook, dict) else None
+    if not isinstance(cells, list):
+        raise ValueError("it holds no list of cells")
     parts = []
-    for cell in cells:
-        if cell.get("cell_type") != "code":
+    for number, cell in enumerate(cells, 1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            source = "".join(source)
+        if not isinstance(source, str):
+            raise ValueError(f"the source of cell {number} is not text")
         lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
         parts.append("# %%\n" + "\n".join(lines) + "\n")
     return "\n".join(parts)
 
 
-def module_text(path: Path) -> str | None:
-    """The code of an exercise file: a `.py` as it is, a notebook's code cells; None when it cannot be read."""
+def module_source(path: Path) -> str:
+    """The code of an exercise file: a `.py` as it is, a notebook's code cells; OSError, or ValueError saying what
+    is wrong with the file and what to do."""
     try:
         text = path.read_text(encoding="utf-8")
-        return notebook_code(text) if path.suffix == ".ipynb" else text
-    except (ValueError, OSError, AttributeError):
+    except UnicodeDecodeError:
+        raise ValueError(f"{path.name} is not UTF-8 text; save it again as UTF-8 and hand it in again") from None
+    if path.suffix != ".ipynb":
+        return text
+    try:
+        return notebook_code(text)
+    except ValueError as error:
+        raise ValueError(f"{path.name} is not a readable notebook ({error}); save it again from Jupyter and hand it in again") from None
+
+
+def module_text(path: Path) -> str | None:
+    """The code of an exercise file (`module_source`); None when it cannot be read."""
+    try:
+        return module_source(path)
+    except (ValueError, OSError):
         return None
 
 
@@ -122,7 +147,7 @@ def load_notebook(path: Path, name: str) -> types.ModuleType:
     """
     try:
         code = notebook_code(path.read_text(encoding="utf-8"))
-    except (ValueError, AttributeError) as error:
+    except ValueError as error:
         raise ImportError(f"{path.name} is not a readable notebook ({error})") from None
     filename = str(path)
     linecache.cache[filename] = (len(code), None, code.splitlines(keepends=True), filename)

@@ -181,6 +181,21 @@ def test_a_second_run_skips_unchanged_students_and_force_regrades(tmp_path, caps
     assert json.loads((out / "ann" / "record.json").read_text())["seed"] == json.loads(first)["seed"]
 
 
+def test_a_rerun_regrades_a_student_whose_only_change_is_a_swapped_pyc(tmp_path):
+    """The fingerprint covers every file of the folder, __pycache__ included."""
+    submissions, out = tmp_path / "s", tmp_path / "o"
+    (submissions / "ann" / "__pycache__").mkdir(parents=True)
+    (submissions / "ann" / f"{EXERCISE}.py").write_text((ROOT / "solutions" / f"{EXERCISE}.py").read_text())
+    pyc = submissions / "ann" / "__pycache__" / f"{EXERCISE}.cpython-311.pyc"
+    pyc.write_bytes(b"not the bytecode of the file beside it")
+    arguments = dict(submissions=submissions, out=out, workers=1, timeout=TIMEOUT, seed=SEED, force=False, progress=False)
+    assert grade(**arguments) == 0
+    first = (out / "ann" / "record.json").stat().st_ino
+    pyc.write_bytes(b"other bytes, the .py unchanged")
+    assert grade(**arguments) == 0
+    assert (out / "ann" / "record.json").stat().st_ino != first  # written anew: regraded
+
+
 def test_bad_input_exits_non_zero_with_a_clear_message(tmp_path, capsys):
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -208,6 +223,24 @@ def test_a_diverging_training_curve_does_not_stop_the_batch(tmp_path):
     assert "null" in records["diverges"] and all(json.loads(text) for text in records.values())
     totals = {row.split(",")[0]: float(row.split(",")[-2]) for row in rows[1:]}
     assert totals["fine"] > totals["diverges"] > 0
+
+
+def test_a_curve_matplotlib_cannot_draw_costs_the_picture_only_never_the_students_row(tmp_path):
+    """A cost of ±1.7e308 makes matplotlib raise while the feedback page is drawn: the page says so, and the row,
+    the record and a note in the summary are written all the same."""
+    source = (ROOT / "solutions" / "ex03_quadratic.py").read_text()
+    line = "        history.append((w1, w2, b, cost))\n"
+    assert source.count(line) == 1
+    (tmp_path / "in" / "huge_curve").mkdir(parents=True)
+    (tmp_path / "in" / "huge_curve" / "ex03_quadratic.py").write_text(
+        source.replace(line, line.replace("cost))", "1.7e308 if len(history) % 2 else -1.7e308))")))
+    assert grade(submissions=tmp_path / "in", out=tmp_path / "out", workers=1, timeout=20, force=False, seed=2, progress=False) == 0
+    out = tmp_path / "out"
+    assert [row.split(",")[0] for row in (out / "gradebook.csv").read_text().splitlines()[1:]] == ["huge_curve"]
+    record = json.loads((out / "huge_curve" / "record.json").read_text())
+    assert record["notes"] and all("could not be drawn" in note and "\n" not in note for note in record["notes"])
+    assert "Your curve could not be drawn" in (out / "huge_curve" / "feedback.html").read_text()
+    assert record["notes"][0] in (out / "summary.html").read_text().replace("&#x27;", "'")
 
 
 def test_a_student_the_grader_cannot_write_is_named_and_the_rest_are_graded(tmp_path, capsys):

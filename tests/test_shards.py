@@ -309,6 +309,25 @@ def test_report_rebuilds_a_runs_gradebook_and_names_missing_outdated_and_failed_
     assert "2 of 4 students are not graded yet: ann, dan" in summary
 
 
+@pytest.mark.slow
+def test_report_during_a_shard_says_it_is_still_running(submissions, tmp_path):
+    """The shard file names the process by its start ticks; the shard's own wall-clock start must not replace them."""
+    out = tmp_path / "out"
+    held = Locks(out / "_class" / "locks")
+    assert held.take("ann")  # shard 1/2 holds ann: it waits for her lock until this test lets go
+    assert shard_of("ann", 2) == 1
+    run = grade(submissions, out, "--shard", "1/2", start_new_session=True)
+    try:
+        wait_until(lambda: json.loads((out / "_class" / "shard-1-of-2.json").read_text()).get("pid") == run.pid)
+        code, output = finish(grader("report", str(out)))
+        assert code == 1 and "shard 1/2 (host" in output and "still running" in output, output
+        assert "stopped before its end" not in output, output
+    finally:
+        os.killpg(run.pid, signal.SIGKILL)
+        run.communicate()
+        held.release_all()
+
+
 def test_report_on_a_folder_without_a_graded_class_says_what_to_give(tmp_path, capsys):
     from grader.instructor.class_report import report_class
 

@@ -117,7 +117,7 @@ def test_bad_submissions_get_a_reason_each(class_folder, tmp_path, capsys):
     archive.write_bytes(bytes(data))
     status, out, err = run(capsys, folder, "--out", tmp_path / "out")
     assert status == 0 and "Traceback" not in out + err
-    assert "zoe_locked: refused zoe_locked.zip: ex01_linear_model.py is encrypted" in out
+    assert "zoe_locked: refused zoe_locked.zip: the zip is encrypted" in out
     assert "nina_notebook: ex01_linear_model.ipynb is not a readable notebook" in out
     page = (tmp_path / "out" / "similarity.html").read_text()
     assert "is encrypted" in page and "is not a readable notebook" in page

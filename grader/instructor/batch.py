@@ -103,8 +103,8 @@ def grade(*, submissions: Path, out: Path, workers: int, timeout: float, force: 
             run = grade_pending(pending, checks, runner, out=out, seed=seed, signature=signature, workers=workers,
                                 progress=progress)
             graded = {**graded, **run.graded}
-            notes = runner.notes + ignored + list(run.problems.values())
-            log.finish(run, runner.notes)
+            notes = runner.notes + ignored + list(run.problems.values()) + list(run.notes)
+            log.finish(run, runner.notes + list(run.notes))
         finally:
             runner.close()
         if similarity and shard is None and not run.interrupted:
@@ -234,17 +234,26 @@ def current_results(record: dict | None, fingerprint: str, signature: str, seed:
 
 
 def grade_student(submission: Submission, checks: dict[str, list[Check]], runner: SandboxRunner) -> list[CheckResult]:
-    """Every check of every exercise for one student (a refused submission fails every check with the reason)."""
-    if submission.problem is not None:  # checks this machine cannot run are skipped, as for every other student
-        return [refused(check, submission.problem) if check.requires is None or capability_available(check.requires) else skipped(check)
-                for exercise in EXERCISES for check in checks[exercise]]
+    """Every check of every exercise for one student (a refused submission fails every check with the reason, an
+    exercise whose file could not be read fails its checks with why)."""
+    if submission.problem is not None:
+        return [result for exercise in EXERCISES for result in refused_all(checks[exercise], submission.problem)]
     results = []
     judge = student_judge()
+    unreadable = dict(submission.unreadable)
     with runner.session(submission.folder) as session:
         for exercise in EXERCISES:
-            if checks[exercise]:
+            if exercise in unreadable:
+                results += refused_all(checks[exercise], unreadable[exercise])
+            elif checks[exercise]:
                 results += grade_exercise(exercise, submission.folder / f"{exercise}.py", checks[exercise], session, judge)
     return results
+
+
+def refused_all(checks: Sequence[Check], problem: str) -> list[CheckResult]:
+    """Each check failed with `problem`; checks this machine cannot run are skipped, as for every other student."""
+    return [refused(check, problem) if check.requires is None or capability_available(check.requires) else skipped(check)
+            for check in checks]
 
 
 def student_judge(seconds: float = JUDGING_SECONDS) -> Callable[[Check, Sequence[Outcome]], CheckResult]:
@@ -290,15 +299,27 @@ def refused(check: Check, problem: str) -> CheckResult:
 
 
 def write_student_outputs(out: Path, submission: Submission, results: list[CheckResult], seed: int, signature: str,
-                          seconds: float) -> None:
-    """results.json and the feedback page (grader.instructor.gradebook), then this run's record for resuming, each atomically."""
+                          seconds: float) -> list[str]:
+    """results.json and the feedback page (grader.instructor.gradebook), then this run's record for resuming, each
+    atomically; what went wrong with the pages, if anything.
+
+    A page that cannot be made (a curve matplotlib cannot draw) never loses the student: the record, and so their
+    row, is written with a note. Only a file that cannot be written (a full disk) leaves them ungraded.
+    """
     from grader.instructor.gradebook import write_student
 
     folder = student_folder(out, submission.student)
-    write_student(out, submission.student, results, execution_time=seconds, folder=folder)
-    atomic_write_json(folder / RECORD, {
-        "student": submission.student, "fingerprint": submission.fingerprint, "seed": seed, "checks": signature,
-        "execution_time": round(seconds, 3), "results": [r.to_dict() for r in results]})
+    try:
+        notes = write_student(out, submission.student, results, execution_time=seconds, folder=folder)
+    except OSError:
+        raise
+    except Exception as error:  # noqa: BLE001 - the grade stands without its pages
+        notes = [f"{submission.student}'s results.json and feedback page could not be made ({type(error).__name__}: "
+                 f"{str(error)[:200]}); their grade is recorded: report it"]
+    record = {"student": submission.student, "fingerprint": submission.fingerprint, "seed": seed, "checks": signature,
+              "execution_time": round(seconds, 3), "results": [r.to_dict() for r in results]}
+    atomic_write_json(folder / RECORD, {**record, "notes": notes} if notes else record)
+    return notes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -307,13 +328,15 @@ class PendingRun:
 
     `graded`: student -> results, for every student graded here or `reused` (taken from another process that graded
     them meanwhile); `problems`: student -> what went wrong, for a student the grader itself failed on (left ungraded,
-    so the next run retries them); `interrupted`: Ctrl-C stopped the run, and `graded` holds who finished before it.
+    so the next run retries them); `interrupted`: Ctrl-C stopped the run, and `graded` holds who finished before it;
+    `notes`: what went wrong writing a graded student's pages (a curve that could not be drawn).
     """
 
     graded: Mapping[str, list[CheckResult]]
     problems: Mapping[str, str]
     reused: frozenset[str]
     interrupted: bool
+    notes: tuple[str, ...] = ()
 
     @property
     def graded_here(self) -> int:
@@ -335,6 +358,7 @@ def grade_pending(pending: Sequence[Submission], checks: dict[str, list[Check]],
     graded: dict[str, list[CheckResult]] = {}
     problems: dict[str, str] = {}
     reused: set[str] = set()
+    notes: list[str] = []
     found = {s.student: record_stamp(out, s.student) for s in pending}  # what --force regrades in any case
 
     def one(submission: Submission) -> tuple[Submission, list[CheckResult] | None, float | None]:
@@ -375,7 +399,7 @@ def grade_pending(pending: Sequence[Submission], checks: dict[str, list[Check]],
                     if seconds is None:
                         reused.add(submission.student)
                     elif locks.holds(submission.student):
-                        write_student_outputs(out, submission, results, seed, signature, seconds)
+                        notes += write_student_outputs(out, submission, results, seed, signature, seconds)
                     else:
                         raise RuntimeError("another process took this student's lock over while it was graded here")
                 except Exception as error:  # noqa: BLE001 - one student's failure must not stop the class
@@ -388,12 +412,12 @@ def grade_pending(pending: Sequence[Submission], checks: dict[str, list[Check]],
                 bar.advance(submission.student)
         bar.finish()
         executor.shutdown()
-        return PendingRun(graded, problems, frozenset(reused), interrupted=False)
+        return PendingRun(graded, problems, frozenset(reused), interrupted=False, notes=tuple(notes))
     except KeyboardInterrupt:
         interrupt_all()  # a judge stops now, not when its budget runs out
         bar.finish()
         executor.shutdown(wait=False, cancel_futures=True)
-        return PendingRun(graded, problems, frozenset(reused), interrupted=True)
+        return PendingRun(graded, problems, frozenset(reused), interrupted=True, notes=tuple(notes))
     finally:
         locks.release_all()
 
@@ -428,7 +452,7 @@ class ShardLog:
         self.out, self.shard = out, shard
         self.students = len(students)
         self.run = PendingRun({}, {}, frozenset(), interrupted=False)  # what became of the students, once it ended
-        self.state = {"seed": seed, "checks": signature, "started": time.time(),
+        self.state = {"seed": seed, "checks": signature, "began": time.time(),  # `started` is the process's start (this_process)
                       "roster": {s.student: s.fingerprint for s in roster}, "students": [s.student for s in students]}
         write_shard_file(out, shard, state="running", **self.state)
 

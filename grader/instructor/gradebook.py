@@ -19,6 +19,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Mapping, Sequence
 
+import numpy
+
 from grader.checks import EXERCISES
 from grader.instructor.files import atomic_write_bytes, atomic_write_json, atomic_write_text
 from grader.model import CheckResult
@@ -144,6 +146,11 @@ def curve_png(curves: Mapping) -> bytes | None:
     student, reference = _series(curves.get("student")), _series(curves.get("reference"))
     if student is None and reference is None:
         return None
+    with numpy.errstate(all="ignore"):  # values near the float range overflow matplotlib's arithmetic
+        return _draw_curves(curves, student, reference)
+
+
+def _draw_curves(curves: Mapping, student: list[float] | None, reference: list[float] | None) -> bytes:
     figure = _figure(6.0, 3.2)
     axes = figure.add_subplot()
     if reference is not None:
@@ -211,7 +218,7 @@ def _points(score: float, maximum: float) -> str:
     return f"{_number(score)} / {_number(maximum)}"
 
 
-def _check_block(result: CheckResult) -> str:
+def _check_block(result: CheckResult, notes: list[str]) -> str:
     label = " <small>(hidden check)</small>" if result.visibility == "hidden" else ""
     head = f"<h3 class=\"{_e(result.status)}\">{_e(result.status.upper())} {_e(result.qualified_name)}{label} — {_points(result.score, result.max_score)}</h3>"
     parts = [head]
@@ -221,18 +228,25 @@ def _check_block(result: CheckResult) -> str:
         parts.append(f"<p class=\"hint\"><strong>Hint:</strong> {_e(result.hint)}</p>")
     curves = result.extras.get("curves") if isinstance(result.extras, dict) else None
     if isinstance(curves, dict):
-        picture = curve_png(curves)
+        try:
+            picture = curve_png(curves)
+        except Exception as error:  # noqa: BLE001 - matplotlib refuses some values (±1.7e308); the page stands without it
+            picture = None
+            notes.append(f"the curve of {result.qualified_name} could not be drawn ({type(error).__name__}: {str(error)[:200]})")
+            parts.append(f"<p><em>Your curve could not be drawn ({_e(type(error).__name__)}); the message above says what was wrong.</em></p>")
         if picture is not None:
             alt = f"your curve beside the reference's: {curves.get('title', '')}"
             parts.append(f"<p><img src=\"{_data_uri(picture)}\" alt=\"{_e(alt)}\"></p>")
     return "\n".join(parts)
 
 
-def feedback_html(student: str, results: Sequence[CheckResult]) -> str:
+def feedback_html(student: str, results: Sequence[CheckResult], notes: list[str] | None = None) -> str:
     """A student's page: points per exercise, then each failed check's message, hint and curves.
 
-    Curves are drawn for failed checks only: where a check passed, the student's curve is the reference's.
+    Curves are drawn for failed checks only: where a check passed, the student's curve is the reference's. A curve
+    that cannot be drawn is left out, saying so on the page and in `notes`.
     """
+    notes = [] if notes is None else notes
     score, maximum = total(results)
     by_exercise: dict[str, list[CheckResult]] = {}
     for result in results:
@@ -250,7 +264,7 @@ def feedback_html(student: str, results: Sequence[CheckResult]) -> str:
             *rows, "</table>"]
     failed = [r for r in results if r.status == "failed"]
     body.append("<h2>What to fix</h2>" if failed else "<h2>Every check passed</h2>")
-    body.extend(_check_block(r) for r in failed)
+    body.extend(_check_block(r, notes) for r in failed)
     others = [r for r in results if r.status != "failed"]
     if others:
         body.append("<h2>All other checks</h2><ul>")
@@ -375,11 +389,15 @@ def gradebook_csv(students: Mapping[str, Sequence[CheckResult]]) -> str:
 # ---------------------------------------------------------------------------------------------- writing out
 
 
-def write_student(out: Path, student: str, results: list[CheckResult], *, execution_time: float, folder: Path | None = None) -> None:
-    """`OUT/<student>/results.json` and `OUT/<student>/feedback.html` (or in `folder`), each written atomically."""
+def write_student(out: Path, student: str, results: list[CheckResult], *, execution_time: float,
+                  folder: Path | None = None) -> list[str]:
+    """`OUT/<student>/results.json` and `OUT/<student>/feedback.html` (or in `folder`), each written atomically;
+    a note for each curve that could not be drawn."""
     folder = folder or Path(out) / student
+    notes: list[str] = []
     atomic_write_json(folder / "results.json", results_json(results, execution_time))
-    atomic_write_text(folder / "feedback.html", feedback_html(student, results))
+    atomic_write_text(folder / "feedback.html", feedback_html(student, results, notes))
+    return [f"{student}'s feedback page: {note}; the grade is complete" for note in notes]
 
 
 def write_class(out: Path, students: dict[str, list[CheckResult]], *, notes: list[str]) -> None:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Sequence
 
 from grader.instructor.files import atomic_write_bytes, atomic_write_json
-from grader.instructor.submissions import collect_submission
+from grader.instructor.submissions import Refused, collect_submission
 
 ROOT = Path(__file__).resolve().parents[2]
 STUDENT = "submission"
@@ -115,7 +115,11 @@ def run_autograder(*, root: Path, seed: int, python: str = sys.executable, worke
         return 1
     with tempfile.TemporaryDirectory(prefix="gd-gradescope-") as work:
         submissions, out = Path(work) / "submissions", Path(work) / "out"
-        found, missing = collect_submission(submission, submissions / STUDENT)
+        try:
+            found, missing = collect_submission(submission, submissions / STUDENT)
+        except Refused as error:  # past the bounds of a submission: too deep, too many files or bytes
+            atomic_write_json(results_file, failure_results(str(error)))
+            return 1
         command = [python, "-m", "grader", "grade", str(submissions), "--out", str(out), "--seed", str(seed),
                    "--workers", str(workers), "--timeout", str(timeout), "--quiet"]
         done = subprocess.run(command, capture_output=True, text=True)
