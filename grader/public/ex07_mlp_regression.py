@@ -21,8 +21,6 @@ PARAMETERS = 671
 POINTS = [2.0, 3.0, 4.0]
 TARGETS = [5.0, 4.0, 5.0]  # (x − 3)² + 4 at POINTS
 FIT_TOLERANCE = 0.5
-UNDERFIT = ("the loss fell, but the default run does not fit the parabola: check train's defaults against the contract "
-            "(lr and epochs) and that each epoch takes one full-batch Adam step on the MSE.")
 LOSS_CURVE = Curve("train: MSE loss per epoch", "loss", lambda losses: losses)
 
 
@@ -183,6 +181,10 @@ def structure_hint(layers: Sequence) -> str | None:
 
 
 def train_label(probe: Probe) -> str:
+    if "lr" not in probe.kwargs:
+        given = "".join(f", {k}={fmt(v)}" for k, v in probe.kwargs.items())
+        return (f"{EXERCISE}.train(model, x, y{given}) at the default lr on {probe.x.shape[0]} samples, the model as "
+                f"torch.manual_seed({probe.init_seed}) initialises it")
     kwargs = {"lr": 0.01, "epochs": 1000, **probe.kwargs}
     device = probe.device
     where = f" with the model on {device}" if device != "cpu" else ""
@@ -212,26 +214,24 @@ def losses_of(probe: Probe, value, epochs: int) -> np.ndarray | Verdict:
 
 
 def judge_fit(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:
-    """With the defaults, build_mlp + train fit the parabola: predictions ≈ 5, 4, 5 at x = 2, 3, 4; the loss fell."""
-    failed = returned_values(check, cases)
+    """train(model, x, y) is the lecture's run: train's defaults are the contract's (`spec["defaults"]`), and the
+    student's build_mlp() from a seed, trained at the default lr, takes the grader's Adam steps (`judge_trajectory`)."""
+    failed = returned_values(check, cases, label=lambda probe: f"{EXERCISE}.train's signature" if probe.recipe == "models.defaults" else train_label(probe))
     if failed:
         return failed
-    for probe, outcome in cases:
-        place = (f"{EXERCISE}: build_mlp() (initialised with torch.manual_seed({probe.init_seed})) trained by "
-                 f"train(model, x, y) with the default lr and epochs on {probe.x.shape[0]} samples of (x − 3)² + 4 + noise")
-        losses = losses_of(probe, outcome.value, 1000)
-        if isinstance(losses, Verdict):
-            return Verdict.fail(place + ": " + losses.message.split(": ", 1)[1])
-        if not losses[-1] < losses[0]:
-            return Verdict.fail(f"{place}: the loss went from {fmt(losses[0])} to {fmt(losses[-1])}; training must lower it",
-                                "the loss never fell: does every epoch call backward() and optimizer.step() on an optimizer built on "
-                                "model.parameters()?")
-        verdict = compare_case(check, probe, outcome.value["predictions"], [[t] for t in TARGETS],
-                               "(x − 3)² + 4 at x = 2, 3, 4 (about 5, 4, 5)", (0.0, FIT_TOLERANCE),
-                               label=f"{place}: predictions at x = 2, 3, 4")
-        if not verdict.passed:
-            return replace(verdict, hint=UNDERFIT) if not verdict.hint else verdict
-    return Verdict.ok()
+    (_, signature), *runs = cases
+    wanted = spec["defaults"]
+    contract = f"train(model, x, y, {', '.join(f'{k}={fmt(v)}' for k, v in wanted.items())})"
+    for name, value in wanted.items():
+        got = signature.value.get(name, "no default") if isinstance(signature.value, dict) else "no default"
+        if isinstance(got, bool) or not isinstance(got, (int, float)) or not math.isclose(got, value, rel_tol=1e-12):
+            return Verdict.fail(f"{EXERCISE}.train: the default of {name} is {fmt(got)}; the exercise's signature is {contract}",
+                                DEFAULTS_HINT)
+    return judge_trajectory(check, runs, spec, lookup)
+
+
+DEFAULTS_HINT = ("keep the defaults of the exercise's signature: train(model, x, y) with them is the lecture's run, the one that "
+                 "fits the parabola.")
 
 
 def judge_meta_mlp(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:
@@ -256,7 +256,16 @@ def judge_trajectory(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec:
         verdict = with_curve(verdict, LOSS_CURVE, got, expected)
         if not verdict.passed:
             return verdict
+        if "predictions" in outcome.value:
+            trained = compare_case(check, probe, outcome.value["predictions"], lookup(probe, "predictions"), spec["source"],
+                                   tuple(spec["tolerance"]), label=f"{train_label(probe)}: the trained model's predictions at x = 2, 3, 4")
+            if not trained.passed:
+                return replace(trained, hint=COPY_HINT, extras=verdict.extras)
     return verdict
+
+
+COPY_HINT = ("the losses are right but the model given to train did not change as they say: train the model it is given "
+             "(no copy.deepcopy, no new model inside train), so that the caller's model is the trained one.")
 
 
 def judge_device_train(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:
