@@ -25,6 +25,10 @@ HINT_DEVICE = ("forward uses a fixed device: something is created on (or moved t
                "model.to(device) put it.")
 HINT_VALUES = ("forward reads values out of tensors (.item(), .tolist(), .numpy(), or a Python `if` on a tensor); on torch's "
                "meta device tensors have shapes but no values, so keep the forward pass in tensor operations.")
+HINT_SOFTMAX = ("forward returns the logits of fc3 as they are: no softmax or log_softmax at the end (the loss, "
+                "nn.CrossEntropyLoss, applies log-softmax itself).")
+HINT_CHANNELS_LAST = ("the features are flattened in another order than PyTorch's (N, C, H, W): flatten channels first, as "
+                      "torch.flatten(x, 1) does on the (N, C, H, W) tensor, with no permute (or transpose) to channels-last before it.")
 HINT_AVERAGE = "this is average pooling; LeNet uses max pooling (F.max_pool2d / nn.MaxPool2d(2)), the largest value of each window."
 HINT_NAMES = {
     "LeNet5": ("the grader loads its weights by the state_dict keys of the exercise's LeNet5 (conv1.weight, conv1.bias, "

@@ -385,3 +385,21 @@ def test_the_hints_read_the_wording_of_the_installed_torch():
     }
     reworded = [name for name, (mistake, batch, hint) in cases.items() if raised_hint(message(mistake), batch, "LeNet5") != hint]
     assert not reworded, f"torch {torch.__version__} words these errors otherwise than raised_hint reads: {reworded}"
+
+
+@pytest.mark.parametrize("ending", ["F.softmax(self.fc3(x), dim=1)", "F.log_softmax(self.fc3(x), dim=1)"])
+def test_softmax_at_the_end_of_lenet_is_named(grade_mutant, ending):
+    results = grade_mutant(EX, ("        return self.fc3(x)\n", f"        return {ending}\n"))
+    assert {"lenet_forward", "lenet_forward_random"} <= failed(results)
+    assert results["lenet_forward"].hint.startswith("forward returns the logits of fc3 as they are: no softmax")
+
+
+def test_flattening_channels_last_is_named(grade_mutant):
+    results = grade_mutant(EX, (FLATTEN, "        x = torch.flatten(x.permute(0, 2, 3, 1), 1)\n"))
+    assert {"lenet_forward", "lenet_forward_random"} <= failed(results)
+    assert results["lenet_forward"].hint.startswith("the features are flattened in another order than PyTorch's (N, C, H, W)")
+    results = grade_mutant(EX, ("        return self.fc_layer(out.flatten(1))\n", "        return self.fc_layer(out.permute(0, 2, 3, 1).flatten(1))\n"))
+    assert results["seedcnn_forward"].hint.startswith("the features are flattened in another order")
+    results = grade_mutant(EX, ("    h = h.reshape(h.shape[0], -1)\n", "    h = h.transpose(0, 2, 3, 1).reshape(h.shape[0], -1)\n"))
+    assert failed(results) == {"lenet_forward_numpy", "lenet_forward_numpy_random"}
+    assert results["lenet_forward_numpy"].hint.startswith("the features are flattened in another order")
