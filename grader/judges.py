@@ -503,6 +503,14 @@ def judge_raises(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Map
     return Verdict.ok()
 
 
+def digest(value: Any, salt: str) -> str:
+    """A hash of `value` (its repr) salted with `salt`: an expectation a bundle may hold without printing it. A judge
+    compares a received value's digest with it (an int or a shape, exactly)."""
+    import hashlib
+
+    return hashlib.sha256(f"{salt}|{value!r}".encode()).hexdigest()[:24]
+
+
 def static(logic: str, **spec: Any) -> DataJudge:
     """A judge that needs no reference value: its logic decides from `spec` (plain data) and what came back."""
     return DataJudge(logic, spec)

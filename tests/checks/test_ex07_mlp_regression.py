@@ -59,7 +59,7 @@ def test_x_not_scaled_to_six_is_named(grade_quick):
     results = grade_quick((X_LINE, "    x = torch.rand(n, 1, generator=generator)\n"))
     assert failed(results) == {"make_data_distribution", "make_data_random"}
     assert "ex07_mlp_regression.make_data(): x ranges over [" in results["make_data_distribution"].message
-    assert results["make_data_distribution"].hint == "torch.rand draws from [0, 1): multiply by 6 to cover [0, 6]."
+    assert results["make_data_distribution"].hint == "torch.rand draws from [0, 1): scale the draw to cover [0, 6]."
 
 
 def test_normal_x_is_named(grade_quick):

@@ -13,7 +13,7 @@ import numpy as np
 
 from grader.instructor.checks.inputs import meta_tensor, numpy_rng, tensor
 from grader.compare import tolerance_for
-from grader.judges import DataJudge, Mistake, expect, expect_raise, mistake_sources, only_if, static
+from grader.judges import DataJudge, Mistake, digest, expect, expect_raise, mistake_sources, only_if, static
 from grader.model import Check, Probe, call
 from grader.public.ex08_lenet import (  # noqa: F401 - the hints are re-exported for the hidden checks and tests
     EXERCISE, HINT_AVERAGE, HINT_BATCH, HINT_CHANNELS_LAST, HINT_DEVICE, HINT_FLIPPED, HINT_LECTURE_FLAT, HINT_SOFTMAX,
@@ -286,8 +286,20 @@ def judge_meta(expected_shape: Callable[[int], tuple[int, ...]]) -> DataJudge:
 
 
 def judge_summary(expected: dict[str, tuple[int, ...]], parameters: int | None = None) -> DataJudge:
-    """The state_dict has exactly the expected names and shapes (hence the parameter count)."""
-    return static(f"{LOGIC}:judge_summary", shapes={k: list(v) for k, v in expected.items()}, parameters=parameters)
+    """The state_dict has exactly the expected names and shapes (hence the parameter count); each size is stored as a
+    digest (its key, axis and value), so a bundle holds no size the exercise asks for."""
+    shapes = {name: [digest(size, f"{name}[{axis}]") for axis, size in enumerate(shape)] for name, shape in expected.items()}
+    return static(f"{LOGIC}:judge_summary", shapes=shapes, parameters=parameters)
+
+
+def judge_flat_features() -> DataJudge:
+    """flat_features' value, and each known mistake's, compared by digest: the sizes the lecture asks for never ship."""
+    salt = "flat_features"
+    sources = {"expected": lambda probe: digest(flat_features(*probe.args), salt),
+               **{f"mistake:{i}": (lambda probe, m=m: digest(m.answer(*probe.args), salt)) for i, m in enumerate(FLAT_MISTAKES)}}
+    return DataJudge(f"{LOGIC}:judge_flat_features", {"salt": salt, "hints": [m.hint for m in FLAT_MISTAKES],
+                                                      "source": "the size of self.layer's output per sample for this input"},
+                     sources, "64·h'·w', each side n → n−4 → n−4 → ⌊n/2⌋ → n−4 → ⌊n/2⌋")
 
 
 judge_gradients = DataJudge(f"{LOGIC}:judge_gradients", {"source": "torch autograd through the functional reference",
@@ -388,8 +400,7 @@ def checks(rng: random.Random) -> list[Check]:
         Check(name="flat_features", points=1,
               probes=(call("flat_features", 28, 28, names=["height", "width"]), call("flat_features", 32, 32, names=["height", "width"]),
                call("flat_features", rng.randint(20, 64), rng.randint(20, 64), names=["height", "width"])),
-              judge=expect(flat_features, "64·h'·w', each side n → n−4 → n−4 → ⌊n/2⌋ → n−4 → ⌊n/2⌋",
-                     FLAT_MISTAKES, source="the size of self.layer's output per sample for this input")),
+              judge=judge_flat_features()),
         Check(name="flat_features_too_small", points=1,
               probes=(call("flat_features", 19, 28, names=["height", "width"]), call("flat_features", *small, names=["height", "width"]),
                call("flat_features", 5, 5, names=["height", "width"])),
