@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -17,9 +18,19 @@ SINGULAR = ("with equal slopes the matrix of the system is singular (its determi
 
 def values_at(value: sympy.MatrixBase, points: Sequence[Mapping[str, float]]) -> list[np.ndarray] | None:
     """The matrix's numbers at each point (symbols by name); None where it has none. `xreplace` swaps the symbols
-    for exact numbers without `subs`' rewriting and simplifying; `evalf` then evaluates each entry once."""
+    for exact numbers without `subs`' rewriting and simplifying; `evalf` then evaluates each entry once. Memoised by
+    the matrix and the points: students with the same answer cost one evaluation."""
     try:
-        return [np.array(value.xreplace({sympy.Symbol(k): sympy.Float(v) for k, v in point.items()}).evalf(), dtype=float)
+        key = (sympy.ImmutableMatrix(value), tuple(tuple(point.items()) for point in points))
+    except (TypeError, ValueError, AttributeError, sympy.SympifyError):
+        return None
+    return _values_at(*key)
+
+
+@functools.lru_cache(maxsize=4096)
+def _values_at(value: sympy.ImmutableMatrix, points: tuple) -> list[np.ndarray] | None:
+    try:
+        return [np.array(value.xreplace({sympy.Symbol(k): sympy.Float(v) for k, v in point}).evalf(), dtype=float)
                 for point in points]
     except (TypeError, ValueError, AttributeError):
         return None
