@@ -31,7 +31,7 @@ from types import ModuleType
 from typing import Any, Iterator, Mapping, Sequence
 
 from grader.notebook import load_notebook, module_text, namespace_module
-from grader.probes import describe_load_failure, execute, load_module
+from grader.probes import describe_load_failure, execute, import_sources_only, load_module
 from grader.model import Check, CheckResult, Lost, Outcome, Probe
 from grader.runner import DEFAULT_TIMEOUT, InProcessRunner, judge_check, outcome_from_wire, probe_request_json, skipped
 
@@ -460,7 +460,7 @@ def check_files(*, folder: Path, names: Sequence[str] = (), seed: int, timeout: 
         for exercise, path in chosen:
             if path.suffix == ".ipynb":
                 console.write(f"{exercise}: checking {path}")
-            sys.path.insert(0, str(path.parent.resolve()))  # a student's module may import its neighbours
+            import_sources_only(str(path.parent.resolve()))  # a student's module may import its neighbours
             checks = load_checks(exercise, seed=seed, hidden=hidden)
             preload(path)
             for event in check_exercise(exercise, path, checks, timeout=timeout):

@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import gc
 import importlib
+import itertools
 import json
 import os
+import shutil
 import signal
 import socket
 import sys
 from pathlib import Path
 
+import grader.probes
 from grader.instructor import confine, protocol
 from grader.instructor.sandbox import Limits
 
@@ -107,6 +110,7 @@ def keeper(channel: int, ends: int, status: int, spec: dict) -> None:
     os.setsid()
     limits = Limits(**spec["limits"])
     notes = confine.join_cgroups(spec["cgroup"], limits.processes, limits.memory) + [confine.become_subreaper()]
+    notes.append(confine.own_session_keyring())
     notes.append(confine.enter_namespaces())
     notes.append(confine.private_scratch(Path(spec["scratch"]), limits.scratch_size, limits.scratch_files))
     pid = os.fork()
@@ -131,9 +135,11 @@ def sandboxed(channel: int, ends: int, spec: dict, notes: list[str]) -> None:
     """Confine this process for one student, then run each exercise they ask for in a fresh fork of it.
 
     This process is PID 1 of the student's PID namespace. For every `load` request it forks an exercise process
-    that loads the file and answers probes on the channel; when that process has ended, whatever it left running is
-    killed and `ended` follows on the `ends` pipe. Each exercise therefore starts from the same pristine state,
-    while the confinement (namespaces, limits, Landlock, seccomp) is paid once per student.
+    that confines itself further to a fresh scratch folder of its own, loads the file and answers probes on the
+    channel; when that process has ended, whatever it left running is killed, its scratch folder is removed and
+    `ended` follows on the `ends` pipe. Each exercise therefore starts from the same pristine state and sees nothing
+    an earlier exercise wrote (a visible check never shows a hidden check's inputs), while the confinement
+    (namespaces, limits, Landlock, seccomp) is paid once per student.
     """
     import torch
 
@@ -141,21 +147,22 @@ def sandboxed(channel: int, ends: int, spec: dict, notes: list[str]) -> None:
     scratch = Path(spec["scratch"])
     student_folder = Path(spec["folder"])
     readable, listable = confine.python_readable(Path(spec["kit_root"]), spec["forbidden"], spec["roots"])
+    readable.append(student_folder)
     limits = Limits(**spec["limits"])
     notes += confine.set_limits(memory=limits.memory, file_size=limits.file_size, processes=limits.processes)
     os.chdir(scratch)
+    audit = bool(os.environ.get(confine.AUDIT_VARIABLE))
     os.environ.clear()
-    os.environ.update(SAFE_ENVIRONMENT | {"HOME": str(scratch), "TMPDIR": str(scratch)})
+    os.environ.update(SAFE_ENVIRONMENT)
     null = os.open("/dev/null", os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
-    sys.dont_write_bytecode = True
     torch.set_num_threads(1)
-    notes += confine.landlock(readable + [student_folder], [scratch], [Path("/dev/null")], listable)
-    notes += [n for n in (confine.drop_capabilities(), confine.deny_system_calls()) if n]
-    sys.path.insert(0, str(student_folder))
+    devices = [Path("/dev/null")]
+    notes += confine.landlock(readable, [scratch], devices, listable)
+    notes += [n for n in (confine.drop_capabilities(), confine.allow_listed_system_calls(audit=audit)) if n]
     protocol.send(channel, {protocol.READY: notes})
-    while True:
+    for number in itertools.count(1):
         try:
             request = protocol.receive(channel)
         except EOFError:
@@ -164,24 +171,29 @@ def sandboxed(channel: int, ends: int, spec: dict, notes: list[str]) -> None:
             return
         if protocol.LOAD not in request:
             continue  # a probe or stop for an exercise that has already ended: its `ended` is on its way
+        own = scratch / str(number)
+        own.mkdir(mode=0o700)
         pid = os.fork()
         if pid == 0:
             os.close(ends)  # the student's code cannot report an ending of its own
             code = 0
             try:
+                confine.landlock(readable, [own], devices, listable)  # a second layer: this scratch folder only
+                os.chdir(own)
+                os.environ.update(HOME=str(own), TMPDIR=str(own))
+                grader.probes.import_sources_only(str(student_folder))
                 serve_exercise(channel, request[protocol.LOAD]["exercise"], request[protocol.LOAD]["path"])
             except BaseException:  # noqa: BLE001 - the parent sees the broken channel and says so
                 code = 70
             os._exit(code)
         _, state = os.waitpid(pid, 0)
         kill_leftovers()
+        shutil.rmtree(own, ignore_errors=True)  # what cannot be removed stays in the student's own tmpfs, unread
         protocol.send(ends, {protocol.ENDED: ending(state)})
 
 
 def serve_exercise(channel: int, exercise: str, path: str) -> None:
     """Load one exercise file of the student, then answer probe requests until told to stop."""
-    import grader.probes
-
     try:
         module = grader.probes.load_module(path, f"submission_{exercise}")
     except BaseException as error:  # noqa: BLE001 - any failure to import is the submission's

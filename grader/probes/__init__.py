@@ -12,6 +12,7 @@ only when first used so that the torch-free exercises never import torch.
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import signal
 import sys
 import traceback
@@ -159,6 +160,22 @@ def load_module(path: str, name: str) -> ModuleType:
         sys.modules.pop(name, None)
         raise
     return module
+
+
+class _SourceLoader(importlib.machinery.SourceFileLoader):
+    """Compiles the `.py` file itself, every time: a `.pyc` beside it or in `__pycache__` is never read."""
+
+    def get_code(self, fullname: str) -> Any:
+        return compile(self.get_data(self.path), self.path, "exec", dont_inherit=True)
+
+
+def import_sources_only(folder: str) -> None:
+    """Put the student's `folder` first on `sys.path`, importing only its `.py` files as source: the code graded is
+    the code handed in, never bytecode (an unchecked-hash `.pyc` would be run instead of its source) or a compiled
+    extension. Other folders keep Python's own finders."""
+    sys.dont_write_bytecode = True
+    sys.path.insert(0, folder)
+    sys.path_importer_cache[folder] = importlib.machinery.FileFinder(folder, (_SourceLoader, [".py"]))
 
 
 def describe_load_failure(error: BaseException, path: str) -> str:
