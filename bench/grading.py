@@ -18,6 +18,10 @@ loops forever, or demo code at import that never ends). Then it times and prints
 - `nbgrader autograde` of the same answers as a course made by `grader nbgrader` (only where nbgrader is importable,
   e.g. `tox -e bench`), on a subset of students that do not loop forever (the course's cell timeout is 300 s);
 - the cost of a student who never finishes: their grading time in the batch against a correct student's;
+- with `--sizes 10 40 200`: the kit's wall time at each class size (the first N students), next to the floor, all
+  probes of those students run in one warm process without sandbox or judging (the least any grader could spend:
+  the ratio kit/floor is what the sandbox, the workers and the judges cost), and the naive baseline per student
+  of this run, scaled to that size;
 - with `--shards N`: the same class graded again as N shards (`grader grade --shard K/N`) into one OUT, one shard
   after another on this machine, then `grader report`: the shards' summed time against the one run's is the overhead
   of sharding (each shard pays the grader's start: the warm sandbox, the checks' references), the slowest shard is
@@ -370,6 +374,60 @@ def grade_naive(submissions: Path, students: list[str], exercises: list[str], se
     return time.perf_counter() - started, scores
 
 
+# The floor: every probe of the given students in one process that imported everything once; no sandbox, no judging.
+FLOOR_CHILD = """
+import sys, time
+from pathlib import Path
+from grader.checks import load_checks
+from grader.probes import load_module, time_limit
+from grader.runner import InProcessRunner
+
+root, seed, timeout, exercises, names = Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4].split(","), sys.argv[5:]
+probes = {e: [p for c in load_checks(e, seed=seed, hidden=True) for p in c.probes] for e in exercises}
+runner = InProcessRunner(timeout=timeout)
+started = time.perf_counter()
+for i, name in enumerate(names):
+    for exercise in exercises:
+        path = root / name / (exercise + ".py")
+        if not path.is_file():
+            continue
+        try:
+            with time_limit(timeout):
+                module = load_module(str(path), f"s{i}_{exercise}")
+        except BaseException:
+            continue
+        runner.run_loaded(module, probes[exercise])
+print("FLOOR-SECONDS", time.perf_counter() - started)
+"""
+
+
+def grade_floor(submissions: Path, students: list[str], exercises: list[str], seed: int, timeout: float) -> float:
+    """Seconds the probes of `students` take in one warm process (imports and check loading left out)."""
+    environment = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    done = subprocess.run([sys.executable, "-c", FLOOR_CHILD, str(submissions), str(seed), str(timeout), ",".join(exercises), *students],
+                          cwd=ROOT, env=environment, capture_output=True, text=True)
+    found = re.findall(r"^FLOOR-SECONDS (\S+)$", done.stdout, re.M)
+    if not found:
+        raise SystemExit(f"the floor run failed:\n{done.stderr[-3000:]}")
+    return float(found[-1])
+
+
+def sizes_table(args: argparse.Namespace, names: list[str], exercises: list[str], work: Path, naive_per_student: float) -> None:
+    """The kit and the floor at each of `args.sizes`, with ratios to the floor and to the naive baseline of this run."""
+    print(f"\nclass sizes (the first N students; each size graded once; naive = {naive_per_student:.2f} s/student measured above):")
+    print(f"  {'students':>8} {'grader grade':>13} {'floor':>8} {'kit/floor':>10} {'naive':>8} {'naive/kit':>10}")
+    for size in sorted(n for n in args.sizes if n <= len(names)):
+        chosen = names[:size]
+        folder = work / f"size_{size}"
+        for name in chosen:
+            shutil.copytree(work / "submissions" / name, folder / name)
+        kit = grade_with_kit(folder, work / f"out_size_{size}", args.seed, args.timeout, args.workers).seconds
+        floor = grade_floor(folder, chosen, exercises, args.seed, args.timeout)
+        naive = naive_per_student * size
+        print(f"  {size:>8} {kit:>12.1f}s {floor:>7.1f}s {kit / floor:>9.2f}x {naive:>7.0f}s {naive / kit:>9.2f}x")
+    print("  (floor: every probe in one warm process, no sandbox and no judging; grader grade includes its start-up)")
+
+
 def subset(names: list[str], size: int) -> list[str]:
     """`size` names spread evenly over the class (so the subset has the class's mix)."""
     if size >= len(names):
@@ -476,6 +534,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="3 students, ex01 and ex02, 1 s timeout, no nbgrader")
     parser.add_argument("--keep", type=Path, default=None, help="keep the class and the outputs in this folder")
     parser.add_argument("--shards", type=int, default=None, help="also grade the class as this many shards (overhead of sharding)")
+    parser.add_argument("--sizes", type=int, nargs="*", default=[], help="also time the kit and the floor at these class sizes (e.g. 10 40 200)")
     args = parser.parse_args(argv)
     if args.smoke:
         args.students, args.timeout, args.no_nbgrader, args.no_small_class = 3, 1.0, True, True
@@ -555,6 +614,11 @@ def run_benchmark(args: argparse.Namespace, exercises: list[str], work: Path) ->
         print(f"  scores agree: kit and naive baseline give every one of the {len(chosen)} students the same score on every exercise")
     ratio = naive_per_student / per_student
     print(f"  kit vs naive: {ratio:.2f}x the throughput (target >= 5x): {'met' if ratio >= 5 else 'NOT met'}")
+    floor = grade_floor(submissions, names, exercises, args.seed, args.timeout)
+    print(f"  floor (every probe of the class in one warm process, no sandbox, no judging): {floor:.1f} s; "
+          f"grader grade takes {timed.seconds / floor:.2f}x the floor")
+    if args.sizes:
+        sizes_table(args, names, exercises, work, naive_per_student)
 
     # -- nbgrader
     reason = "skipped (--no-nbgrader)" if args.no_nbgrader else nbgrader_unavailable()

@@ -163,6 +163,20 @@ def where(check: Check, probe: Probe) -> str:
 
 MODEL_RECIPES = ("models.forward", "models.gradients", "models.summary")  # recipes that build the student's model
 RaisedHint = Callable[[Probe, Outcome], "str | None"]  # the known mistake behind an exception, if it names one
+Raises = Sequence[tuple[str, str, str]]  # (exception type, a phrase of its message, hint): known mistakes that raise
+
+
+def raised_hints(known: Raises) -> RaisedHint | None:
+    """A `RaisedHint` naming the mistake whose exception type and message phrase match what the student's code raised."""
+    if not known:
+        return None
+
+    def hint(probe: Probe, outcome: Outcome) -> str | None:
+        if not isinstance(outcome, Raised):
+            return None
+        return next((h for kind, phrase, h in known if outcome.type_name == kind and phrase in outcome.message), None)
+
+    return hint
 
 
 def returned_values(check: Check, cases: Sequence[tuple[Probe, Outcome]], raised_hint: RaisedHint | None = None, *,
@@ -371,14 +385,17 @@ def expect(
     *,
     source: str = DEFAULT_SOURCE,
     shaped: bool = False,
+    raises: Raises = (),
 ) -> DataJudge:
     """Each probe's value (its `extract` part) must equal `reference(*args, **kwargs)` within `tolerance`.
 
     `source` says where the expected value comes from in the problem's own words (what a student reads);
     `formula` is the instructor's derived formula (never shipped; shown with `grader grade --show-formulas`).
     With a `curve`, the first probe's trajectory and the reference's are attached for the feedback page.
+    `raises` names known mistakes by the exception they raise.
     """
-    spec = {"source": source, "hints": [m.hint for m in mistakes], "extract": part_data(extract), "shaped": shaped}
+    spec = {"source": source, "hints": [m.hint for m in mistakes], "extract": part_data(extract), "shaped": shaped,
+            "raises": [list(r) for r in raises]}
     if curve is not None:
         spec["curve"] = curve
     sources = reference_sources(reference, tolerance, mistakes)
@@ -387,7 +404,7 @@ def expect(
 
 def judge_expected(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:
     """The logic of `expect`: each probe's part equals its `expected` value; known mistakes give the hint."""
-    failed = returned_values(check, cases)
+    failed = returned_values(check, cases, raised_hints(spec.get("raises", ())))
     if failed:
         return failed
     part, curve = Part.from_data(spec.get("extract")), spec.get("curve")
@@ -415,16 +432,17 @@ def unexpected_form(check: Check, probe: Probe, value: Any, error: Exception) ->
 
 
 def expect_parts(reference: Callable[..., Any], formula: str, parts: Sequence[tuple[str, Part]], mistakes: Sequence[Mistake] = (),
-                 tolerance: Tolerance = FLOAT64, *, source: str = DEFAULT_SOURCE) -> DataJudge:
+                 tolerance: Tolerance = FLOAT64, *, source: str = DEFAULT_SOURCE, raises: Raises = ()) -> DataJudge:
     """Each probe's value must equal `reference(*args, **kwargs)` part by part; `parts` are (label, `Part`) pairs."""
-    spec = {"source": source, "hints": [m.hint for m in mistakes], "parts": [[label, part_data(p)] for label, p in parts]}
+    spec = {"source": source, "hints": [m.hint for m in mistakes], "parts": [[label, part_data(p)] for label, p in parts],
+            "raises": [list(r) for r in raises]}
     sources = reference_sources(reference, tolerance, mistakes)
     return DataJudge("grader.judges:judge_parts", spec, sources, formula)
 
 
 def judge_parts(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:
     """The logic of `expect_parts`: each part of each probe's value equals that part of its `expected` value."""
-    failed = returned_values(check, cases)
+    failed = returned_values(check, cases, raised_hints(spec.get("raises", ())))
     if failed:
         return failed
     for probe, outcome in cases:
@@ -483,6 +501,14 @@ def judge_raises(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Map
         got = f"returned {fmt(outcome.value)}" if isinstance(outcome, Returned) else outcome.describe()
         return Verdict.fail(f"{where(check, probe)}: expected {exception} because {spec['reason']}; {got}")
     return Verdict.ok()
+
+
+def digest(value: Any, salt: str) -> str:
+    """A hash of `value` (its repr) salted with `salt`: an expectation a bundle may hold without printing it. A judge
+    compares a received value's digest with it (an int or a shape, exactly)."""
+    import hashlib
+
+    return hashlib.sha256(f"{salt}|{value!r}".encode()).hexdigest()[:24]
 
 
 def static(logic: str, **spec: Any) -> DataJudge:

@@ -10,6 +10,7 @@ ones are unexpected.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from dataclasses import dataclass
@@ -72,12 +73,28 @@ class WrongForm:
 
 
 def value_at(expr: Any, point: Mapping[str, float]) -> float | None:
-    """The real value of an expression at a point given by symbol names; None where it has none."""
+    """The real value of an expression at a point given by symbol names; None where it has none (memoised by the
+    expression and the point: students with the same answer cost one evaluation)."""
     try:
-        number = complex(expr.subs({sympy.Symbol(k): v for k, v in point.items()}).evalf())
+        return _value_at(expr, tuple(point.items()))
+    except TypeError:  # an unhashable value
+        return _value_at.__wrapped__(expr, tuple(point.items()))
+
+
+@functools.lru_cache(maxsize=8192)
+def _value_at(expr: Any, point: tuple[tuple[str, float], ...]) -> float | None:
+    try:
+        number = complex(expr.subs({sympy.Symbol(k): v for k, v in point}).evalf())
     except (TypeError, ValueError, AttributeError):
         return None
     return number.real if abs(number.imag) < 1e-12 and math.isfinite(number.real) else None
+
+
+@functools.lru_cache(maxsize=4096)
+def same_function(received: sympy.Basic, expected: sympy.Basic) -> bool:
+    """`equivalent(received, expected)`, derived once per distinct answer in a class (sympy expressions are hashable
+    and equal when their trees are: two students with the same expression cost one simplification)."""
+    return equivalent(received, expected)
 
 
 def same_values(got: Sequence[float | None], wanted: Sequence[float]) -> bool:
@@ -110,7 +127,7 @@ def judge_expression(check: Check, probe: Probe, value: Any, derivation: Derivat
             f"{place}: the expression {value} contains the symbol(s) {', '.join(unexpected)}, which the exercise does not use; "
             f"write it in the symbols {names} only (created with sympy.symbols(\"{' '.join(derivation.symbols)}\"))")
     expected = derivation.expected
-    if equivalent(value, expected):
+    if same_function(value, expected):
         return Verdict.ok()
     points = lookup(probe, f"{prefix}points")
     got = [value_at(value, p) for p in points]

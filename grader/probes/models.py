@@ -91,6 +91,22 @@ def sequential(layers: list) -> nn.Sequential:
     return nn.Sequential(*(nn.Linear(int(a), int(b)) if kind == "Linear" else nn.ReLU() for kind, a, b in layers))
 
 
+def call_without_autograd(module: Any, function: str, args: list, kwargs: dict, names: list | None = None) -> Any:
+    """`function(*args, **kwargs)` with autograd switched off: for exercises whose text forbids it (a gradient by hand)."""
+    with torch.set_grad_enabled(False):
+        return student_function(module, function)(*args, **kwargs)
+
+
+def defaults(module: Any, function: str) -> dict:
+    """The default values in `function`'s signature, by parameter name (a value that is not plain data as its repr)."""
+    import inspect
+
+    plain = (int, float, str, bool, type(None))
+    parameters = inspect.signature(student_function(module, function)).parameters.values()
+    return {p.name: p.default if isinstance(p.default, plain) else repr(p.default)
+            for p in parameters if p.default is not inspect.Parameter.empty}
+
+
 def make_data(module: Any, kwargs: dict, other_seed: int, global_seed: int, function: str = "make_data") -> dict:
     """Call make_data twice with `kwargs` and once with another seed; report whether the global RNG state moved."""
     make = student_function(module, "make_data")
@@ -109,8 +125,9 @@ def make_data(module: Any, kwargs: dict, other_seed: int, global_seed: int, func
 
 def train(module: Any, x: torch.Tensor, y: torch.Tensor, kwargs: dict, state_dict: dict | None = None,
           init_seed: int | None = None, device: str = "cpu", points: list | None = None, function: str = "train",
-          layers: list | None = None) -> dict:
-    """Train a model with the student's `train(model, x, y, **kwargs)`; return its losses and predictions at `points`.
+          layers: list | None = None) -> dict:  # init_seed with a state_dict: only a label (the weights are that seed's)
+    """Train a model with the student's `train(model, x, y, **kwargs)`; return its losses and the trained model's
+    predictions at `points` (so a `train` that trains a copy is seen).
 
     With `state_dict` the model is the network of `layers` loaded with those weights (so that the judge can
     replay the training); otherwise it is the student's `build_mlp()` initialised from `init_seed`. `x` and `y` stay

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import sympy
 
 from grader.compare import close, describe_type, fmt
-from grader.judges import Lookup, logic_named, returned_values, where
+from grader.judges import Lookup, logic_named, raised_hints, returned_values, where
 from grader.model import Check, Outcome, Probe, Raised, Returned, Verdict
 
 SINGULAR = ("with equal slopes the matrix of the system is singular (its determinant is 0) and has no inverse: test the "
@@ -16,9 +17,21 @@ SINGULAR = ("with equal slopes the matrix of the system is singular (its determi
 
 
 def values_at(value: sympy.MatrixBase, points: Sequence[Mapping[str, float]]) -> list[np.ndarray] | None:
-    """The matrix's numbers at each point (symbols by name); None where it has none."""
+    """The matrix's numbers at each point (symbols by name); None where it has none. `xreplace` swaps the symbols
+    for exact numbers without `subs`' rewriting and simplifying; `evalf` then evaluates each entry once. Memoised by
+    the matrix and the points: students with the same answer cost one evaluation."""
     try:
-        return [np.array(value.subs({sympy.Symbol(k): v for k, v in point.items()}).evalf(), dtype=float) for point in points]
+        key = (sympy.ImmutableMatrix(value), tuple(tuple(point.items()) for point in points))
+    except (TypeError, ValueError, AttributeError, sympy.SympifyError):
+        return None
+    return _values_at(*key)
+
+
+@functools.lru_cache(maxsize=4096)
+def _values_at(value: sympy.ImmutableMatrix, points: tuple) -> list[np.ndarray] | None:
+    try:
+        return [np.array(value.xreplace({sympy.Symbol(k): sympy.Float(v) for k, v in point}).evalf(), dtype=float)
+                for point in points]
     except (TypeError, ValueError, AttributeError):
         return None
 
@@ -28,8 +41,9 @@ def same(got: Sequence[np.ndarray] | None, wanted: Sequence[Any]) -> bool:
 
 
 def judge_symbolic_matrix(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:
-    """The returned sympy Matrix takes the derivation's values (`expected`) at the fixed `points`; known mistakes by theirs."""
-    failed = returned_values(check, cases)
+    """The returned sympy Matrix takes the derivation's values (`expected`) at the fixed `points`; known mistakes by theirs
+    (and by the exception they raise, `spec["raises"]`)."""
+    failed = returned_values(check, cases, raised_hints(spec.get("raises", ())))
     if failed:
         return failed
     for probe, outcome in cases:

@@ -21,8 +21,6 @@ PARAMETERS = 671
 POINTS = [2.0, 3.0, 4.0]
 TARGETS = [5.0, 4.0, 5.0]  # (x − 3)² + 4 at POINTS
 FIT_TOLERANCE = 0.5
-UNDERFIT = ("the loss fell, but the default run does not fit the parabola: check train's defaults against the contract "
-            "(lr and epochs) and that each epoch takes one full-batch Adam step on the MSE.")
 LOSS_CURVE = Curve("train: MSE loss per epoch", "loss", lambda losses: losses)
 
 
@@ -49,7 +47,7 @@ def data_pair(probe: Probe, value, key: str = "first") -> tuple[np.ndarray, np.n
             return Verdict.fail(f"{label(probe)}: {name} is {fmt(item)}; expected a torch tensor of shape ({n}, 1)",
                                 "make the data with torch (torch.rand, torch.randn), not numpy or Python lists." if isinstance(item, (np.ndarray, list)) else None)
         if item.shape != (n, 1):
-            hint = "keep the feature axis: shape (n, 1), e.g. torch.rand(n, 1, generator=g), not torch.rand(n)." if item.shape == (n,) else None
+            hint = "keep the feature axis: x and y have shape (n, 1), one row per sample, not (n,)." if item.shape == (n,) else None
             return Verdict.fail(f"{label(probe)}: {name} has shape {item.shape}; expected ({n}, 1), one row per sample", hint)
         if item.dtype != "float32":
             return Verdict.fail(f"{label(probe)}: {name} has dtype {item.dtype}; expected float32 (torch's default), the dtype nn.Linear's weights have",
@@ -81,15 +79,15 @@ def judge_data_distribution(check: Check, cases: Sequence[tuple[Probe, Outcome]]
         place = label(probe)
         if x.min() < 0.0 or x.max() > 6.0:
             return Verdict.fail(f"{place}: x ranges over [{fmt(x.min())}, {fmt(x.max())}]; every x must lie in [0, 6]",
-                                "draw x uniformly: torch.rand gives [0, 1), times 6 gives [0, 6); torch.randn is a normal, unbounded draw.")
+                                "draw x uniformly on [0, 6]: torch.randn is a normal draw, unbounded and crowded around its mean.")
         if x.min() > 0.2 or x.max() < 5.8:
-            hint = "torch.rand draws from [0, 1): multiply by 6 to cover [0, 6]." if x.max() <= 1.0 else None
+            hint = "torch.rand draws from [0, 1): scale the draw to cover [0, 6]." if x.max() <= 1.0 else None
             return Verdict.fail(f"{place}: x ranges over [{fmt(x.min())}, {fmt(x.max())}]; {n} uniform draws on [0, 6] cover nearly all of it", hint)
         spread, spread_allowed = x.std(), math.sqrt(3.0) * 5.0 / math.sqrt(n)
         if abs(x.mean() - 3.0) > 5.0 * math.sqrt(3.0) / math.sqrt(n) or abs(spread - math.sqrt(3.0)) > spread_allowed:
             return Verdict.fail(f"{place}: x has mean {fmt(x.mean())} and standard deviation {fmt(spread)}; a uniform sample on [0, 6] "
                                 f"has mean 3 and standard deviation √3 ≈ 1.732 (allowed {fmt(spread_allowed)} for n = {n})",
-                                "x must be uniform on [0, 6]: torch.rand(n, 1, generator=g) * 6.")
+                                "x must be uniform on [0, 6], every part of the interval equally likely.")
         residual = y - ((x - 3.0) ** 2 + 4.0)
         mean, std = residual.mean(), residual.std()
         mean_allowed, std_allowed = 5.0 * sigma / math.sqrt(n), 5.0 * sigma / math.sqrt(2.0 * n)
@@ -104,7 +102,7 @@ def judge_data_distribution(check: Check, cases: Sequence[tuple[Probe, Outcome]]
 def noise_hint(mean: float, std: float, sigma: float, n: int) -> str | None:
     near = lambda value, target: abs(value - target) <= 5.0 * max(target, 1e-3) / math.sqrt(2.0 * n)
     if std < 1e-6:
-        return "y has no noise: add Gaussian noise, noise_std * torch.randn(n, 1, generator=g)."
+        return "y has no noise: add Gaussian noise whose standard deviation is noise_std."
     if near(std, sigma ** 2):
         return "noise_std is a standard deviation: multiply torch.randn by noise_std, not by noise_std ** 2."
     if near(std, math.sqrt(sigma)):
@@ -125,11 +123,11 @@ def judge_data_reproducible(check: Check, cases: Sequence[tuple[Probe, Outcome]]
         place = label(probe)
         if not (np.array_equal(x1, x2) and np.array_equal(y1, y2)):
             return Verdict.fail(f"{place}: two calls with the same seed returned different data",
-                                "seed a private generator, g = torch.Generator().manual_seed(seed), and draw every number from it (generator=g).")
+                                "seed a private generator (a torch.Generator) with the seed and draw every number from it.")
         if np.array_equal(x1, x3) or np.array_equal(y1, y3):
             other = probe.other_seed
             return Verdict.fail(f"{place}: seed={other} returned the same data as seed={probe.kwargs.get('seed', 0)}",
-                                "the seed argument is ignored: seed the generator with it, torch.Generator().manual_seed(seed).")
+                                "the seed argument is ignored: seed the generator with it.")
     return Verdict.ok()
 
 
@@ -139,8 +137,8 @@ def judge_global_rng(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec:
         if outcome.value["global_rng_untouched"] is not True:
             return Verdict.fail(f"{label(probe)}: torch's global random state (torch.get_rng_state()) changed during the call; "
                                 "make_data must draw only from its own torch.Generator",
-                                "use g = torch.Generator().manual_seed(seed) and pass generator=g to torch.rand / torch.randn; "
-                                "torch.manual_seed(seed) and draws without generator= change the global state that model initialisation relies on.")
+                                "draw from a private torch.Generator seeded with the seed, passed to every draw; torch.manual_seed and draws "
+                                "without a generator change the global state that model initialisation relies on.")
     return Verdict.ok()
 
 
@@ -183,6 +181,10 @@ def structure_hint(layers: Sequence) -> str | None:
 
 
 def train_label(probe: Probe) -> str:
+    if "lr" not in probe.kwargs:
+        given = "".join(f", {k}={fmt(v)}" for k, v in probe.kwargs.items())
+        return (f"{EXERCISE}.train(model, x, y{given}) at the default lr on {probe.x.shape[0]} samples, the model as "
+                f"torch.manual_seed({probe.init_seed}) initialises it")
     kwargs = {"lr": 0.01, "epochs": 1000, **probe.kwargs}
     device = probe.device
     where = f" with the model on {device}" if device != "cpu" else ""
@@ -212,26 +214,24 @@ def losses_of(probe: Probe, value, epochs: int) -> np.ndarray | Verdict:
 
 
 def judge_fit(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:
-    """With the defaults, build_mlp + train fit the parabola: predictions ≈ 5, 4, 5 at x = 2, 3, 4; the loss fell."""
-    failed = returned_values(check, cases)
+    """train(model, x, y) is the lecture's run: train's defaults are the contract's (`spec["defaults"]`), and the
+    student's build_mlp() from a seed, trained at the default lr, takes the grader's Adam steps (`judge_trajectory`)."""
+    failed = returned_values(check, cases, label=lambda probe: f"{EXERCISE}.train's signature" if probe.recipe == "models.defaults" else train_label(probe))
     if failed:
         return failed
-    for probe, outcome in cases:
-        place = (f"{EXERCISE}: build_mlp() (initialised with torch.manual_seed({probe.init_seed})) trained by "
-                 f"train(model, x, y) with the default lr and epochs on {probe.x.shape[0]} samples of (x − 3)² + 4 + noise")
-        losses = losses_of(probe, outcome.value, 1000)
-        if isinstance(losses, Verdict):
-            return Verdict.fail(place + ": " + losses.message.split(": ", 1)[1])
-        if not losses[-1] < losses[0]:
-            return Verdict.fail(f"{place}: the loss went from {fmt(losses[0])} to {fmt(losses[-1])}; training must lower it",
-                                "the loss never fell: does every epoch call backward() and optimizer.step() on an optimizer built on "
-                                "model.parameters()?")
-        verdict = compare_case(check, probe, outcome.value["predictions"], [[t] for t in TARGETS],
-                               "(x − 3)² + 4 at x = 2, 3, 4 (about 5, 4, 5)", (0.0, FIT_TOLERANCE),
-                               label=f"{place}: predictions at x = 2, 3, 4")
-        if not verdict.passed:
-            return replace(verdict, hint=UNDERFIT) if not verdict.hint else verdict
-    return Verdict.ok()
+    (_, signature), *runs = cases
+    wanted = spec["defaults"]
+    contract = f"train(model, x, y, {', '.join(f'{k}={fmt(v)}' for k, v in wanted.items())})"
+    for name, value in wanted.items():
+        got = signature.value.get(name, "no default") if isinstance(signature.value, dict) else "no default"
+        if isinstance(got, bool) or not isinstance(got, (int, float)) or not math.isclose(got, value, rel_tol=1e-12):
+            return Verdict.fail(f"{EXERCISE}.train: the default of {name} is {fmt(got)}; the exercise's signature is {contract}",
+                                DEFAULTS_HINT)
+    return judge_trajectory(check, runs, spec, lookup)
+
+
+DEFAULTS_HINT = ("keep the defaults of the exercise's signature: train(model, x, y) with them is the lecture's run, the one that "
+                 "fits the parabola.")
 
 
 def judge_meta_mlp(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:
@@ -256,7 +256,16 @@ def judge_trajectory(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec:
         verdict = with_curve(verdict, LOSS_CURVE, got, expected)
         if not verdict.passed:
             return verdict
+        if "predictions" in outcome.value:
+            trained = compare_case(check, probe, outcome.value["predictions"], lookup(probe, "predictions"), spec["source"],
+                                   tuple(spec["tolerance"]), label=f"{train_label(probe)}: the trained model's predictions at x = 2, 3, 4")
+            if not trained.passed:
+                return replace(trained, hint=COPY_HINT, extras=verdict.extras)
     return verdict
+
+
+COPY_HINT = ("the losses are right but the model given to train did not change as they say: train the model it is given "
+             "(no copy.deepcopy, no new model inside train), so that the caller's model is the trained one.")
 
 
 def judge_device_train(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:
@@ -269,7 +278,7 @@ def device_hint(probe: Probe, outcome: Outcome) -> str | None:
     """The hint for a training run that raised because the data stayed on the CPU while the model was not."""
     text = outcome.describe()
     if "device" in text and ("cpu" in text or "cuda" in text):
-        return "move x and y to the model's device inside train: device = next(model.parameters()).device; x, y = x.to(device), y.to(device)."
+        return "move x and y to the model's device inside train (the device its parameters are on): the caller's data may be elsewhere."
     return None
 
 

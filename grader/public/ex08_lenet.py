@@ -8,8 +8,8 @@ import math
 import re
 from typing import Any, Mapping, Sequence
 
-from grader.compare import NotComparable, as_array, fmt
-from grader.judges import FLOAT64, Lookup, compare_case, logic_named, looked_up, returned_values, where
+from grader.compare import NotComparable, as_array, as_real, fmt
+from grader.judges import FLOAT64, Lookup, compare_case, digest, logic_named, looked_up, returned_values, where
 from grader.model import Check, Outcome, Probe, Raised, Returned, Verdict
 from grader.wire import TensorData
 
@@ -25,6 +25,10 @@ HINT_DEVICE = ("forward uses a fixed device: something is created on (or moved t
                "model.to(device) put it.")
 HINT_VALUES = ("forward reads values out of tensors (.item(), .tolist(), .numpy(), or a Python `if` on a tensor); on torch's "
                "meta device tensors have shapes but no values, so keep the forward pass in tensor operations.")
+HINT_SOFTMAX = ("forward returns the logits of fc3 as they are: no softmax or log_softmax at the end (the loss, "
+                "nn.CrossEntropyLoss, applies log-softmax itself).")
+HINT_CHANNELS_LAST = ("the features are flattened in another order than PyTorch's (N, C, H, W): flatten channels first, as "
+                      "torch.flatten(x, 1) does on the (N, C, H, W) tensor, with no permute (or transpose) to channels-last before it.")
 HINT_AVERAGE = "this is average pooling; LeNet uses max pooling (F.max_pool2d / nn.MaxPool2d(2)), the largest value of each window."
 HINT_NAMES = {
     "LeNet5": ("the grader loads its weights by the state_dict keys of the exercise's LeNet5 (conv1.weight, conv1.bias, "
@@ -133,11 +137,12 @@ def judge_meta(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mappi
 
 
 def judge_summary(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:
-    """The state_dict has exactly the names and shapes of `spec["shapes"]` (hence the parameter count)."""
+    """The state_dict has exactly the names of `spec["shapes"]`, each size equal to its digest there (hence the
+    parameter count); a wrong size is named by its layer and axis, never printed."""
     failed = returned_values(check, cases)
     if failed:
         return failed
-    expected = {name: tuple(shape) for name, shape in spec["shapes"].items()}
+    expected = spec["shapes"]
     parameters = spec.get("parameters")
     probe, outcome = cases[0]
     place = where(check, probe)
@@ -148,28 +153,70 @@ def judge_summary(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Ma
                             f"(missing {missing}, unexpected {extra})",
                             HINT_NAMES.get(probe.function, "name the layers as the exercise does (they become the state_dict keys "
                                            "the grader loads weights by).") if missing else None)
-    for name, shape in expected.items():
-        if got[name] != shape:
-            hint = HINT_LECTURE_FLAT if LECTURE_FLAT in got[name] else summary_shape_hint(name, got[name], shape, probe.function)
-            return Verdict.fail(f"{place}: {name} has shape {got[name]}; expected {shape}", hint)
+    for name, digests in expected.items():
+        right = [axis < len(digests) and digest(size, f"{name}[{axis}]") == digests[axis] for axis, size in enumerate(got[name])]
+        if len(got[name]) != len(digests) or not all(right):
+            hint = HINT_LECTURE_FLAT if LECTURE_FLAT in got[name] else summary_shape_hint(name, got[name], right, probe.function)
+            wrong = [axis for axis, ok in enumerate(right) if not ok]
+            axes = (f"a {len(digests)}-dimensional weight" if len(got[name]) != len(digests)
+                    else f"the exercise's has another size along axis {', '.join(map(str, wrong))} ({axis_names(name, wrong)})")
+            return Verdict.fail(f"{place}: {name} has shape {got[name]}; {axes}", hint)
     count = outcome.value["parameters"]
     if parameters is not None and count != parameters:
         return Verdict.fail(f"{place}: {count} parameters; expected {parameters:,}")
     return Verdict.ok()
 
 
-def summary_shape_hint(name: str, got: tuple[int, ...], wanted: tuple[int, ...], function: str) -> str | None:
-    """A hint for one layer of the wrong shape: the first linear layer's inputs, or a layer's channels or features."""
+def axis_names(name: str, axes: Sequence[int]) -> str:
+    """What the axes of a weight or bias hold: out and in channels or features."""
+    words = ("output channels or features", "input channels or features", "kernel height", "kernel width")
+    return ", ".join(words[a] if a < len(words) else f"axis {a}" for a in axes)
+
+
+def summary_shape_hint(name: str, got: tuple[int, ...], right: Sequence[bool], function: str) -> str | None:
+    """A hint for one layer of the wrong shape (`right`: which axes match): the first linear layer's inputs, or a
+    layer's channels or features."""
     first_linear = {"LeNet5": "fc1.weight", "SeedCNN": "fc_layer.0.weight"}.get(function)
-    if name == first_linear and len(got) == 2 and got[0] == wanted[0] and got[1] != wanted[1]:
+    layer = name.rsplit(".", 1)[0]
+    if name == first_linear and len(right) == 2 and right[0] and not right[1]:
         return ("the first linear layer's in_features differ from the number of features the convolutions and poolings "
                 "produce per sample: follow the size through each stage (kernel size, padding, stride, pooling)"
                 + FEATURES_EXTRA.get(function, "") + ".")
-    if len(got) == len(wanted) and got[0] != wanted[0]:
-        return f"{name.rsplit('.', 1)[0]} has {got[0]} output channels or features; the exercise gives {wanted[0]}."
-    if len(got) == len(wanted) and len(got) > 1 and got[1] != wanted[1]:
-        return f"{name.rsplit('.', 1)[0]} takes {got[1]} input channels or features; the layer before it gives {wanted[1]}."
+    if right and not right[0]:
+        return f"{layer} has {got[0]} output channels or features; compare them with the exercise's {layer}."
+    if len(right) > 1 and not right[1]:
+        return f"{layer} takes {got[1]} input channels or features; they must be what the layer before it gives."
     return None
+
+
+def judge_flat_features(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:
+    """flat_features returns an int whose digest is the reference's (`expected`); a known mistake's digest names it.
+    The message shows what came back, never the size the exercise asks for."""
+    failed = returned_values(check, cases)
+    if failed:
+        return failed
+    for probe, outcome in cases:
+        place, value = where(check, probe), outcome.value
+        try:
+            number = as_real(value)
+        except NotComparable as error:
+            return Verdict.fail(f"{place}: {error}")
+        if not float(number).is_integer():
+            return Verdict.fail(f"{place}: got {fmt(value)}; a number of features is a whole number")
+        received = digest(int(number), spec["salt"])
+        if received == lookup(probe, "expected"):
+            continue
+        hint = next((h for i, h in enumerate(spec["hints"]) if known_digest(lookup, probe, i) == received), None)
+        return Verdict.fail(f"{place}: got {int(number)}, which is not {spec['source']} (the size is what the exercise asks "
+                            "you to find: follow each side through every stage)", hint)
+    return Verdict.ok()
+
+
+def known_digest(lookup: Lookup, probe: Probe, index: int) -> str | None:
+    try:
+        return lookup(probe, f"mistake:{index}")
+    except Exception:  # noqa: BLE001 - a mistake that does not apply to these inputs
+        return None
 
 
 def judge_gradients(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:

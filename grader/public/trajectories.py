@@ -42,6 +42,14 @@ def precision_hint(probe: Probe, value: Any, expected: Any, tolerance: Sequence[
     return None
 
 
+def part_precision_hint(probe: Probe, part: Any, value: Any, expected: Any, tolerance: Sequence[float]) -> str | None:
+    """`precision_hint` for one part of a value (None where the part cannot be taken out of it)."""
+    try:
+        return precision_hint(probe, part(value), part(expected), tolerance)
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+
+
 def rows_hint(value: Any, expected: Any) -> str | None:
     """ALIASED_ROWS or TENSOR_ROWS for a trajectory whose rows begin with tensors."""
     if not isinstance(value, (list, tuple)) or len(value) < 2:
@@ -81,8 +89,9 @@ def judge_with_row_hints(check: Check, cases: Sequence[tuple[Probe, Outcome]], s
     for probe, outcome in cases:
         if not isinstance(outcome, Returned):
             continue
-        expected = lookup(probe, "expected")
-        hint = precision_hint(probe, outcome.value, expected, tuple(lookup(probe, "tolerance")))
+        expected, tolerance = lookup(probe, "expected"), tuple(lookup(probe, "tolerance"))
+        parts = [Part.from_data(data) for _, data in spec.get("parts", ())] or [part]  # expect_parts: each part's precision
+        hint = next((h for p in parts if (h := part_precision_hint(probe, p, outcome.value, expected, tolerance))), None)
         if hint is None and spec.get("rows"):
             try:
                 hint = rows_hint(part(outcome.value), part(expected)) or count_hint(part(outcome.value), part(expected), spec.get("row_rule", ""))

@@ -119,3 +119,18 @@ def test_a_larger_default_step_is_named(grade_mutant):
 def test_the_loss_itself_instead_of_its_derivative_is_named(grade_mutant):
     results = grade_mutant(EX, symbolic("(x * w - y) ** 2"), numeric("(x * w - y) ** 2"))
     assert "not its derivative" in results["dloss_dw"].hint and "not its derivative" in results["gradient"].hint
+
+
+def test_the_same_answer_is_derived_once_per_class():
+    """Two students who return the same expression (built separately) cost one simplification: the second is a hit."""
+    import sympy
+
+    from grader.symbolic import same_function
+
+    x, w, y = sympy.symbols("x w y")
+    expected = sympy.diff((x * w - y) ** 2, w)
+    first, second = 2 * x * (x * w - y) + 0 * y, sympy.sympify("2*x*(x*w - y)")
+    before = same_function.cache_info()
+    assert same_function(first, expected) and same_function(second, expected)
+    after = same_function.cache_info()
+    assert after.misses - before.misses <= 1 and after.hits - before.hits >= 1

@@ -262,3 +262,13 @@ def test_sgd_with_a_starting_row_is_named(grade_mutant):
     results = grade_mutant(EX, ("            last_loss = loss(x, y, w)\n        history.append((w, last_loss))\n    return history",
                                 "            last_loss = loss(x, y, w)\n        history.append((w, last_loss))\n    return [(0.0, 0.0)] + history"))
     assert hint_of(results, "sgd_random").startswith("one row too many")
+
+
+def test_the_lectures_data_hard_coded_is_named(grade_mutant):
+    """The lecture's xs and ys written into the body, the other arguments used: named wherever the inputs differ."""
+    lecture = "    xs, ys = [1.0, 2.0, 3.0], [2.0, 4.0, 6.0]\n"
+    results = grade_mutant(EX, ("        cost_value = cost(xs, ys, w)\n", lecture.replace("    ", "        ", 1) + "        cost_value = cost(xs, ys, w)\n"))
+    assert "batch_gd_lecture" not in failed(results) and "batch_gd_random" in failed(results)
+    assert results["batch_gd_random"].hint.startswith("xs and ys are the lecture's data here")
+    results = grade_mutant(EX, (COST_GRAD, lecture + COST_GRAD))
+    assert results["cost_gradient"].hint.startswith("xs and ys are the lecture's data here")

@@ -93,8 +93,9 @@ def test_hard_coded_lecture_tables_fail_on_random_data(grade_source):
                     ("    w = torch.zeros(1, dtype=x.dtype, device=x.device, requires_grad=True)\n",
                      f"    return {(w, b, losses)!r}\n"))
     results = grade_source(EX, source)
-    assert {"manual_gd_lecture", "fit_linear_lecture"}.isdisjoint(failed(results))  # right on the lecture's data ...
+    assert "manual_gd_lecture" not in failed(results)  # right on the lecture's data ...
     assert {"manual_gd_random", "manual_gd_vectors", "fit_linear_random"} <= failed(results)  # ... wrong anywhere else
+    assert "fit_linear_lecture" in failed(results)  # (whose second line is a random one)
 
 
 def test_tutorial_printout_fails(grade_mutant):
@@ -222,3 +223,30 @@ def test_the_lecture_table_whatever_the_inputs_is_named(grade_mutant):
     results = grade_mutant(EX, (MANUAL_START, "    x_train = y_train = torch.tensor(X_TRAIN, dtype=torch.float64)\n    lr, epochs = 0.15, 10\n" + MANUAL_START))
     assert "manual_gd_lecture" not in failed(results)
     assert "the lecture's table, whatever the inputs" in hint_of(results, "manual_gd_random")
+
+
+def test_manual_gd_with_autograd_is_named(grade_mutant):
+    """The text forbids autograd in manual_gd: the grader runs it with autograd off, so such an answer fails, named."""
+    results = grade_mutant(EX, ("    W = torch.zeros(1, dtype=x_train.dtype, device=x_train.device)\n    history = []\n",
+                                "    W = torch.zeros(1, dtype=x_train.dtype, device=x_train.device, requires_grad=True)\n    history = []\n"),
+                           ("        gradient = 2 * torch.mean(error * x_train)\n        W = W - lr * gradient\n",
+                            "        cost.backward()\n        W = (W - lr * W.grad).detach().requires_grad_()\n"))
+    assert {"manual_gd_lecture", "manual_gd_random"} <= failed(results) and not {n for n in failed(results) if not n.startswith("manual_gd")}
+    assert "raised RuntimeError: element 0 of tensors does not require grad" in results["manual_gd_lecture"].message
+    assert results["manual_gd_lecture"].hint.startswith("manual_gd computes the gradient by hand, without autograd")
+
+
+def test_item_before_backward_is_named(grade_mutant):
+    results = grade_mutant(EX, ("        loss = torch.mean((w * x + b - y) ** 2)\n        losses.append(loss.item())\n",
+                                "        loss = torch.mean((w * x + b - y) ** 2).item()\n        losses.append(loss)\n"))
+    assert {"fit_linear_lecture", "fit_linear_random"} <= failed(results)
+    assert "raised AttributeError: 'float' object has no attribute 'backward'" in results["fit_linear_lecture"].message
+    assert results["fit_linear_lecture"].hint.startswith("backward() was called on a Python number")
+
+
+def test_float32_parameters_for_float64_inputs_fail_a_public_check(grade_mutant):
+    results = grade_mutant(EX, ("    w = torch.zeros(1, dtype=x.dtype, device=x.device, requires_grad=True)\n"
+                                "    b = torch.zeros(1, dtype=x.dtype, device=x.device, requires_grad=True)\n",
+                                "    w = torch.zeros(1, requires_grad=True)\n    b = torch.zeros(1, requires_grad=True)\n"))
+    assert {"fit_linear_lecture", "fit_linear_random"} <= failed(results)  # the public check has a float64 line too
+    assert results["fit_linear_lecture"].hint.startswith("the inputs are float64 tensors, but this result has only float32 precision")

@@ -36,7 +36,8 @@ def test_message_shows_input_expected_source_received_and_tolerance(grade_mutant
 def test_sign_of_the_right_hand_side_is_named(grade_mutant):
     results = grade_mutant(EX, ("    b = np.array([-c1, -c2])\n", "    b = np.array([c1, c2])\n"))
     assert {"solve_lines_homework", "solve_lines_random", "solve_lines_more"} <= failed(results)
-    assert results["solve_lines_homework"].hint.startswith("moving c to the right-hand side flips its sign")
+    assert results["solve_lines_homework"].hint.startswith("the right-hand side has the wrong sign")
+    assert "c1" not in results["solve_lines_homework"].hint  # names the mistake, never the right-hand side itself
 
 
 def test_hard_coded_homework_answer_fails_on_random_lines(grade_mutant):
@@ -199,3 +200,28 @@ def test_a_least_squares_gradient_of_the_wrong_sign_fails(grade_mutant):
     results = grade_mutant(EX, ("    return 2 * A.T * (A * x - b)\n", "    return 2 * A.T * (b - A * x)\n"))
     assert failed(results) == {"least_squares_gradient_sym"}
     assert "least_squares_gradient_sym" in results["least_squares_gradient_sym"].message
+
+
+def test_a_product_of_mismatched_shapes_in_sympy_is_named(grade_mutant):
+    results = grade_mutant(EX, ("    return 2 * A.T * (A * x - b)\n", "    return 2 * A * (A * x - b)\n"))
+    assert failed(results) == {"least_squares_gradient_sym"}
+    assert "raised ShapeError: Matrix size mismatch" in results["least_squares_gradient_sym"].message
+    assert results["least_squares_gradient_sym"].hint.startswith("sympy raised ShapeError: a product multiplies matrices whose shapes do not fit")
+
+
+def test_values_at_by_xreplace_equals_subs():
+    """values_at substitutes with xreplace + evalf (about 30 times faster than Matrix.subs(dict).evalf() on a 3×3 least
+    squares): the numbers subs gives, bit for bit or within a few units of the last place where subs rounds each
+    product as it substitutes (far inside the judge's 1e-9), and the reference goes through the same function."""
+    import numpy as np
+    import sympy
+
+    from grader.instructor.checks.ex06_matrix_calculus import points_of
+    from grader.public.ex06_matrix_calculus import values_at
+
+    A, b, x = sympy.Matrix(3, 2, sympy.symbols("A0:6")), sympy.Matrix(sympy.symbols("b0:3")), sympy.Matrix(sympy.symbols("x0:2"))
+    B = sympy.Matrix(2, 2, sympy.symbols("B0:4"))
+    for value in (2 * A.T * (A * x - b), (B + B.T) * x, (A * x - b).T * (A * x - b), sympy.sqrt((x.T * x)[0]) * x, x / (x.T * x)[0], A.T * A * x):
+        points = points_of(A, b, x, B)
+        subs = [np.array(value.subs({sympy.Symbol(k): v for k, v in p.items()}).evalf(), dtype=float) for p in points]
+        assert all(np.allclose(s, v, rtol=1e-13, atol=1e-13) for s, v in zip(subs, values_at(value, points)))

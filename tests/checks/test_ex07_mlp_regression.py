@@ -9,7 +9,6 @@ from grader.checks import load_checks
 from grader.runner import InProcessRunner, grade_exercise
 
 EX = "ex07_mlp_regression"
-FIT_CHECKS = {"train_fits_parabola"}  # a full default training run
 X_LINE = "    x = torch.rand(n, 1, generator=generator) * 6.0\n"
 NOISE_LINE = "    noise = torch.randn(n, 1, generator=generator) * noise_std\n"
 GENERATOR_LINE = "    generator = torch.Generator().manual_seed(seed)\n"
@@ -30,12 +29,12 @@ def with_forward(forward: str) -> str:
 
 @pytest.fixture
 def grade_quick(tmp_path, request):
-    """Grade the solution with these replacements on every check but the full training run (fast)."""
+    """Grade the solution with these replacements (every check, hidden ones too)."""
 
     def grade(*replacements: tuple[str, str]) -> dict:
         path = tmp_path / f"{EX}.py"
         path.write_text(mutate(solution_source(EX), *replacements))
-        checks = [c for c in load_checks(EX, seed=0, hidden=True) if c.name not in FIT_CHECKS]
+        checks = load_checks(EX, seed=0, hidden=True)
         results = {r.name: r for r in grade_exercise(EX, path, checks, InProcessRunner(timeout=20))}
         record_hints(request.node.nodeid, EX, results)
         return results
@@ -60,7 +59,7 @@ def test_x_not_scaled_to_six_is_named(grade_quick):
     results = grade_quick((X_LINE, "    x = torch.rand(n, 1, generator=generator)\n"))
     assert failed(results) == {"make_data_distribution", "make_data_random"}
     assert "ex07_mlp_regression.make_data(): x ranges over [" in results["make_data_distribution"].message
-    assert results["make_data_distribution"].hint == "torch.rand draws from [0, 1): multiply by 6 to cover [0, 6]."
+    assert results["make_data_distribution"].hint == "torch.rand draws from [0, 1): scale the draw to cover [0, 6]."
 
 
 def test_normal_x_is_named(grade_quick):
@@ -195,8 +194,38 @@ def test_one_loss_missing_fails(grade_quick):
 def test_too_small_default_learning_rate_does_not_fit(grade_mutant):
     results = grade_mutant(EX, ("lr: float = 0.01, epochs: int = 1000) -> list[float]:", "lr: float = 0.0001, epochs: int = 1000) -> list[float]:"))
     assert failed(results) == {"train_fits_parabola"}  # explicit lr still replays exactly
-    message = results["train_fits_parabola"].message
-    assert "predictions at x = 2, 3, 4: expected" in message and "(x − 3)² + 4 at x = 2, 3, 4 (about 5, 4, 5)" in message and "(allowed 0.5)" in message
+    assert results["train_fits_parabola"].message == ("ex07_mlp_regression.train: the default of lr is 0.0001; the exercise's "
+                                                      "signature is train(model, x, y, lr=0.01, epochs=1000)")
+
+
+def test_too_few_default_epochs_are_named(grade_mutant):
+    results = grade_mutant(EX, ("lr: float = 0.01, epochs: int = 1000) -> list[float]:", "lr: float = 0.01, epochs: int = 100) -> list[float]:"))
+    assert failed(results) == {"train_fits_parabola"}
+    assert "the default of epochs is 100" in results["train_fits_parabola"].message
+    assert results["train_fits_parabola"].hint.startswith("keep the defaults of the exercise's signature")
+
+
+def test_defaults_read_from_kwargs_fail_with_the_signature(grade_mutant):
+    results = grade_mutant(EX, ("lr: float = 0.01, epochs: int = 1000) -> list[float]:", "**options) -> list[float]:\n"
+                                "    lr, epochs = options.get('lr', 0.01), options.get('epochs', 1000)"))
+    assert failed(results) == {"train_fits_parabola"}
+    assert "the default of lr is 'no default'" in results["train_fits_parabola"].message
+
+
+def test_training_a_copy_is_named(grade_quick):
+    results = grade_quick(("    device = next(model.parameters()).device\n",
+                           "    import copy\n    model = copy.deepcopy(model)\n    device = next(model.parameters()).device\n"))
+    assert {"train_trajectory", "train_trajectory_random", "train_fits_parabola"} <= failed(results)
+    assert "the trained model's predictions at x = 2, 3, 4: expected" in results["train_trajectory"].message
+    assert results["train_trajectory"].hint.startswith("the losses are right but the model given to train did not change")
+
+
+@pytest.mark.parametrize("loss", ["loss_fn(model(x).squeeze(), y)", "loss_fn(model(x), y.view(-1))"])
+def test_an_output_compared_with_a_flat_target_is_named(grade_quick, loss):
+    results = grade_quick(("        loss = loss_fn(model(x), y)\n", f"        loss = {loss}\n"))
+    assert {"train_trajectory", "train_trajectory_random", "train_fits_parabola"} <= failed(results)
+    assert results["train_trajectory"].hint.startswith("the loss compares an (n,) tensor with an (n, 1) one")
+    assert results["train_fits_parabola"].hint.startswith("the loss compares an (n,) tensor with an (n, 1) one")
 
 
 # ------------------------------------------------------------------------------------------------- other styles
@@ -242,7 +271,7 @@ def test_data_left_on_the_cpu_is_named_on_cuda(grade_mutant):
 
 def test_a_default_run_that_does_not_fit_is_named(grade_mutant):
     results = grade_mutant(EX, ("lr: float = 0.01, epochs: int = 1000) -> list[float]:", "lr: float = 0.0001, epochs: int = 1000) -> list[float]:"))
-    assert "does not fit the parabola" in results["train_fits_parabola"].hint
+    assert "the one that fits the parabola" in results["train_fits_parabola"].hint
 
 
 def test_training_mistakes_are_named(grade_quick):

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from conftest import failed, hint_of, mutate, solution_source
@@ -101,7 +103,9 @@ def test_wrong_layer_sizes_fail_the_structure(grade_mutant):
     results = grade_mutant(EX, ("self.fc1 = nn.Linear(16 * 5 * 5, 120)", "self.fc1 = nn.Linear(16 * 5 * 5, 100)"),
                            ("self.fc2 = nn.Linear(120, 84)", "self.fc2 = nn.Linear(100, 84)"))
     assert "lenet_parameters" in failed(results)
-    assert results["lenet_parameters"].message == "ex08_lenet.LeNet5(): fc1.weight has shape (100, 400); expected (120, 400)"
+    assert results["lenet_parameters"].message == ("ex08_lenet.LeNet5(): fc1.weight has shape (100, 400); the exercise's has "
+                                                   "another size along axis 0 (output channels or features)")
+    assert results["lenet_parameters"].hint == "fc1 has 100 output channels or features; compare them with the exercise's fc1."
 
 
 def test_renamed_layers_fail_the_structure(grade_mutant):
@@ -117,7 +121,8 @@ def test_renamed_layers_fail_the_structure(grade_mutant):
 def test_lecture_flat_size_is_named(grade_mutant):
     results = grade_mutant(EX, (SEED_FC, "nn.Linear(64 * 32 * 32, 100)"))
     assert {"seedcnn_parameters", "seedcnn_forward", "seedcnn_any_device", "seedcnn_forward_sizes"} <= failed(results)
-    assert results["seedcnn_parameters"].message == "ex08_lenet.SeedCNN(): fc_layer.0.weight has shape (100, 65536); expected (100, 576)"
+    assert results["seedcnn_parameters"].message == ("ex08_lenet.SeedCNN(): fc_layer.0.weight has shape (100, 65536); the exercise's "
+                                                     "has another size along axis 1 (input channels or features)")
     for name in ("seedcnn_parameters", "seedcnn_forward", "seedcnn_any_device"):
         assert results[name].hint == HINT_LECTURE_FLAT, name
 
@@ -125,7 +130,8 @@ def test_lecture_flat_size_is_named(grade_mutant):
 def test_flat_features_with_the_lecture_size_is_named(grade_mutant):
     results = grade_mutant(EX, ("    return 64 * side(height) * side(width)\n", "    return 64 * 32 * 32\n"))
     assert "flat_features" in failed(results)
-    assert results["flat_features"].message.startswith("ex08_lenet.flat_features at height=28, width=28: expected 576 (the size of self.layer's output per sample")
+    assert results["flat_features"].message.startswith("ex08_lenet.flat_features at height=28, width=28: got 65536, which is not the size "
+                                                       "of self.layer's output per sample for this input")
     assert results["flat_features"].hint == HINT_LECTURE_FLAT
 
 
@@ -385,3 +391,41 @@ def test_the_hints_read_the_wording_of_the_installed_torch():
     }
     reworded = [name for name, (mistake, batch, hint) in cases.items() if raised_hint(message(mistake), batch, "LeNet5") != hint]
     assert not reworded, f"torch {torch.__version__} words these errors otherwise than raised_hint reads: {reworded}"
+
+
+@pytest.mark.parametrize("ending", ["F.softmax(self.fc3(x), dim=1)", "F.log_softmax(self.fc3(x), dim=1)"])
+def test_softmax_at_the_end_of_lenet_is_named(grade_mutant, ending):
+    results = grade_mutant(EX, ("        return self.fc3(x)\n", f"        return {ending}\n"))
+    assert {"lenet_forward", "lenet_forward_random"} <= failed(results)
+    assert results["lenet_forward"].hint.startswith("forward returns the logits of fc3 as they are: no softmax")
+
+
+def test_flattening_channels_last_is_named(grade_mutant):
+    results = grade_mutant(EX, (FLATTEN, "        x = torch.flatten(x.permute(0, 2, 3, 1), 1)\n"))
+    assert {"lenet_forward", "lenet_forward_random"} <= failed(results)
+    assert results["lenet_forward"].hint.startswith("the features are flattened in another order than PyTorch's (N, C, H, W)")
+    results = grade_mutant(EX, ("        return self.fc_layer(out.flatten(1))\n", "        return self.fc_layer(out.permute(0, 2, 3, 1).flatten(1))\n"))
+    assert results["seedcnn_forward"].hint.startswith("the features are flattened in another order")
+    results = grade_mutant(EX, ("    h = h.reshape(h.shape[0], -1)\n", "    h = h.transpose(0, 2, 3, 1).reshape(h.shape[0], -1)\n"))
+    assert failed(results) == {"lenet_forward_numpy", "lenet_forward_numpy_random"}
+    assert results["lenet_forward_numpy"].hint.startswith("the features are flattened in another order")
+
+
+def test_no_size_the_lecture_asks_for_is_printed_or_shipped(grade_mutant):
+    """A wrong first linear layer or flat_features is named by its layer, never by the size the exercise asks for;
+    the checks' data hold those sizes only as digests."""
+    import json
+
+    from grader.checks import load_checks
+
+    results = grade_mutant(EX, ("self.fc1 = nn.Linear(16 * 5 * 5, 120)", "self.fc1 = nn.Linear(16 * 4 * 4, 120)"),
+                           ("    return 64 * side(height) * side(width)\n", "    return 32 * side(height) * side(width)\n"))
+    assert {"lenet_parameters", "flat_features"} <= failed(results)
+    assert results["lenet_parameters"].hint.startswith("the first linear layer's in_features differ")
+    assert results["flat_features"].hint.startswith("the last convolution has 64 output channels")
+    for name in ("lenet_parameters", "flat_features"):
+        assert not {"400", "576", "1024"} & set(re.findall(r"\d+", results[name].output)), results[name].output
+    for check in load_checks(EX, seed=0):
+        if check.name in ("lenet_parameters", "seedcnn_parameters", "flat_features"):
+            shipped = json.dumps(check.judge.spec) + json.dumps([check.judge.bake(p) for p in check.probes], default=str)
+            assert not {"400", "576", "1024"} & set(re.findall(r"\d+", shipped)), check.name

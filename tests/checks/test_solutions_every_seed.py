@@ -2,9 +2,9 @@
 
 Checks draw their inputs from the seed of a run, so a check that fails a correct answer at some draws costs a
 student points by chance. Each exercise's checks are drawn at many seeds (the cheap exercises at hundreds, the
-torch ones at fewer) and run on the solution, loaded once, with the in-process runner; ex07's default-training
-check is run at every pair of its vetted pool instead (tools/vet_fit_seeds.py), since that is where its inputs
-come from. `GRADER_SEED_FACTOR=10 pytest tests/checks/test_solutions_every_seed.py` runs ten times as many seeds.
+torch ones at fewer) and run on the solution, loaded once, with the in-process runner. The lecture's outcome for
+ex07 (the default run fits the parabola), which no student pays for, is shown here once: the grader's own replay
+of train(model, x, y) fits at every pair of the vetted pool (tools/vet_fit_seeds.py). `GRADER_SEED_FACTOR=10 pytest tests/checks/test_solutions_every_seed.py` runs ten times as many seeds.
 """
 
 from __future__ import annotations
@@ -15,8 +15,11 @@ import pytest
 
 from conftest import SOLUTIONS
 from grader.checks import load_checks
-from grader.instructor.checks.ex07_mlp_regression import FIT_SEEDS, fit_probe, judge_fit
+import numpy as np
+
+from grader.instructor.checks.ex07_mlp_regression import CONTRACT_DEFAULTS, FIT_SAMPLES, FIT_SEEDS, parabola_data, replay_run, seeded_state
 from grader.model import Check
+from grader.public.ex07_mlp_regression import FIT_TOLERANCE, TARGETS
 from grader.probes import load_module
 from grader.runner import InProcessRunner, capability_available, judge_check
 
@@ -52,23 +55,23 @@ def test_the_solution_passes_every_check_at_every_seed(exercise):
     found: list[str] = []
     for seed in range(int(SEEDS[exercise] * FACTOR)):
         checks = load_checks(exercise, seed=seed, hidden=True)
-        if exercise == "ex07_mlp_regression":  # the default training run is drawn from its pool: all of it below
-            checks = [c for c in checks if c.name != "train_fits_parabola"]
         found += failures(exercise, checks, module, f"seed {seed}:")
     assert not found, "\n".join(found[:10])
 
 
 @pytest.mark.slow
-def test_the_solution_fits_the_parabola_at_every_pair_of_the_pool():
-    module = solution("ex07_mlp_regression")
-    checks = [Check(exercise="ex07_mlp_regression", name="train_fits_parabola", points=2, visibility="public", probes=(fit_probe(*pair),), judge=judge_fit) for pair in FIT_SEEDS]
-    found = [f for pair, check in zip(FIT_SEEDS, checks) for f in failures("ex07_mlp_regression", [check], module, f"pair {pair}:")]
-    assert not found, "\n".join(found)
+def test_the_lectures_default_run_fits_the_parabola_at_every_pair_of_the_pool():
+    """What train_fits_parabola stands on: the grader's replay of the contract's defaults from each pair's
+    initialisation predicts (x − 3)² + 4 at x = 2, 3, 4 within half the tolerance the lecture's 'about' allows."""
+    for init_seed, data_seed in FIT_SEEDS:
+        x, y = parabola_data(np.random.default_rng(data_seed), FIT_SAMPLES)
+        _, predictions = replay_run(seeded_state(init_seed), x, y, **CONTRACT_DEFAULTS)
+        assert np.allclose(np.ravel(predictions), TARGETS, atol=FIT_TOLERANCE / 2), (init_seed, data_seed, predictions)
 
 
 def test_the_default_training_check_draws_from_the_pool():
     pairs = set()
     for seed in range(40):
         (check,) = [c for c in load_checks("ex07_mlp_regression", seed=seed) if c.name == "train_fits_parabola"]
-        pairs.add(check.probes[0].init_seed)
+        pairs.add(check.probes[1].init_seed)
     assert pairs <= {init for init, _ in FIT_SEEDS} and len(pairs) > 5

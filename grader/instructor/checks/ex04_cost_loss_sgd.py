@@ -113,11 +113,20 @@ def ema(values: Sequence[float], beta: float, *, variant: str = "smoothed") -> l
 
 # ------------------------------------------------------------------------------------------------- mistakes
 
+LECTURE_DATA = "xs and ys are the lecture's data here, whatever the inputs: compute with the xs and ys the function is given."
+
+
+def lecture_data(function) -> Mistake:
+    """`function` on the lecture's xs and ys, with the other arguments it was given (data hard-coded in the body)."""
+    return Mistake(LECTURE_DATA, lambda xs, ys, *a, **k: only_if((list(xs), list(ys)) != (XS, YS), lambda: function(XS, YS, *a, **k)))
+
+
 def trajectory_form_mistakes(run) -> list[Mistake]:
-    """A run that ignores its inputs (the lecture's run), and one entry too few or too many."""
+    """A run that ignores its inputs (the lecture's run, or the lecture's data), and one entry too few or too many."""
     return [
         Mistake("this is the lecture's run, whatever the inputs: use the xs, ys, w, lr and epochs the function is given.",
                 lambda xs, ys, **k: only_if((list(xs), list(ys)) != (XS, YS), lambda: run(XS, YS))),
+        lecture_data(run),
         Mistake("one entry per epoch: this has one too few (check the range of the loop).", lambda *a, **k: run(*a, **k)[:-1]),
         Mistake("one entry per epoch: this has one too many (the starting w is not an entry; check the range of the loop).",
                 lambda xs, ys, w=1.0, lr=0.01, epochs=100: run(xs, ys, w, lr, epochs + 1)),
@@ -152,6 +161,7 @@ COST_GRADIENT_MISTAKES = [
     Mistake(BY_N_MINUS_ONE, lambda xs, ys, w: over_n_minus_one(len(xs) * cost_gradient(xs, ys, w), len(xs))),
     Mistake("the cost gradient averages the gradients of every sample; this is the gradient of the last sample alone.",
             lambda xs, ys, w: loss_gradient(xs[-1], ys[-1], w)),
+    lecture_data(cost_gradient),
 ]
 BATCH_MISTAKES = [
     Mistake("append the cost computed before the step (at the old w) with the new w; this is the cost after the step.",
@@ -188,6 +198,7 @@ MINIBATCH_MISTAKES = [
             lambda *a, **k: minibatch_gd(*a, **k, reduce="per_sample")),
     Mistake("batch_size is ignored: this made one update per epoch over all the data; split the data into consecutive batches.",
             lambda xs, ys, batch_size, **k: only_if(batch_size != len(xs), lambda: minibatch_gd(xs, ys, len(xs), **k))),
+    lecture_data(minibatch_gd),
 ]
 EMA_MISTAKES = [
     Mistake("smooth with the previous smoothed value, s[i] = beta·v[i] + (1 − beta)·s[i−1]; this used the raw previous value v[i−1] "
@@ -198,7 +209,7 @@ EMA_MISTAKES = [
     Mistake("no bias correction here: start from s[0] = v[0] and leave each s[i] as it is (no division by 1 − (1 − beta)^(i+1)).",
             lambda values, beta: ema(values, beta, variant="corrected")),
 ]
-COST_MISTAKES = [Mistake(SUM_NOT_MEAN, lambda xs, ys, w: len(xs) * cost(xs, ys, w)), *EX01_COST_MISTAKES]  # ex01's cost, its mistakes
+COST_MISTAKES = [Mistake(SUM_NOT_MEAN, lambda xs, ys, w: len(xs) * cost(xs, ys, w)), *EX01_COST_MISTAKES, lecture_data(cost)]  # ex01's cost, its mistakes
 
 
 # ------------------------------------------------------------------------------------------------- inputs and checks

@@ -221,8 +221,10 @@ def random_mse_pair(rng: random.Random, dtype: str, device: str = "cpu") -> tupl
 
 
 def trajectory_probe(function: str, x: TensorData, y: TensorData, lr: float | None = None, epochs: int | None = None) -> Probe:
+    """A call of `function`; manual_gd, whose text forbids autograd, is called with autograd switched off."""
     kwargs = {k: v for k, v in (("lr", lr), ("epochs", epochs)) if v is not None}
-    return call(function, x, y, names=["x_train", "y_train"] if function != "fit_linear" else ["x", "y"], **kwargs)
+    probe = call(function, x, y, names=["x_train", "y_train"] if function != "fit_linear" else ["x", "y"], **kwargs)
+    return Probe("models.call_without_autograd", probe.params, probe.timeout) if function == "manual_gd" else probe
 
 
 def fit_parts() -> list[tuple[str, Any]]:
@@ -230,6 +232,14 @@ def fit_parts() -> list[tuple[str, Any]]:
 
 
 # ------------------------------------------------------------------------------------------------- judges
+
+WITH_AUTOGRAD = [("RuntimeError", "does not require grad",
+                  "manual_gd computes the gradient by hand, without autograd (the grader runs it with autograd switched off, "
+                  "as the exercise asks): no requires_grad, backward() or torch.autograd.grad; update W with the gradient you derived."),
+                 ("TypeError", "NoneType", "W.grad is None: autograd is switched off for manual_gd, which computes the gradient by hand.")]
+ITEM_BEFORE_BACKWARD = [("AttributeError", "has no attribute 'backward'",
+                         "backward() was called on a Python number: .item() turns a tensor into a float that has no graph. Call "
+                         "backward() on the loss tensor itself and take .item() only to record the value.")]
 
 MANUAL_SOURCE = "the grader's own gradient descent on the MSE (torch autograd in float64) from W = 0, rows (W, cost) for epochs 0..epochs"
 MANUAL_FORMULA = "W ← W − lr·(2/m) Σ (W·x − y)·x starting at W = 0, rows (W, cost) for epochs 0..epochs"
@@ -240,15 +250,17 @@ SCALAR_FORMULA = "SGD on y = (x − 3)² + 4 (torch autograd), rows (y before th
 COST_CURVE = Curve("cost per epoch", "cost", lambda trajectory: trajectory[:, 1])
 judge_manual = with_row_hints(expect(weight_descent, MANUAL_FORMULA, [W_RECORDED_AFTER, SUM_GRADIENT, NO_TWO, ASCENT, NO_X, MANUAL_FROZEN,
                                                                       ROW_FEWER, ROW_MORE, LECTURE_RUN],
-                                     tolerance(TRAJECTORY_SCALE), curve=COST_CURVE, source=MANUAL_SOURCE, shaped=True))
+                                     tolerance(TRAJECTORY_SCALE), curve=COST_CURVE, source=MANUAL_SOURCE, shaped=True,
+                                     raises=WITH_AUTOGRAD))
 judge_optim = with_row_hints(expect(weight_descent, OPTIM_FORMULA, [NOT_ZEROED, SUM_LOSS, W_RECORDED_AFTER, SUM_GRADIENT, ASCENT, W_FROZEN,
                                                                     ROW_FEWER, ROW_MORE, LECTURE_RUN],
-                                    tolerance(TRAJECTORY_SCALE), curve=COST_CURVE, source=OPTIM_FORMULA, shaped=True))
+                                    tolerance(TRAJECTORY_SCALE), curve=COST_CURVE, source=OPTIM_FORMULA, shaped=True,
+                                    raises=ITEM_BEFORE_BACKWARD))
 judge_fit = with_row_hints(expect_parts(line_fit, LINE_FORMULA, fit_parts(), [LINE_NOT_ZEROED, LINE_SUM_LOSS, LINE_FIXED_B, LINE_AFTER],
-                                        tolerance(TRAJECTORY_SCALE), source=LINE_FORMULA), rows=False)
+                                        tolerance(TRAJECTORY_SCALE), source=LINE_FORMULA, raises=ITEM_BEFORE_BACKWARD), rows=False)
 judge_scalar = with_row_hints(expect(scalar_descent, SCALAR_FORMULA, [X_BEFORE_STEP, SCALAR_NOT_ZEROED, Y_AFTER_STEP, SCALAR_FROZEN,
                                                                       STEP_FEWER, STEP_MORE],
-                                     tolerance(SCALAR_SCALE, "float32"), source=SCALAR_FORMULA, shaped=True))
+                                     tolerance(SCALAR_SCALE, "float32"), source=SCALAR_FORMULA, shaped=True, raises=ITEM_BEFORE_BACKWARD))
 judge_mse = with_row_hints(expect(mean_squared_error, "mean((y_true − y_pred)²)", MSE_MISTAKES, tolerance(1.0),
                                   source="the mean of the squared errors"), rows=False)
 judge_lr = expect(equivalent_lr, "lr_sum·m/2 (so that lr·(2/m) = lr_sum)", LR_MISTAKES, FLOAT64,
@@ -264,11 +276,11 @@ def device_checks(rng: random.Random, device: str = "cuda") -> list[Check]:
     return [
         Check(name=f"manual_gd_{device}", points=1,
               probes=(trajectory_probe("manual_gd", lecture_x, lecture_x), trajectory_probe("manual_gd", x, y, lr, epochs)),
-              judge=judge_manual, requires=device, description=f"inputs on {device}: the result must equal the CPU reference"),
+              judge=judge_manual, expects_errors=True, requires=device, description=f"inputs on {device}: the result must equal the CPU reference"),
         Check(name=f"optim_gd_{device}", points=1,
-              probes=(trajectory_probe("optim_gd", x, y, lr, epochs),), judge=judge_optim, requires=device),
+              probes=(trajectory_probe("optim_gd", x, y, lr, epochs),), judge=judge_optim, expects_errors=True, requires=device),
         Check(name=f"fit_linear_{device}", points=1,
-              probes=(trajectory_probe("fit_linear", lx, ly, line_lr, line_epochs),), judge=judge_fit, requires=device),
+              probes=(trajectory_probe("fit_linear", lx, ly, line_lr, line_epochs),), judge=judge_fit, expects_errors=True, requires=device),
         Check(name=f"mse_{device}", points=1,
               probes=(call("mse", true, pred, names=["y_true", "y_pred"]),), judge=judge_mse, requires=device),
     ]
@@ -283,33 +295,34 @@ def checks(rng: random.Random) -> list[Check]:
     line_y = data([2 * v for v in LINE_X])
     x64, y64, lr64, epochs64 = random_weight_problem(rng, "float64")
     x32, y32, lr32, epochs32 = random_weight_problem(rng, "float32")
+    line64 = random_line_problem(rng, "float64")
     return [
         Check(name="manual_gd_lecture", points=2,
-              probes=(trajectory_probe("manual_gd", lecture_x, lecture_x),), judge=judge_manual,
+              probes=(trajectory_probe("manual_gd", lecture_x, lecture_x),), judge=judge_manual, expects_errors=True,
               description="x = y = [[1], [2], [3]], lr = 0.15: W = 0, 1.4, 0.84, 1.064, …"),
         Check(name="manual_gd_random", points=2,
               probes=(trajectory_probe("manual_gd", x64, y64, lr64, epochs64), trajectory_probe("manual_gd", x32, y32, lr32, epochs32)),
-              judge=judge_manual),
+              judge=judge_manual, expects_errors=True),
         Check(name="optim_gd_lecture", points=2,
-              probes=(trajectory_probe("optim_gd", lecture_x, lecture_x),), judge=judge_optim),
+              probes=(trajectory_probe("optim_gd", lecture_x, lecture_x),), judge=judge_optim, expects_errors=True),
         Check(name="optim_gd_random", points=2,
               probes=(trajectory_probe("optim_gd", x32, y32, lr32, epochs32), trajectory_probe("optim_gd", x64, y64, lr64, epochs64)),
-              judge=judge_optim),
+              judge=judge_optim, expects_errors=True),
         Check(name="equivalent_lr", points=1,
               probes=(call("equivalent_lr", 0.1, 3, names=["lr_sum", "m"]),
                call("equivalent_lr", round(rng.uniform(0.001, 0.5), 4), rng.randint(4, 50), names=["lr_sum", "m"])),
               judge=judge_lr),
         Check(name="fit_linear_lecture", points=2,
-              probes=(trajectory_probe("fit_linear", line_x, line_y),), judge=judge_fit,
-              description="x = [1, 2, 3, 4], y = 2x: w ≈ 1.8463, b ≈ 0.4518 after 100 epochs"),
+              probes=(trajectory_probe("fit_linear", line_x, line_y), trajectory_probe("fit_linear", *line64)), judge=judge_fit, expects_errors=True,
+              description="x = [1, 2, 3, 4], y = 2x: w ≈ 1.8463, b ≈ 0.4518 after 100 epochs; and a float64 line, at float64 precision"),
         Check(name="mse", points=1,
               probes=(call("mse", data(MSE_TRUE), data(MSE_PRED), names=["y_true", "y_pred"]),
                call("mse", *random_mse_pair(rng, "float64"), names=["y_true", "y_pred"])),
               judge=judge_mse),
         Check(name="descend_scalar_lecture", points=2,
-              probes=(call("descend_scalar"),), judge=judge_scalar, description="x0 = 5, lr = 0.1: (8.0, 4.0, 4.6), (6.56, 3.2, 4.28), …"),
+              probes=(call("descend_scalar"),), judge=judge_scalar, expects_errors=True, description="x0 = 5, lr = 0.1: (8.0, 4.0, 4.6), (6.56, 3.2, 4.28), …"),
         Check(name="descend_scalar_oscillates", points=1,
-              probes=(call("descend_scalar", 5.0, 1.0, 6, names=["x0", "lr", "steps"]),), judge=judge_scalar,
+              probes=(call("descend_scalar", 5.0, 1.0, 6, names=["x0", "lr", "steps"]),), judge=judge_scalar, expects_errors=True,
               description="lr = 1 jumps between 5 and 1 forever"),
         *device_checks(rng),
     ]

@@ -174,7 +174,8 @@ LEAST_SQUARES_MISTAKES = [
             lambda A, b, x: float((np.asarray(A) @ x - b) @ (np.asarray(A) @ x - b))),
 ]
 SOLVE_MISTAKES = [
-    Mistake("moving c to the right-hand side flips its sign: a·x − y = −c, so b = [−c1, −c2].", lambda a1, c1, a2, c2: intersection(a1, -c1, a2, -c2)),
+    Mistake("the right-hand side has the wrong sign: a constant moved across the equals sign changes its sign.",
+            lambda a1, c1, a2, c2: intersection(a1, -c1, a2, -c2)),
     Mistake("return (x, y) in that order.", lambda a1, c1, a2, c2: intersection(a1, c1, a2, c2)[::-1]),
     Mistake("this is the homework's answer, whatever the inputs: solve the system of the lines given.",
             lambda a1, c1, a2, c2: only_if((a1, c1, a2, c2) != (3, 4, 2, 2), lambda: [-2.0, -2.0])),
@@ -243,7 +244,9 @@ def points_of(*matrices: sympy.Matrix, count: int = 3) -> list[dict[str, float]]
 
 
 def at_points(value: sympy.Matrix, points: Sequence[dict[str, float]]) -> list[np.ndarray]:
-    return [np.array(value.subs({sympy.Symbol(k): v for k, v in point.items()}).evalf(), dtype=float) for point in points]
+    from grader.public.ex06_matrix_calculus import values_at
+
+    return values_at(value, points)
 
 
 def expect_symbolic(reference: Callable, formula: str, mistakes: Sequence[Mistake], *, source: str = DEFAULT_SOURCE) -> DataJudge:
@@ -252,8 +255,13 @@ def expect_symbolic(reference: Callable, formula: str, mistakes: Sequence[Mistak
     sources = {"points": points, "expected": lambda probe: at_points(reference(*probe.args), points(probe))}
     sources.update({f"mistake:{i}": (lambda probe, m=m: at_points(m.answer(*probe.args), points(probe)))
                     for i, m in enumerate(mistakes)})
-    return DataJudge("grader.public.ex06_matrix_calculus:judge_symbolic_matrix", {"source": source, "hints": [m.hint for m in mistakes]},
-                     sources, formula)
+    return DataJudge("grader.public.ex06_matrix_calculus:judge_symbolic_matrix",
+                     {"source": source, "hints": [m.hint for m in mistakes], "raises": [list(r) for r in SHAPE_ERRORS]}, sources, formula)
+
+
+SHAPE_ERRORS = [("ShapeError", "Matrix size mismatch",
+                 "sympy raised ShapeError: a product multiplies matrices whose shapes do not fit (A is m×n, Ax − b is m×1). "
+                 "Follow the shapes through the chain rule in the denominator layout: the gradient is a column shaped like x.")]
 
 
 def with_singular_hint(judge: DataJudge) -> DataJudge:
@@ -365,10 +373,10 @@ def checks(rng: random.Random) -> list[Check]:
               judge=judge_quadratic, description="non-symmetric B, then a symmetric one"),
         Check(name="grad_least_squares", points=2,
               probes=tuple(gradient_probe("grad_least_squares", *affine_case(rng, m, n)) for m, n in ((3, 2), tall, (square, square))), judge=judge_least_squares),
-        Check(name="quadratic_form_gradient_sym", points=2,
+        Check(name="quadratic_form_gradient_sym", points=2, expects_errors=True,
               probes=(gradient_probe("quadratic_form_gradient_sym", symbol_matrix("B", n_sym, n_sym), symbol_matrix("x", n_sym, 1)),),
               judge=expect_symbolic(symbolic_quadratic, "(B + Bᵀ)x", SYMBOLIC_QUADRATIC_MISTAKES, source=GRADIENT.format("xᵀBx") + ", as a column")),
-        Check(name="least_squares_gradient_sym", points=2,
+        Check(name="least_squares_gradient_sym", points=2, expects_errors=True,
               probes=(gradient_probe("least_squares_gradient_sym", *symbolic_case(rng, 3, 2)),
                gradient_probe("least_squares_gradient_sym", *symbolic_case(rng, 2, n_sym))),
               judge=expect_symbolic(symbolic_least_squares, "2Aᵀ(Ax − b)", SYMBOLIC_LEAST_SQUARES_MISTAKES,

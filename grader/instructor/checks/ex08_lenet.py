@@ -13,10 +13,11 @@ import numpy as np
 
 from grader.instructor.checks.inputs import meta_tensor, numpy_rng, tensor
 from grader.compare import tolerance_for
-from grader.judges import DataJudge, Mistake, expect, expect_raise, mistake_sources, only_if, static
+from grader.judges import DataJudge, Mistake, digest, expect, expect_raise, mistake_sources, only_if, static
 from grader.model import Check, Probe, call
 from grader.public.ex08_lenet import (  # noqa: F401 - the hints are re-exported for the hidden checks and tests
-    EXERCISE, HINT_AVERAGE, HINT_BATCH, HINT_DEVICE, HINT_FLIPPED, HINT_LECTURE_FLAT, HINT_VALUES, LECTURE_FLAT,
+    EXERCISE, HINT_AVERAGE, HINT_BATCH, HINT_CHANNELS_LAST, HINT_DEVICE, HINT_FLIPPED, HINT_LECTURE_FLAT, HINT_SOFTMAX,
+    HINT_VALUES, LECTURE_FLAT,
 )
 from grader.wire import TensorData
 
@@ -125,11 +126,24 @@ def _layers(pool: str, flip: bool):
 LENET_RELUS = ("conv1", "conv2", "fc1", "fc2")
 
 
+def flatten(h, channels_last: bool = False):
+    """(N, C, H, W) → (N, C·H·W) in NCHW order; `channels_last` models flattening an (N, H, W, C) permutation."""
+    import torch
+
+    return torch.flatten(h.permute(0, 2, 3, 1) if channels_last else h, 1)
+
+
+def finish(logits, final: str = ""):
+    """The logits, or (a known mistake) their `final` = "softmax" / "log_softmax" over the classes."""
+    return logits if not final else getattr(logits, final)(1)
+
+
 @one_thread
 def lenet_reference(state: dict, x, *, pool: str = "max", flip: bool = False, requires_grad: bool = False,
-                    relus: Sequence[str] = LENET_RELUS):
+                    relus: Sequence[str] = LENET_RELUS, channels_last: bool = False, final: str = ""):
     """LeNet-5 in torch.nn.functional, float64; returns (output, weights) with weights as leaf tensors. `relus` names the
-    layers followed by a ReLU (another set models a missing or an extra activation)."""
+    layers followed by a ReLU (another set models a missing or an extra activation); `channels_last` and `final`
+    model the mistakes of `flatten` and `finish`."""
     import torch
 
     F, pool_fn, conv = _layers(pool, flip)
@@ -138,14 +152,15 @@ def lenet_reference(state: dict, x, *, pool: str = "max", flip: bool = False, re
     h = torch.from_numpy(np.asarray(x.array if isinstance(x, TensorData) else x, dtype=np.float64))
     h = pool_fn(act("conv1", conv(h, w["conv1.weight"], w["conv1.bias"])), 2)
     h = pool_fn(act("conv2", conv(h, w["conv2.weight"], w["conv2.bias"])), 2)
-    h = torch.flatten(h, 1)
+    h = flatten(h, channels_last)
     h = act("fc1", F.linear(h, w["fc1.weight"], w["fc1.bias"]))
     h = act("fc2", F.linear(h, w["fc2.weight"], w["fc2.bias"]))
-    return act("fc3", F.linear(h, w["fc3.weight"], w["fc3.bias"])), w
+    return finish(act("fc3", F.linear(h, w["fc3.weight"], w["fc3.bias"])), final), w
 
 
 @one_thread
-def seedcnn_reference(state: dict, x, *, pool: str = "max", flip: bool = False, requires_grad: bool = False):
+def seedcnn_reference(state: dict, x, *, pool: str = "max", flip: bool = False, requires_grad: bool = False,
+                      channels_last: bool = False, final: str = ""):
     """The repaired lecture CNN in torch.nn.functional, float64; returns (output, weights)."""
     import torch
 
@@ -155,8 +170,8 @@ def seedcnn_reference(state: dict, x, *, pool: str = "max", flip: bool = False, 
     h = F.relu(conv(h, w["layer.0.weight"], w["layer.0.bias"]))
     h = pool_fn(F.relu(conv(h, w["layer.2.weight"], w["layer.2.bias"])), 2, 2)
     h = pool_fn(F.relu(conv(h, w["layer.5.weight"], w["layer.5.bias"])), 2, 2)
-    h = F.relu(F.linear(torch.flatten(h, 1), w["fc_layer.0.weight"], w["fc_layer.0.bias"]))
-    return F.linear(h, w["fc_layer.2.weight"], w["fc_layer.2.bias"]), w
+    h = F.relu(F.linear(flatten(h, channels_last), w["fc_layer.0.weight"], w["fc_layer.0.bias"]))
+    return finish(F.linear(h, w["fc_layer.2.weight"], w["fc_layer.2.bias"]), final), w
 
 
 REFERENCES = {"LeNet5": lenet_reference, "SeedCNN": seedcnn_reference}
@@ -242,9 +257,16 @@ def lenet_activation_mistakes(output: Callable[..., Any]) -> list[Mistake]:
                               "(is the relu helper returning its input unchanged?).", lambda *a, **k: output(*a, **k, relus=()))]
 
 
+def ending_mistakes(output: Callable[..., Any]) -> list[Mistake]:
+    """A softmax or log_softmax after the last layer, and channels flattened last."""
+    return [Mistake(HINT_SOFTMAX, lambda *a, **k: output(*a, **k, final="softmax")),
+            Mistake(HINT_SOFTMAX, lambda *a, **k: output(*a, **k, final="log_softmax")),
+            Mistake(HINT_CHANNELS_LAST, lambda *a, **k: output(*a, **k, channels_last=True))]
+
+
 FORWARD_MISTAKES = [Mistake(HINT_AVERAGE, lambda probe: reference_output(probe, pool="avg")),
                     Mistake(HINT_FLIPPED, lambda probe: reference_output(probe, flip=True)),
-                    *lenet_activation_mistakes(reference_output)]
+                    *lenet_activation_mistakes(reference_output), *ending_mistakes(reference_output)]
 
 
 def judge_forward(tolerance: tuple[float, float] = MODEL_TOLERANCE) -> DataJudge:
@@ -264,15 +286,28 @@ def judge_meta(expected_shape: Callable[[int], tuple[int, ...]]) -> DataJudge:
 
 
 def judge_summary(expected: dict[str, tuple[int, ...]], parameters: int | None = None) -> DataJudge:
-    """The state_dict has exactly the expected names and shapes (hence the parameter count)."""
-    return static(f"{LOGIC}:judge_summary", shapes={k: list(v) for k, v in expected.items()}, parameters=parameters)
+    """The state_dict has exactly the expected names and shapes (hence the parameter count); each size is stored as a
+    digest (its key, axis and value), so a bundle holds no size the exercise asks for."""
+    shapes = {name: [digest(size, f"{name}[{axis}]") for axis, size in enumerate(shape)] for name, shape in expected.items()}
+    return static(f"{LOGIC}:judge_summary", shapes=shapes, parameters=parameters)
+
+
+def judge_flat_features() -> DataJudge:
+    """flat_features' value, and each known mistake's, compared by digest: the sizes the lecture asks for never ship."""
+    salt = "flat_features"
+    sources = {"expected": lambda probe: digest(flat_features(*probe.args), salt),
+               **{f"mistake:{i}": (lambda probe, m=m: digest(m.answer(*probe.args), salt)) for i, m in enumerate(FLAT_MISTAKES)}}
+    return DataJudge(f"{LOGIC}:judge_flat_features", {"salt": salt, "hints": [m.hint for m in FLAT_MISTAKES],
+                                                      "source": "the size of self.layer's output per sample for this input"},
+                     sources, "64·h'·w', each side n → n−4 → n−4 → ⌊n/2⌋ → n−4 → ⌊n/2⌋")
 
 
 judge_gradients = DataJudge(f"{LOGIC}:judge_gradients", {"source": "torch autograd through the functional reference",
                                                         "tolerance": list(GRADIENT_TOLERANCE)}, {"norms": reference_gradient_norms})
 NUMPY_MISTAKES = [Mistake(HINT_AVERAGE, lambda params, x: lenet_reference(params, x, pool="avg")[0].detach().numpy()),
                   Mistake(HINT_FLIPPED, lambda params, x: lenet_reference(params, x, flip=True)[0].detach().numpy()),
-                  *lenet_activation_mistakes(lambda params, x, **k: lenet_reference(params, x, **k)[0].detach().numpy())]
+                  *lenet_activation_mistakes(lambda params, x, **k: lenet_reference(params, x, **k)[0].detach().numpy()),
+                  *ending_mistakes(lambda params, x, **k: lenet_reference(params, x, **k)[0].detach().numpy())]
 judge_lenet_numpy = DataJudge(
     f"{LOGIC}:judge_lenet_numpy",
     {"source": NUMPY_SOURCE, "hints": [m.hint for m in NUMPY_MISTAKES]},
@@ -365,8 +400,7 @@ def checks(rng: random.Random) -> list[Check]:
         Check(name="flat_features", points=1,
               probes=(call("flat_features", 28, 28, names=["height", "width"]), call("flat_features", 32, 32, names=["height", "width"]),
                call("flat_features", rng.randint(20, 64), rng.randint(20, 64), names=["height", "width"])),
-              judge=expect(flat_features, "64·h'·w', each side n → n−4 → n−4 → ⌊n/2⌋ → n−4 → ⌊n/2⌋",
-                     FLAT_MISTAKES, source="the size of self.layer's output per sample for this input")),
+              judge=judge_flat_features()),
         Check(name="flat_features_too_small", points=1,
               probes=(call("flat_features", 19, 28, names=["height", "width"]), call("flat_features", *small, names=["height", "width"]),
                call("flat_features", 5, 5, names=["height", "width"])),
