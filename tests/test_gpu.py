@@ -181,9 +181,9 @@ needs_gpu = pytest.mark.skipif("not (__import__('grader.gpu').gpu.cuda_built() a
                                reason="needs a CUDA build of torch and an NVIDIA GPU (run `tox -e gpu` on a GPU host)")
 
 CPU_BOUND = ("    x, y = x.to(device), y.to(device)\n", "")
-GREEDY = ("    def forward(self, x: torch.Tensor) -> torch.Tensor:\n",
-          "    def forward(self, x: torch.Tensor) -> torch.Tensor:\n"
-          "        if x.is_cuda:\n            torch.empty(100 * 2**30 // 4, device=x.device)  # 100 GB\n")
+GREEDY = ("        x = F.max_pool2d(F.relu(self.conv1(x)), 2)\n",
+          "        if x.is_cuda:\n            torch.empty(100 * 2**30 // 4, device=x.device)  # 100 GB\n"
+          "        x = F.max_pool2d(F.relu(self.conv1(x)), 2)\n")
 
 
 @pytest.fixture(scope="module")
