@@ -27,19 +27,20 @@ DRIVER_READABLE = ("/proc/driver/nvidia", "/sys/devices", "/sys/bus/pci", "/sys/
 DISABLE_VARIABLE = "GRADER_NO_GPU"  # set by `--no-gpu`: no child touches a GPU, and CUDA checks are skipped
 RUNNER = "the process running the checks"  # how messages name the child; the sandbox calls itself "the sandbox"
 
-_settings: dict = {"off": False, "memory": 0}  # set in a sandboxed child by `configure`, inherited by its forks
+_settings: dict = {"off": None, "memory": 0}  # set in a sandboxed child by `configure`, inherited by its forks
 _usable: dict[str, str | None] = {}
 
 
-def configure(*, enabled: bool, memory: int, runner: str) -> None:
-    """In a child about to fork processes for a student: whether they may use the GPU, and how many bytes of it."""
+def configure(*, off: str | None, memory: int, runner: str) -> None:
+    """In a child about to fork processes for a student: why they may not use the GPU (None: they may), and how many
+    bytes of it they may allocate."""
     global RUNNER
-    _settings.update(off=not enabled, memory=memory)
+    _settings.update(off=off, memory=memory)
     RUNNER = runner
 
 
 def disabled() -> bool:
-    return (_settings["off"] or bool(os.environ.get(DISABLE_VARIABLE))
+    return (bool(_settings["off"]) or bool(os.environ.get(DISABLE_VARIABLE))
             or os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"))
 
 
@@ -104,6 +105,8 @@ def unusable_here() -> str | None:
 
 
 def _try_cuda() -> str | None:
+    if _settings["off"]:
+        return _settings["off"]
     if disabled():
         return "the GPU is switched off for this run (--no-gpu)"
     try:

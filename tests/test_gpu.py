@@ -275,3 +275,15 @@ def test_a_parent_that_initialised_cuda_is_refused_before_it_forks():
     code = "import torch; torch.zeros(1, device='cuda')\nfrom grader import gpu\ngpu.refuse_fork_with_context('a test')"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode != 0 and "initialised CUDA before forking" in done.stderr
+
+
+@pytest.mark.gpu
+@needs_gpu
+def test_the_sample_class_scores_its_cuda_checks(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "grader", "grade", "sample_class", "--out", str(tmp_path), "--quiet"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    names = {c.qualified_name for ex in (EX05, "ex07_mlp_regression", "ex08_lenet") for c in cuda_checks(ex)}
+    results = results_of(tmp_path, "ada_lovelace")
+    assert {n: results[n]["status"] for n in names} == {n: "passed" for n in names}
+    print(done.stdout)

@@ -219,6 +219,18 @@ def private_scratch(scratch: Path, size: int, files: int) -> str | None:
     return None
 
 
+MS_NOEXEC = 8
+
+
+def own_proc() -> str | None:
+    """As PID 1 of a new PID namespace (in a mount namespace of its own): mount a /proc that shows this namespace's
+    processes only. The CUDA driver cannot start without it: through the host's /proc, a process in a PID namespace
+    looks itself up under the wrong number."""
+    if _libc.mount(b"proc", b"/proc", b"proc", ctypes.c_ulong(MS_NOSUID | MS_NODEV | MS_NOEXEC), None) != 0:
+        return _error("could not mount a /proc of the sandbox's own, so CUDA cannot start in it (GPU checks are skipped)")
+    return None
+
+
 # ----------------------------------------------------------------------------------------------------- seccomp
 
 # The filter allows the calls `grader.instructor.syscalls` lists and fails every other one with EPERM: a call this

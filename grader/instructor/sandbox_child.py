@@ -158,6 +158,11 @@ def sandboxed(channel: int, ends: int, spec: dict, notes: list[str]) -> None:
     student_folder = Path(spec["folder"])
     limits = Limits(**spec["limits"])
     gpus = gpu.device_nodes() if limits.gpu and not gpu.disabled() else []
+    gpu_off = None if gpus else "the GPU is switched off for this run (--no-gpu)" if not limits.gpu else "no GPU device files here"
+    if gpus:  # CUDA needs a /proc of the namespace's own (the rest of the sandbox reads no /proc at all)
+        gpu_off = confine.own_proc()
+        notes.append(gpu_off)
+        gpus = [] if gpu_off else gpus
     roots = [*spec["roots"], *(gpu.DRIVER_READABLE if gpus else ())]
     readable, listable = confine.python_readable(Path(spec["kit_root"]), spec["forbidden"], roots)
     readable.append(student_folder)
@@ -169,12 +174,12 @@ def sandboxed(channel: int, ends: int, spec: dict, notes: list[str]) -> None:
     audit = bool(os.environ.get(confine.AUDIT_VARIABLE))
     os.environ.clear()
     os.environ.update(SAFE_ENVIRONMENT)
-    gpu.configure(enabled=bool(gpus), memory=limits.gpu_memory, runner="the sandbox")
+    gpu.configure(off=gpu_off, memory=limits.gpu_memory, runner="the sandbox")
     null = os.open("/dev/null", os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
     torch.set_num_threads(1)
-    notes += [n for n in (*confine.landlock_notes(), confine.seccomp_note(), confine.drop_capabilities()) if n]
+    notes = [n for n in (*notes, *confine.landlock_notes(), confine.seccomp_note(), confine.drop_capabilities()) if n]
     protocol.send(channel, {protocol.READY: notes})
     confinement = Confinement(readable, [Path("/dev/null"), *gpus], listable, audit)
     for number in itertools.count(1):
