@@ -352,12 +352,40 @@ def check_exercise(exercise: str, target: Target, checks: Sequence[Check], *, ti
 # ------------------------------------------------------------------------------------------------- `grader check`
 
 
-def exercise_file(folder: Path, exercise: str) -> Path:
-    """The student's file for `exercise` in `folder`: its `.py` or its `.ipynb`, the one saved last where both are."""
+def untouched_stubs(path: Path) -> int:
+    """How many generated stubs an exercise file still holds (a notebook: in its code cells)."""
+    from grader.model import STUB_MESSAGE
+
+    return (module_text(path) or "").count(STUB_MESSAGE)
+
+
+def choose_form(folder: Path, exercise: str) -> tuple[Path, str]:
+    """The student's file for `exercise` in `folder`, and why it was chosen where both forms exist (else "").
+
+    The rule of class grading: the `.py` or the `.ipynb`, whichever holds fewer untouched stubs, the `.py` on a tie.
+    (Opening a notebook in Jupyter touches it, so the time a file was saved says nothing about where the work is.)
+    """
     found = [p for p in (folder / f"{exercise}.py", folder / f"{exercise}.ipynb") if p.is_file()]
     if not found:
-        return folder / f"{exercise}.py"
-    return max(found, key=lambda p: (p.stat().st_mtime_ns, p.suffix == ".py"))
+        return folder / f"{exercise}.py", ""
+    if len(found) == 1:
+        return found[0], ""
+    stubs = {p: untouched_stubs(p) for p in found}
+    chosen = min(found, key=lambda p: (stubs[p], p.suffix != ".py"))
+    other = next(p for p in found if p != chosen)
+    if stubs[chosen] == stubs[other]:
+        return chosen, f"both forms hold {stubs[chosen]} untouched stubs: the .py counts, as in class grading"
+    return chosen, (f"it holds {stubs[chosen]} untouched stubs, {other.name} {stubs[other]}: the form with fewer counts, "
+                    "as in class grading")
+
+
+def exercise_file(folder: Path, exercise: str) -> Path:
+    """The student's file for `exercise` in `folder` (`choose_form`)."""
+    return choose_form(folder, exercise)[0]
+
+
+class NoSuchFile(LookupError):
+    """A file named on the command line that is not there."""
 
 
 class Console:
@@ -402,21 +430,24 @@ class Console:
                    + format_summary(self.results))
 
 
-def chosen_files(folder: Path, names: Sequence[str]) -> list[tuple[str, Path]]:
-    """(exercise, file) for each name: an exercise name or prefix, or a path to an exercise file; every file of
-    `folder` when no name is given. `UnknownExercise` for a name that matches no exercise (or several)."""
+def chosen_files(folder: Path, names: Sequence[str]) -> list[tuple[str, Path, str]]:
+    """(exercise, file, why that file) for each name: an exercise name or prefix, or a path to an exercise file;
+    every file of `folder` when no name is given. `UnknownExercise` for a name that matches no exercise (or
+    several), `NoSuchFile` for a path that is not there."""
     from grader.checks import EXERCISES, resolve
 
     if not names:
-        return [(e, exercise_file(folder, e)) for e in EXERCISES if exercise_file(folder, e).is_file()]
+        return [(e, *choose_form(folder, e)) for e in EXERCISES if exercise_file(folder, e).is_file()]
     chosen = []
     for name in names:
         path = Path(name)
         if path.suffix in (".py", ".ipynb") and path.is_file():
-            chosen.append((resolve([path.stem])[0], path))
+            chosen.append((resolve([path.stem])[0], path, ""))
+        elif path.suffix in (".py", ".ipynb") and len(path.parts) > 1:
+            raise NoSuchFile(f"no such file: {name}")
         else:
-            exercise = resolve([name.removesuffix(".ipynb")])[0]
-            chosen.append((exercise, exercise_file(folder, exercise)))
+            exercise = resolve([name.removesuffix(".ipynb").removesuffix(".py")])[0]
+            chosen.append((exercise, *choose_form(folder, exercise)))
     return chosen
 
 
@@ -442,12 +473,17 @@ def check_files(*, folder: Path, names: Sequence[str] = (), seed: int, timeout: 
     0 when nothing failed, 1 when a check failed, 2 for bad input, 130 after Ctrl-C (the summary is printed)."""
     from grader.checks import EXERCISES, UnknownExercise, load_checks
 
+    if not timeout > 0:
+        print(f"grader check: --timeout must be a positive number of seconds (got {timeout:g})", file=sys.stderr)
+        return 2
     if not folder.is_dir() and not all(Path(n).is_file() for n in names or [""]):
-        print(f"grader check: no folder {folder}; run it where your exercises/ folder is, or pass --path DIR", file=sys.stderr)
+        missing = next((n for n in names if Path(n).suffix in (".py", ".ipynb") and not Path(n).is_file()), None)
+        print(f"grader check: no such file: {missing}" if missing else
+              f"grader check: no folder {folder}; run it where your exercises/ folder is, or pass --path DIR", file=sys.stderr)
         return 2
     try:
         chosen = chosen_files(folder, names)
-    except UnknownExercise as error:
+    except (UnknownExercise, NoSuchFile) as error:
         print(f"grader check: {error}", file=sys.stderr)
         return 2
     if not chosen:
@@ -457,9 +493,9 @@ def check_files(*, folder: Path, names: Sequence[str] = (), seed: int, timeout: 
     console = console or Console()
     interrupted = False
     try:
-        for exercise, path in chosen:
-            if path.suffix == ".ipynb":
-                console.write(f"{exercise}: checking {path}")
+        for exercise, path, why in chosen:
+            if why or path.suffix == ".ipynb":
+                console.write(f"{exercise}: checking {path}" + (f" ({why})" if why else ""))
             sys.path.insert(0, str(path.parent.resolve()))  # a student's module may import its neighbours
             checks = load_checks(exercise, seed=seed, hidden=hidden)
             preload(path)

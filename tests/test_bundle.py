@@ -149,6 +149,33 @@ def test_release_refuses_and_removes_a_leaking_bundle(tmp_path):
     assert not (out / "grader").exists() and not (out / "exercises").exists()
 
 
+def test_an_audit_that_crashes_says_so_instead_of_claiming_a_leak(tmp_path, monkeypatch, capsys):
+    def broken_bundle(*, out, **_):  # a package the function audit cannot import its checks from
+        (out / "grader" / "checks").mkdir(parents=True)
+        (out / "grader" / "__init__.py").write_text("")
+        (out / "grader" / "checks" / "__init__.py").write_text("raise RuntimeError('the checks are broken')\n")
+        return out
+
+    monkeypatch.setattr(bundle, "assemble_bundle", broken_bundle)
+    monkeypatch.chdir(tmp_path)
+    from grader.cli import main
+
+    assert main(["release", "--out", "gd-exercises"]) == 1
+    error = capsys.readouterr().err
+    assert "the release audit crashed" in error and "RuntimeError: the checks are broken" in error
+    assert "leaks answers" not in error
+    assert not (tmp_path / "gd-exercises" / "grader").exists()
+
+
+@pytest.mark.slow
+def test_a_relative_out_folder_is_audited_where_it_was_written(tmp_path, monkeypatch):
+    # the README's `grader release --out gd-exercises`: the audit's child runs in the bundle, where the relative
+    # path no longer names it (the path was joined twice, and the crash was reported as a leak)
+    monkeypatch.chdir(tmp_path)
+    assert bundle.write_bundle(out=Path("gd-exercises"), seeds=range(1)) == tmp_path / "gd-exercises"
+    assert (tmp_path / "gd-exercises" / "grader" / "data").is_dir()
+
+
 # ------------------------------------------------------------------------------------------------- equivalence
 
 

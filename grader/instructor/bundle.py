@@ -64,6 +64,10 @@ class BundleLeak(RuntimeError):
     """A bundle that would hand a student solution text, a hidden check or an answer."""
 
 
+class AuditFailed(RuntimeError):
+    """The release audit itself could not run: nothing is known about leaks, so the bundle is not kept."""
+
+
 # ------------------------------------------------------------------------------------------------- the kit
 
 
@@ -272,14 +276,25 @@ def assemble_bundle(*, out: Path, solutions: Path = ROOT / "solutions", seeds: I
 
 
 def write_bundle(*, out: Path, solutions: Path = ROOT / "solutions", seeds: Iterable[int] | None = None) -> Path:
-    """`assemble_bundle`, then `audit`: a bundle that leaks is removed again and refused with what leaks where."""
+    """`assemble_bundle`, then `audit`: a bundle that leaks is removed again and refused with what leaks where
+    (`BundleLeak`); one the audit could not finish is removed too (`AuditFailed`)."""
+    out = out.resolve()  # the audit runs a child in the bundle's folder: a relative path would be joined twice
     assemble_bundle(out=out, solutions=solutions, seeds=seeds)
-    problems = audit(out, solutions=solutions)
+    try:
+        problems = audit(out, solutions=solutions)
+    except BaseException:
+        remove_bundle(out)
+        raise
     if problems:
-        for written in (out / "exercises", out / "grader", out / "README.md", out / "constraints.txt", out / "pyproject.toml"):
-            shutil.rmtree(written) if written.is_dir() else written.unlink(missing_ok=True)
+        remove_bundle(out)
         raise BundleLeak("refusing to write a student bundle that leaks answers:\n" + "\n".join(problems[:20]))
     return out
+
+
+def remove_bundle(out: Path) -> None:
+    """Remove what `assemble_bundle` wrote in `out` (and nothing else the folder holds)."""
+    for written in (out / "exercises", out / "grader", out / "README.md", out / "constraints.txt", out / "pyproject.toml"):
+        shutil.rmtree(written) if written.is_dir() else written.unlink(missing_ok=True)
 
 
 # ------------------------------------------------------------------------------------------------- the audit
@@ -423,12 +438,19 @@ def audit(bundle: Path, *, solutions: Path = ROOT / "solutions", functions: bool
 
 
 def function_leaks(bundle: Path, timeout: float = 600) -> list[str]:
-    """Clause (c), run by the bundle's own python path in a child process (`grader.instructor.leaks`)."""
+    """Clause (c), run by the bundle's own python path in a child process (`grader.instructor.leaks`);
+    `AuditFailed` when that child does not finish."""
     from grader.instructor import leaks
 
+    bundle = bundle.resolve()
     env = {"PYTHONPATH": str(bundle), "PATH": "/usr/bin:/bin", "HOME": str(bundle), "PYTHONDONTWRITEBYTECODE": "1"}
-    result = subprocess.run([sys.executable, str(Path(leaks.__file__)), str(bundle)], capture_output=True, text=True,
-                            timeout=timeout, env=env, cwd=bundle)
+    try:
+        result = subprocess.run([sys.executable, str(Path(leaks.__file__)), str(bundle)], capture_output=True, text=True,
+                                timeout=timeout, env=env, cwd=bundle)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise AuditFailed(f"the release audit could not run its function check (clause c): {error}") from None
     if result.returncode != 0:
-        return [f"grader: the function audit could not run ({result.stderr.strip()[-500:]})"]
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1][:300]
+        raise AuditFailed(f"the release audit crashed in its function check (clause c), so nothing is known about "
+                          f"leaks: {last}")
     return [line for line in result.stdout.splitlines() if line.strip()]
