@@ -58,7 +58,16 @@ class NotLoaded:
     reason: str
 
 
-Event = Running | NotLoaded | CheckResult
+@dataclass(frozen=True)
+class Warned:
+    """Warnings the student's code issued while a check ran, reported after that check's line."""
+
+    exercise: str
+    texts: tuple[str, ...]
+
+
+Event = Running | NotLoaded | CheckResult | Warned
+MAX_WARNINGS = 5  # per message from the child; more are counted, not shown
 
 
 class ChildGone(Exception):
@@ -119,25 +128,47 @@ def report_where_stuck(connection: Any, student_globals: dict) -> None:
         signal.signal(signal.SIGUSR1, report)
 
 
+def capture_warnings() -> list[str]:
+    """Collect the warnings this process issues (instead of printing them across the parent's progress line)."""
+    caught: list[str] = []
+
+    def keep(message: Any, category: type, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+        caught.append(f"{category.__name__}: {message} ({Path(filename).name}, line {lineno})"[:500])
+
+    warnings.showwarning = keep
+    return caught
+
+
+def send(connection: Any, message: dict, caught: list[str]) -> None:
+    """`message` to the parent, with the warnings issued since the last one (`ValueError` if it cannot be encoded)."""
+    if caught:
+        more = [f"… and {len(caught) - MAX_WARNINGS} more"] if len(caught) > MAX_WARNINGS else []
+        message = {**message, "warnings": caught[:MAX_WARNINGS] + more}
+    payload = json.dumps(message, allow_nan=False).encode()
+    caught.clear()
+    connection.send_bytes(payload)
+
+
 def serve(connection: Any, exercise: str, target: Target, quiet: bool, stuck: Sequence[str] = ()) -> None:
     """The child: load the student's module, stop the functions that timed out before (`stuck`) from running, then
-    answer probe requests until the pipe closes."""
+    answer probe requests until the pipe closes; warnings travel with the answers."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     if "torch" in sys.modules:  # a fork has none of the parent's OpenMP threads: a parallel region would wait for them
         sys.modules["torch"].set_num_threads(1)
     os.environ[INSIDE_CHECK] = "1"
     if quiet:  # a notebook kernel's output streams belong to the kernel, not to a fork of it
         sys.stdout = sys.stderr = open(os.devnull, "w")
+    caught = capture_warnings()
     try:
         module = load_target(exercise, target)
     except BaseException as error:  # noqa: BLE001 - any failure to import is the student's
-        connection.send_bytes(json.dumps({"load_failed": describe_load_failure(error, str(target))}).encode())
+        send(connection, {"load_failed": describe_load_failure(error, str(target))}, caught)
         return
     student_globals = target if isinstance(target, dict) else module.__dict__
     for qualname in stuck:
         stop_calling(module, student_globals, qualname)
     report_where_stuck(connection, student_globals)
-    connection.send_bytes(b'{"loaded": true}')
+    send(connection, {"loaded": True}, caught)
     while True:
         try:
             request = json.loads(connection.recv_bytes())
@@ -145,10 +176,9 @@ def serve(connection: Any, exercise: str, target: Target, quiet: bool, stuck: Se
             return
         answer = execute(module, request["recipe"], request["params"], None)
         try:
-            payload = json.dumps({"answer": answer}, allow_nan=False)
+            send(connection, {"answer": answer}, caught)
         except (TypeError, ValueError) as error:
-            payload = json.dumps({"answer": {"lost": f"the answer could not be encoded ({error})"}})
-        connection.send_bytes(payload.encode())
+            send(connection, {"answer": {"lost": f"the answer could not be encoded ({error})"}}, caught)
 
 
 def start_child(function: Any, *args: Any) -> tuple[Any, Any]:
@@ -181,13 +211,18 @@ class Child:
 
     def __init__(self, exercise: str, target: Target, quiet: bool, stuck: Sequence[str] = ()) -> None:
         self.process, self.connection = start_child(serve, exercise, target, quiet, list(stuck))
+        self.warnings: list[str] = []  # what the student's code warned about, not yet reported
 
     def receive(self, timeout: float, what: str = "") -> dict:
-        """The child's next message within `timeout` seconds, or `ChildGone`."""
+        """The child's next message within `timeout` seconds, or `ChildGone`; its warnings are kept."""
         if not self.connection.poll(timeout):
             raise ChildGone(f"timed out after {timeout:g} s{what}", timed_out=True)
         try:
-            return json.loads(self.connection.recv_bytes())
+            message = json.loads(self.connection.recv_bytes())
+            texts = message.get("warnings") if isinstance(message, dict) else None
+            if isinstance(texts, list):
+                self.warnings += [str(t)[:500] for t in texts[:MAX_WARNINGS + 1]]
+            return message
         except (EOFError, OSError):
             self.process.join(2)
             raise ChildGone(ending(self.process.exitcode) + what) from None
@@ -252,6 +287,7 @@ class ExerciseSession:
             self.load_failure = f"file not found: {target} (nor {target.with_suffix('.ipynb').name})"
         self.timed_out: set[str] = set()
         self.announced = False  # whether the import failure was reported
+        self.warnings: list[str] = []
         self.in_process = not isinstance(target, Path) and not CAN_FORK
 
     def run(self, probes: Sequence[Probe], *, in_process: bool = False) -> list[Outcome]:
@@ -284,7 +320,16 @@ class ExerciseSession:
     def _discard(self) -> None:
         child, self.child = self.child, None
         if child is not None:
+            self.warnings += child.warnings
             child.stop()
+
+    def take_warnings(self) -> tuple[str, ...]:
+        """The warnings issued since the last call."""
+        if self.child is not None:
+            self.warnings += self.child.warnings
+            self.child.warnings = []
+        taken, self.warnings = tuple(self.warnings), []
+        return taken
 
     def close(self) -> None:
         self._discard()
@@ -347,6 +392,9 @@ def check_exercise(exercise: str, target: Target, checks: Sequence[Check], *, ti
                 session.announced = True
                 yield NotLoaded(exercise, session.load_failure)
             yield judge_check(check, outcomes)
+            texts = session.take_warnings()
+            if texts:
+                yield Warned(exercise, texts)
 
 
 # ------------------------------------------------------------------------------------------------- `grader check`
@@ -419,6 +467,8 @@ class Console:
         elif isinstance(event, NotLoaded):
             self.not_loaded.add(event.exercise)
             self.write(f"ERROR {event.exercise}: {event.reason}")
+        elif isinstance(event, Warned):
+            self.write("\n".join(f"      warning from your code: {text}" for text in event.texts))
         else:
             self.results.append(event)
             self.write(format_result(event, details=event.exercise not in self.not_loaded))

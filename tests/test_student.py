@@ -143,6 +143,27 @@ def test_a_terminal_gets_a_progress_line(tmp_path):
     assert "4 of 4 checks passed" in text
 
 
+def test_the_students_warnings_are_reported_after_the_check_line_not_across_it(tmp_path):
+    write(tmp_path, "ex02_derivative.py", ex02_with(
+        "    return 2 * x * (x * w - y)", "    import warnings\n    warnings.warn('x is large')\n    return 2 * x * (x * w - y)"))
+    done = grader_check("ex02", "--path", str(tmp_path))
+    assert done.returncode == 0, done.stdout
+    lines = done.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("PASS  ex02_derivative.gradient "))
+    assert lines[at + 1].startswith("      warning from your code: UserWarning: x is large (ex02_derivative.py, line ")
+    assert "x is large" not in done.stderr  # the child's stderr would write across the terminal's progress line
+
+
+def test_an_unevaluated_derivative_is_named_and_nothing_is_said_to_have_raised(tmp_path):
+    write(tmp_path, "ex02_derivative.py", ex02_with("    return sympy.diff((x * w - y) ** 2, w)",
+                                                    "    return sympy.Derivative((x * w - y) ** 2, w)"))
+    done = grader_check("ex02", "--path", str(tmp_path))
+    assert done.returncode == 1
+    assert ("ex02_derivative.dloss_dw: returned a value the grader cannot read: an unevaluated sympy Derivative: "
+            "call .doit() on it") in done.stdout, done.stdout
+    assert "raised" not in done.stdout
+
+
 def test_a_notebook_is_checked_like_its_module(tmp_path):
     write(tmp_path, "ex02_derivative.ipynb", percent_to_notebook(EX02, extra_cells=[("code", "%matplotlib inline\n!ls")]))
     done = grader_check("ex02", "--path", str(tmp_path))
