@@ -33,10 +33,9 @@ from typing import Any, Iterator, Mapping, Sequence
 from grader.notebook import load_notebook, module_text, namespace_module
 from grader.probes import describe_load_failure, execute, load_module
 from grader.model import Check, CheckResult, Lost, Outcome, Probe
-from grader.runner import DEFAULT_TIMEOUT, InProcessRunner, judge_check, outcome_from_wire, probe_request_json, skipped
+from grader.runner import DEFAULT_TIMEOUT, IMPORT_HINT, InProcessRunner, judge_check, outcome_from_wire, probe_request_json, skipped
 
 INSIDE_CHECK = "GRADER_CHECK_CHILD"  # set in the child: a notebook's own `check(...)` cell does nothing there
-IMPORT_HINT = "is there a loop outside a function?"
 NOT_LOADED = "not run: the file could not be imported (see above)"
 CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
 

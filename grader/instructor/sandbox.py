@@ -29,7 +29,7 @@ from typing import Sequence
 
 from grader.instructor import confine, protocol
 from grader.model import Lost, Outcome, Probe, Raised
-from grader.runner import DEFAULT_TIMEOUT, outcome_from_wire, probe_request_json
+from grader.runner import DEFAULT_TIMEOUT, IMPORT_HINT, outcome_from_wire, probe_request_json
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
 MiB, GiB = 1 << 20, 1 << 30
@@ -376,7 +376,7 @@ class Session:
         if self.sandbox.closed:
             return [Lost("not run: grading was interrupted")] * len(probes)
         if not path.is_file():
-            return [Lost(f"file not submitted: {path.name} was not found")] * len(probes)
+            return [Lost(f"file not submitted: {path.name} was not found", whole_file=True)] * len(probes)
         if path.resolve().parent != self.folder:
             raise ValueError(f"{path} is not in this session's folder {self.folder}")
         outcomes: list[Outcome] = []
@@ -390,7 +390,7 @@ class Session:
                 if not loaded:
                     failure = self._load(exercise, path.resolve())
                     if failure is not None:
-                        return outcomes + [Lost(failure)] * (len(probes) - len(outcomes))
+                        return outcomes + [Lost(failure, whole_file=True)] * (len(probes) - len(outcomes))
                     loaded = True
                 try:
                     outcome = self.child.ask(probe)
@@ -419,7 +419,7 @@ class Session:
             return self.child.load(exercise, path)
         except ChildGone as gone:  # its reason names the phase: starting the sandbox, or the import
             self._discard_child()
-            return gone.reason
+            return f"{gone.reason}: {IMPORT_HINT}" if gone.timed_out and gone.reason.endswith(" during import") else gone.reason
 
     def _unload(self) -> None:
         """End the exercise's process."""
