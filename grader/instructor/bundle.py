@@ -140,14 +140,18 @@ def write_kit(target: Path, *, hidden: bool, description: str) -> Path:
 
 
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+# How students install the bundle. pip asks every index about every package, and by default retries an index it
+# cannot reach five times per package (minutes where PyTorch's is blocked): `--retries 1` keeps that to one retry.
+INSTALL_COMMAND = "python3 -m pip install --retries 1 -c constraints.txt ."
+UNPINNED_COST = "about 5.6 GB"  # what pip downloads for torch from PyPI on Linux: the CUDA build and its libraries
 
 
 def student_constraints() -> str:
     """constraints.txt of the bundle: the CPU build of torch, the same pin as the kit's constraints/cpu.txt."""
     from grader.instructor.gradescope import torch_requirement
 
-    return f"""# `pip install -c constraints.txt .` takes the CPU build of torch (a few hundred MB) instead of a multi-GB CUDA build.
-# Leave out `-c constraints.txt` to keep a torch you already have (Colab) or to let pip choose a GPU build.
+    return f"""# `{INSTALL_COMMAND}` takes the CPU build of torch (a few hundred MB) instead of the CUDA build
+# ({UNPINNED_COST}). Leave out `-c constraints.txt` only to keep a torch you already have (Colab).
 --extra-index-url {TORCH_CPU_INDEX}
 {torch_requirement()}
 """
@@ -199,12 +203,17 @@ On your own computer, in a terminal opened in this folder:
 
 ```bash
 python3 -m venv .venv && . .venv/bin/activate      # Windows: .venv\\Scripts\\activate
-python3 -m pip install -c constraints.txt .
+{INSTALL_COMMAND}
 ```
 
 This installs the `grader` command with numpy, sympy, matplotlib and the CPU build of PyTorch (a few hundred MB;
-`constraints.txt` points pip at it). To use a GPU build instead, or to keep a torch you already have, leave out
-`-c constraints.txt`.
+`constraints.txt` points pip at PyTorch's own index for it, and `--retries 1` stops pip from waiting long on that
+index where your network cannot reach it).
+
+**Do not leave out `-c constraints.txt`** unless you already have torch installed: without it, pip downloads
+torch from PyPI with its CUDA libraries, {UNPINNED_COST} on Linux, whether or not your computer has a GPU. The same
+happens when your network blocks download.pytorch.org (pip then prints `Could not fetch URL
+https://download.pytorch.org/...`): stop it with Ctrl-C and install on another network, or ask your course.
 
 In **Colab**, upload this folder (or clone it) and run `!pip install -q ./FOLDER` in a cell: Colab's own torch
 (with its GPU) already satisfies the kit and is kept, not reinstalled.
