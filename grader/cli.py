@@ -212,7 +212,7 @@ def parser() -> argparse.ArgumentParser:
 
     doctor = commands.add_parser("doctor", help="say what an exercise still lacks (files, registration, checks, tests)")
     doctor.add_argument("--caught", action="store_true",
-                        help="also run tests/checks and name every check that no wrong submission fails (about a minute)")
+                        help="also run tests/checks and name every check that no wrong submission fails (some 20 s)")
     doctor.add_argument("-k", dest="keyword", default=None, metavar="EXPRESSION",
                         help="with --caught: only the tests that pytest's -k selects (e.g. -k ex09_toy)")
     doctor.add_argument("pytest_args", nargs=argparse.REMAINDER, metavar="-- PYTEST_ARGS",
