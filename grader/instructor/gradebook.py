@@ -334,17 +334,18 @@ FLAGS = (("file not submitted", "missing file"), ("does not compile", "syntax er
 
 
 def student_flags(results: Sequence[CheckResult]) -> list[str]:
-    """What the summary flags for one student, by exercise: a missing file, a syntax error, a timeout, or a file
-    whose every check met an untouched stub (`ex02: syntax error`)."""
-    flags = []
+    """What the summary flags for one student: missing files, syntax errors, timeouts, and files whose every check met
+    an untouched stub, each with its exercises (`syntax error: ex02`)."""
+    flagged: dict[str, list[str]] = {}
     for exercise in dict.fromkeys(r.exercise for r in results):
         ran = [r for r in results if r.exercise == exercise and r.status != "skipped"]
         failed = [r.message for r in ran if r.status == "failed"]
         found = [label for text, label in FLAGS if any(text in message for message in failed)]
         if ran and len(failed) == len(ran) and all(STUB_DESCRIPTION in message for message in failed):
             found.append("untouched stubs")
-        flags += [f"{exercise.split('_', 1)[0]}: {label}" for label in found]
-    return flags
+        for label in found:
+            flagged.setdefault(label, []).append(exercise.split("_", 1)[0])
+    return [f"{label}: {', '.join(exercises)}" for label, exercises in flagged.items()]
 
 
 def _link(student: str) -> str:
