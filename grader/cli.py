@@ -42,9 +42,17 @@ def _grade(args: argparse.Namespace) -> int:
         from grader.judges import show_formulas
 
         show_formulas()
+    if args.no_gpu:  # this process then skips the CUDA checks, and no child is admitted to a GPU
+        from grader import gpu
+
+        os.environ[gpu.DISABLE_VARIABLE] = "1"
+    if (args.gpu_slots is not None and args.gpu_slots < 1) or args.gpu_memory <= 0:
+        print("grader grade: --gpu-slots must be at least 1 and --gpu-memory more than 0", file=sys.stderr)
+        return 2
     workers = default_workers() if args.workers is None else args.workers
     return grade(submissions=Path(args.submissions), out=Path(args.out), workers=workers, timeout=args.timeout,
-                 force=args.force, seed=args.seed, progress=not args.quiet, shard=args.shard)
+                 force=args.force, seed=args.seed, progress=not args.quiet, shard=args.shard,
+                 gpu_slots=args.gpu_slots, gpu_memory=args.gpu_memory)
 
 
 def _shard(text: str):
@@ -181,6 +189,11 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     grade.add_argument("--shard", type=_shard, default=None, metavar="K/N",
                        help="grade only the K-th of N slices of the class (by a hash of each name) into an OUT the shards share")
+    grade.add_argument("--no-gpu", action="store_true", help="keep every student's code off the GPU (CUDA checks are skipped)")
+    grade.add_argument("--gpu-slots", type=int, default=None, metavar="K",
+                       help="at most K students on the GPU at once, on this machine (default: one per GPU)")
+    grade.add_argument("--gpu-memory", type=float, default=4.0, metavar="GIB",
+                       help="GPU memory one student's exercise may allocate, in GiB (default: 4)")
     grade.add_argument("--show-formulas", action="store_true",
                        help="failure messages name the derived formula the expected value comes from (after the deadline)")
     grade.set_defaults(run=_grade)

@@ -145,7 +145,18 @@ class Lost:
         return self.reason
 
 
-Outcome = Returned | Raised | Lost
+@dataclass(frozen=True)
+class Unavailable:
+    """The process that would run the probe lacks what it needs (the GPU: `grader.gpu.unusable_here` says why); the
+    check is skipped, neither for nor against the student."""
+
+    reason: str
+
+    def describe(self) -> str:
+        return self.reason
+
+
+Outcome = Returned | Raised | Lost | Unavailable
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from grader import wire
-from grader.model import Check, CheckResult, Lost, Outcome, Probe, Raised, Returned, Verdict
+from grader.model import Check, CheckResult, Lost, Outcome, Probe, Raised, Returned, Unavailable, Verdict
 
 DEFAULT_TIMEOUT = 10.0
 IMPORT_HINT = "is there a loop outside a function?"  # after a timeout while importing a file
@@ -36,6 +36,8 @@ def outcome_from_wire(answer: dict) -> Outcome:
             return Raised(str(body["type"])[:100], str(body["message"])[:2000], str(body.get("where", ""))[:500])
         if kind == "lost":
             return Lost(str(body)[:500])
+        if kind == "unavailable":
+            return Unavailable(str(body)[:500])
     except (wire.WireError, KeyError, TypeError, ValueError, RecursionError) as error:
         return Lost(f"the probe sent back data the grader cannot read ({error})")
     return Lost("the probe sent back malformed data")
@@ -84,17 +86,20 @@ class InProcessRunner:
 
 
 def capability_available(name: str) -> bool:
-    """Whether this machine can run checks that require `name` (only "cuda" is known)."""
+    """Whether this machine can run checks that require `name` (only "cuda" is known), asked without a CUDA context."""
     if name == "cuda":
-        import torch
+        from grader import gpu
 
-        return bool(torch.cuda.is_available())
+        return gpu.available()
     return False
 
 
 def judge_check(check: Check, outcomes: Sequence[Outcome]) -> CheckResult:
     """Score one check from its probes' outcomes."""
     cases = list(zip(check.probes, outcomes))
+    unavailable = next((o for o in outcomes if isinstance(o, Unavailable)), None)
+    if unavailable is not None:
+        return CheckResult.skipped(check, f"skipped: {unavailable.reason}; the check counts neither for nor against you")
     failed = None if check.expects_errors else next(((p, o) for p, o in cases if isinstance(o, (Raised, Lost))), None)
     if failed is not None:
         from grader.judges import where
@@ -112,7 +117,10 @@ def judge_check(check: Check, outcomes: Sequence[Outcome]) -> CheckResult:
 
 def skipped(check: Check) -> CheckResult:
     """A check whose capability is missing here: neither for nor against the student."""
-    reason = f"skipped: this machine has no {check.requires}; the check counts neither for nor against you"
+    from grader import gpu
+
+    missing = "the GPU is switched off for this run (--no-gpu)" if check.requires == "cuda" and gpu.disabled() else f"this machine has no {check.requires}"
+    reason = f"skipped: {missing}; the check counts neither for nor against you"
     return CheckResult.skipped(check, reason)
 
 

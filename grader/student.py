@@ -31,8 +31,9 @@ from types import ModuleType
 from typing import Any, Iterator, Mapping, Sequence
 
 from grader.notebook import load_notebook, module_text, namespace_module
-from grader.probes import describe_load_failure, execute, load_module
-from grader.model import Check, CheckResult, Lost, Outcome, Probe
+from grader.probes import describe_load_failure, execute, import_sources_only, load_module
+from grader import gpu
+from grader.model import Check, CheckResult, Lost, Outcome, Probe, Raised
 from grader.runner import DEFAULT_TIMEOUT, IMPORT_HINT, InProcessRunner, judge_check, outcome_from_wire, probe_request_json, skipped
 
 INSIDE_CHECK = "GRADER_CHECK_CHILD"  # set in the child: a notebook's own `check(...)` cell does nothing there
@@ -340,34 +341,24 @@ class ExerciseSession:
         self.close()
 
 
-def _probe_cuda(connection: Any) -> None:
-    try:
-        import torch
-
-        connection.send_bytes(b"1" if torch.cuda.is_available() else b"0")
-    except Exception:  # noqa: BLE001 - no torch, no driver: no CUDA
-        connection.send_bytes(b"0")
-
-
-_CUDA: dict[str, bool] = {}
+AUTOGRAD_FORK = "autograd's threading in combination with fork"
 
 
 def cuda_here() -> tuple[bool, bool]:
-    """(whether CUDA can run checks here, whether they must run in this process).
+    """(whether CUDA checks can run here, whether they must run in this process).
 
-    Asking torch whether CUDA is available initialises the driver, after which a forked child cannot use it; so the
-    question is asked in a child of its own. A notebook whose kernel already uses CUDA runs the CUDA checks in the
-    kernel instead.
+    Asked of the driver (NVML), never of torch, so that children forked afterwards can still initialise CUDA; each
+    child decides for itself whether it can use the GPU. A notebook whose kernel already holds a CUDA context runs
+    the CUDA checks in the kernel instead (no fork of it could use the GPU).
     """
-    torch = sys.modules.get("torch")
-    if torch is not None and torch.cuda.is_initialized():
+    if gpu.context_initialised():
         return True, True
-    if "answer" not in _CUDA:
-        process, ours = start_child(_probe_cuda)
-        _CUDA["answer"] = ours.poll(60) and ours.recv_bytes() == b"1"
-        process.join(5)
-        ours.close()
-    return _CUDA["answer"], False
+    return gpu.available(), False
+
+
+def forked_autograd_failed(outcomes: Sequence[Outcome]) -> bool:
+    """Whether a child could not run autograd because its parent had (a notebook kernel on a CUDA build of torch)."""
+    return any(isinstance(o, Raised) and AUTOGRAD_FORK in o.message for o in outcomes)
 
 
 def check_exercise(exercise: str, target: Target, checks: Sequence[Check], *, timeout: float = DEFAULT_TIMEOUT,
@@ -387,6 +378,8 @@ def check_exercise(exercise: str, target: Target, checks: Sequence[Check], *, ti
                 continue
             yield Running(check)
             outcomes = session.run(check.probes, in_process=in_process)
+            if not in_process and not isinstance(target, Path) and forked_autograd_failed(outcomes):
+                outcomes = session.run(check.probes, in_process=True)  # the kernel ran backward on a CUDA build
             if session.load_failure is not None and not session.announced:
                 session.announced = True
                 yield NotLoaded(exercise, session.load_failure)
@@ -545,9 +538,10 @@ def check_files(*, folder: Path, names: Sequence[str] = (), seed: int, timeout: 
         for exercise, path, why in chosen:
             if why or path.suffix == ".ipynb":
                 console.write(f"{exercise}: checking {path}" + (f" ({why})" if why else ""))
-            sys.path.insert(0, str(path.parent.resolve()))  # a student's module may import its neighbours
+            import_sources_only(str(path.parent.resolve()))  # a student's module may import its neighbours
             checks = load_checks(exercise, seed=seed, hidden=hidden)
             preload(path)
+            gpu.refuse_fork_with_context("grader check")  # its children run the student's code, on the GPU too
             for event in check_exercise(exercise, path, checks, timeout=timeout):
                 console.show(event)
     except KeyboardInterrupt:

@@ -102,20 +102,30 @@ def fill_scratch(files, size):
 
 
 def held_together(processes, size):
-    """How many of `processes` forked processes hold `size` bytes each at the same time."""
-    import time
+    """How many of `processes` forked processes hold `size` bytes each at the same time, once each has either said
+    it holds them or died; "undecided" when the machine is too loaded to tell within 8 s."""
+    import select, signal, time
     reader, writer = os.pipe()
     children = []
     for _ in range(processes):
         pid = os.fork()
         if pid == 0:
             held = b"\x01" * size
-            os.write(writer, b"k")
-            time.sleep(5)
+            os.write(writer, os.getpid().to_bytes(4, "little"))
+            time.sleep(60)
             os._exit(len(held) and 0)
         children.append(pid)
-    time.sleep(3)
-    return sum(os.waitpid(pid, os.WNOHANG) == (0, 0) for pid in children)
+    alive, holding, deadline = set(children), set(), time.monotonic() + 8
+    while not alive <= holding and time.monotonic() < deadline:
+        if select.select([reader], [], [], 0.05)[0]:
+            data = os.read(reader, 4)
+            holding.add(int.from_bytes(data, "little"))
+        alive = {pid for pid in alive if os.waitpid(pid, os.WNOHANG) == (0, 0)}
+    result = len(alive) if alive <= holding else "undecided"
+    for pid in alive:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    return result
 
 
 def read(path):
@@ -261,7 +271,7 @@ def test_as_a_normal_user_the_filter_refuses_changing_ones_own_files(tmp_path):
         try:
             os.setgid(65534)
             os.setuid(65534)
-            code = 3 if confine.deny_system_calls() else 0
+            code = 3 if confine.allow_listed_system_calls() else 0
             for change in (lambda: os.chmod(owned, 0o500), lambda: os.utime(owned, (0, 0)), lambda: socket.socket(socket.AF_UNIX)):
                 try:
                     change()
@@ -301,6 +311,8 @@ def test_filling_the_scratch_folder_fills_only_this_students_own(sandbox, attack
 def test_processes_of_one_student_share_one_memory_limit(sandbox, attacker):
     """Four processes of 300 MiB each fit a 512 MiB limit per process, not one of 512 MiB in all."""
     alive, = run(sandbox, attacker, call("held_together", 4, 300 * MiB))
+    if alive == Returned("undecided"):
+        pytest.skip("the machine was too loaded for the four processes to allocate within 8 s")
     assert alive == Returned(1) or alive == Returned(0), alive
 
 

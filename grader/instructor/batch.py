@@ -31,7 +31,8 @@ from grader.instructor.judging import JudgingBudget, interrupt_all
 from grader.model import Check, CheckResult, Outcome, Verdict
 from grader.probes import lazy_dynamo
 from grader.runner import capability_available, grade_exercise, judge_check, skipped
-from grader.instructor.sandbox import SandboxRunner
+from grader import gpu
+from grader.instructor.sandbox import GiB, Limits, SandboxRunner
 from grader.instructor.shards import (Locks, SeedConflict, Shard, agreed_seed, all_finished, class_folder, class_lock, record_seed,
                            stored_seed, write_shard_file)
 from grader.instructor.submissions import NoSubmissions, Submission, discover
@@ -67,7 +68,7 @@ def available_cores() -> int:
 
 
 def grade(*, submissions: Path, out: Path, workers: int, timeout: float, force: bool, seed: int | None, progress: bool,
-          shard: Shard | None = None) -> int:
+          shard: Shard | None = None, gpu_slots: int | None = None, gpu_memory: float = 4.0) -> int:
     """Grade every student in `submissions` (or `shard`'s slice of them) into `out`; 0 when the batch ran, 2 for bad
     input, 130 when interrupted."""
     problem = bad_input(submissions, out, workers, timeout)
@@ -89,7 +90,8 @@ def grade(*, submissions: Path, out: Path, workers: int, timeout: float, force: 
             print(f"grader grade: {error}", file=sys.stderr)
             return 2
         roster, students = students, in_shard(students, shard)
-        runner = SandboxRunner(timeout=timeout, forbidden=[out, submissions, staging])
+        limits = Limits(timeout=timeout, gpu=not gpu.disabled(), gpu_memory=int(gpu_memory * GiB))
+        runner = SandboxRunner(limits, forbidden=[out, submissions, staging], gpu_slots=gpu_slots)
         runner.warm_up()  # the zygote imports and warms torch on the other core while this process loads the checks
         try:
             checks = load_all_checks(seed)

@@ -15,6 +15,9 @@ import sys
 from pathlib import Path
 from typing import Iterable
 
+from grader.instructor import syscalls
+from grader.instructor.syscall_numbers import NUMBERS
+
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
 
@@ -62,6 +65,19 @@ def become_subreaper() -> str | None:
     return None if prctl(PR_SET_CHILD_SUBREAPER, 1) else _error("PR_SET_CHILD_SUBREAPER failed")
 
 
+KEYCTL_JOIN_SESSION_KEYRING = 1
+_KEYCTL = {"x86_64": 250, "aarch64": 219}
+
+
+def own_session_keyring() -> str | None:
+    """Join a new, empty session keyring: no key of the grader's session (an instructor's credentials) is reachable
+    from here, whatever a later filter allows. keyctl itself is off the allow-list."""
+    number = _KEYCTL.get(os.uname().machine)
+    if number is None or _libc.syscall(ctypes.c_long(number), ctypes.c_int(KEYCTL_JOIN_SESSION_KEYRING), None) < 0:
+        return _error("could not give the sandbox a session keyring of its own")
+    return None
+
+
 # ----------------------------------------------------------------------------------------------------- limits
 
 
@@ -73,15 +89,17 @@ def address_space() -> int:
     return 0
 
 
-def set_limits(*, memory: int, file_size: int, processes: int) -> list[str]:
-    """RLIMIT_AS (current use + `memory`), RLIMIT_FSIZE, RLIMIT_CORE = 0 and RLIMIT_NPROC; notes for those not in force."""
+def set_limits(*, memory: int | None, file_size: int, processes: int) -> list[str]:
+    """RLIMIT_AS (current use + `memory`, unless None), RLIMIT_FSIZE, RLIMIT_CORE = 0 and RLIMIT_NPROC; notes for
+    those not in force."""
     notes = []
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails with an error instead of killing
     limits = [
-        (resource.RLIMIT_AS, address_space() + memory, "memory"),
         (resource.RLIMIT_FSIZE, file_size, "file size"),
         (resource.RLIMIT_CORE, 0, "core dumps"),
     ]
+    if memory is not None:
+        limits.insert(0, (resource.RLIMIT_AS, address_space() + memory, "memory"))
     if os.getuid() != 0:  # the kernel exempts root from RLIMIT_NPROC; the cgroup covers that case
         limits.append((resource.RLIMIT_NPROC, _processes_of_user() + processes, "processes"))
     for kind, value, name in limits:
@@ -150,6 +168,15 @@ def join_cgroups(name: str, processes: int, memory: int) -> list[str]:
     return notes
 
 
+def in_cgroup(controller: str, name: str) -> bool:
+    """Whether this process is in the cgroup `name` of `controller` (so that its limit binds)."""
+    folder = cgroup_folder(controller, name)
+    try:
+        return folder is not None and str(os.getpid()) in (folder / "cgroup.procs").read_text().split()
+    except OSError:
+        return False
+
+
 def remove_cgroup(name: str) -> None:
     """Remove the emptied cgroups (the kernel refuses while tasks remain; they are being killed, so retry briefly)."""
     import time
@@ -194,28 +221,16 @@ def private_scratch(scratch: Path, size: int, files: int) -> str | None:
 
 # ----------------------------------------------------------------------------------------------------- seccomp
 
-# System calls a submission never needs, which Landlock does not cover: metadata writes (mode, owner, times,
-# extended attributes: a setuid bit or a file capability on a host binary), sockets (a pathname unix socket reaches
-# docker.sock or D-Bus; the channel is inherited), and reaching into another process (the sandbox's PID 1 holds the
-# pipe that reports endings). Numbers per architecture, from the kernel's syscall tables.
-DENIED_SYSCALLS = {
-    "x86_64": {"chmod": 90, "fchmod": 91, "fchmodat": 268, "fchmodat2": 452, "chown": 92, "fchown": 93, "lchown": 94,
-               "fchownat": 260, "utime": 132, "utimes": 235, "futimesat": 261, "utimensat": 280, "setxattr": 188,
-               "lsetxattr": 189, "fsetxattr": 190, "removexattr": 197, "lremovexattr": 198, "fremovexattr": 199,
-               "setxattrat": 463, "removexattrat": 466, "socket": 41, "socketpair": 53, "ptrace": 101,
-               "process_vm_readv": 310, "process_vm_writev": 311, "pidfd_getfd": 438},
-    "aarch64": {"fchmod": 52, "fchmodat": 53, "fchmodat2": 452, "fchownat": 54, "fchown": 55, "utimensat": 88,
-                "setxattr": 5, "lsetxattr": 6, "fsetxattr": 7, "removexattr": 14, "lremovexattr": 15, "fremovexattr": 16,
-                "setxattrat": 463, "removexattrat": 466, "socket": 198, "socketpair": 199, "ptrace": 117,
-                "process_vm_readv": 270, "process_vm_writev": 271, "pidfd_getfd": 438},
-}
-IOCTL = {"x86_64": 16, "aarch64": 29}
-DENIED_IOCTLS = (0x40086602, 0x40046602, 0x401C5820)  # FS_IOC_SETFLAGS (64- and 32-bit), FS_IOC_FSSETXATTR: chattr
+# The filter allows the calls `grader.instructor.syscalls` lists and fails every other one with EPERM: a call this
+# kit never heard of (io_uring, keyctl, the next one) is refused, not let through. Another architecture's calls
+# (32-bit, x32) are refused whole: their numbers mean other calls.
 AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
 X32_SYSCALL_BIT = 0x40000000
-_LD_ABS, _JEQ, _JGE, _RET = 0x20, 0x15, 0x35, 0x06
-_ALLOW, _EPERM = 0x7FFF0000, 0x00050000 | 1
+_LD_ABS, _JEQ, _JGE, _JSET, _RET, _RSH, _AND = 0x20, 0x15, 0x35, 0x45, 0x06, 0x74, 0x54
+_ALLOW, _EPERM, _ENOSYS, _LOG = 0x7FFF0000, 0x00050000 | 1, 0x00050000 | 38, 0x7FFC0000
+_NR, _ARCH, _ARG0, _ARG1 = 0, 4, 16, 24  # offsets in struct seccomp_data (the low halves of args, little-endian)
 PR_SET_SECCOMP, SECCOMP_MODE_FILTER, PR_CAPBSET_DROP, PR_CAP_AMBIENT = 22, 2, 24, 47
+AUDIT_VARIABLE = "GRADER_SECCOMP_AUDIT"  # set (by tools/syscall_audit.py): refused calls are logged and allowed
 
 
 class _SockFilter(ctypes.Structure):
@@ -226,40 +241,47 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
 
 
-def seccomp_program(machine: str) -> list[tuple[int, int, int, int]]:
-    """A classic-BPF program (code, jt, jf, k) failing the denied system calls with EPERM on `machine`.
+def seccomp_program(machine: str, refuse: int = _EPERM) -> list[tuple[int, int, int, int]]:
+    """A classic-BPF program (code, jt, jf, k): allow the listed calls on `machine`, `refuse` every other one.
 
-    Another architecture's system calls (32-bit, x32) are refused whole: their numbers mean other calls.
+    Each allowed call is a compare and a return, so every jump is short. `ioctl` and `clone` look at an argument
+    first: an ioctl request of an allowed type, clone flags without a namespace.
     """
-    body: list[tuple] = [(_LD_ABS, 0, 0, 0)]  # the system call's number
+    numbers = NUMBERS[machine]
+    refused = (_RET, 0, 0, refuse)
+    program = [(_LD_ABS, 0, 0, _ARCH), (_JEQ, 1, 0, AUDIT_ARCH[machine]), refused, (_LD_ABS, 0, 0, _NR)]
     if machine == "x86_64":
-        body.append((_JGE, "deny", None, X32_SYSCALL_BIT))
-    body += [(_JEQ, "deny", None, number) for number in sorted(DENIED_SYSCALLS[machine].values())]
-    body.append((_JEQ, None, "allow", IOCTL[machine]))
-    body.append((_LD_ABS, 0, 0, 24))  # the low half of the ioctl's request (little-endian args[1])
-    body += [(_JEQ, "deny", None, request) for request in DENIED_IOCTLS]
-    program = [(_LD_ABS, 0, 0, 4), (_JEQ, 1, 0, AUDIT_ARCH[machine]), (_RET, 0, 0, _EPERM)] + body
-    program += [(_RET, 0, 0, _ALLOW), (_RET, 0, 0, _EPERM)]
-    targets = {"allow": len(program) - 2, "deny": len(program) - 1}
+        program += [(_JGE, 0, 1, X32_SYSCALL_BIT), refused]
+    ioctl = [(_LD_ABS, 0, 0, _ARG1), (_JGE, 1, 0, syscalls.IOCTL_SMALL), (_RET, 0, 0, _ALLOW)]
+    ioctl += [step for request in syscalls.IOCTL_REQUESTS for step in ((_JEQ, 0, 1, request), (_RET, 0, 0, _ALLOW))]
+    ioctl += [(_RSH, 0, 0, 8), (_AND, 0, 0, 0xFF)]
+    ioctl += [step for kind in syscalls.IOCTL_TYPES for step in ((_JEQ, 0, 1, kind), (_RET, 0, 0, _ALLOW))] + [refused]
+    clone = [(_LD_ABS, 0, 0, _ARG0), (_JSET, 0, 1, syscalls.CLONE_NAMESPACES), refused, (_RET, 0, 0, _ALLOW)]
+    checked = {"ioctl": ioctl, "clone": clone}
+    for name in syscalls.allowed_names():
+        if name in numbers:
+            then = checked.get(name, [(_RET, 0, 0, _ALLOW)])
+            program += [(_JEQ, 0, len(then), numbers[name]), *then]
+    for name in syscalls.ENOSYS_CALLS:
+        program += [(_JEQ, 0, 1, numbers[name]), (_RET, 0, 0, _ENOSYS)]
+    return program + [refused]
 
-    def offset(index: int, target: object) -> int:
-        return 0 if target is None else target if isinstance(target, int) else targets[target] - index - 1
 
-    return [(code, offset(i, jt), offset(i, jf), k) for i, (code, jt, jf, k) in enumerate(program)]
-
-
-def deny_system_calls(machine: str | None = None) -> str | None:
-    """Install the seccomp filter of `seccomp_program` on this process and its future children."""
+def allow_listed_system_calls(machine: str | None = None, audit: bool = False) -> str | None:
+    """Install the allow-list filter of `seccomp_program` on this process and its future children (with `audit`, a
+    call off the list is logged by the kernel and allowed: `tools/syscall_audit.py`)."""
     machine = machine or os.uname().machine
-    if machine not in DENIED_SYSCALLS:
-        return f"no seccomp filter for {machine}: chmod, chown, utime, xattrs, sockets and ptrace are not denied"
-    instructions = seccomp_program(machine)
+    what = "every system call is allowed (io_uring, keyctl, sockets, chmod and ptrace among them)"
+    if machine not in NUMBERS:
+        return f"no seccomp filter for {machine}: {what}"
+    refuse = _LOG if audit else _EPERM
+    instructions = seccomp_program(machine, refuse)
     table = (_SockFilter * len(instructions))(*(_SockFilter(*i) for i in instructions))
     program = _SockFprog(len(instructions), table)
     if not prctl(PR_SET_NO_NEW_PRIVS, 1):
-        return _error("PR_SET_NO_NEW_PRIVS failed, so no seccomp filter: chmod, chown, utime, xattrs, sockets and ptrace are not denied")
+        return _error(f"PR_SET_NO_NEW_PRIVS failed, so no seccomp filter: {what}")
     if _libc.prctl(PR_SET_SECCOMP, ctypes.c_ulong(SECCOMP_MODE_FILTER), ctypes.byref(program), ctypes.c_ulong(0), ctypes.c_ulong(0)) != 0:
-        return _error("seccomp is unavailable: chmod, chown, utime, xattrs, sockets and ptrace are not denied")
+        return _error(f"seccomp is unavailable: {what}")
     return None
 
 
@@ -336,9 +358,9 @@ def landlock(readable: Iterable[Path], writable: Iterable[Path], devices: Iterab
     if ruleset < 0:
         return [_error("Landlock ruleset could not be created")]
     try:
-        for paths, rights in ((readable, READ), (writable, everything), (devices, _READ_FILE | _WRITE_FILE), (listable, _READ_DIR)):
+        for paths, rights in ((readable, READ), (writable, everything), (devices, _READ_FILE | _WRITE_FILE | _IOCTL_DEV), (listable, _READ_DIR)):
             for path in paths:
-                _allow(int(ruleset), Path(path), rights)
+                _allow(int(ruleset), Path(path), rights & everything)
         if not prctl(PR_SET_NO_NEW_PRIVS, 1):
             return [_error("PR_SET_NO_NEW_PRIVS failed, so Landlock could not be applied")]
         if _libc.syscall(ctypes.c_long(446), ctypes.c_int(ruleset), ctypes.c_uint32(0)) != 0:

@@ -28,12 +28,14 @@ from pathlib import Path
 from typing import Sequence
 
 from grader.instructor import confine, protocol
-from grader.model import Lost, Outcome, Probe, Raised
+from grader import gpu
+from grader.model import Lost, Outcome, Probe, Raised, Unavailable
+from grader.probes import wants_cuda
 from grader.runner import DEFAULT_TIMEOUT, IMPORT_HINT, outcome_from_wire, probe_request_json
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
 MiB, GiB = 1 << 20, 1 << 30
-ZYGOTE_VARIABLES = ("PATH", "LANG", "LC_ALL", "LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES")
+ZYGOTE_VARIABLES = ("PATH", "LANG", "LC_ALL", "LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES", confine.AUDIT_VARIABLE)
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,14 @@ class Limits:
     answer_size: int = 16 * MiB  # a frame; the sample class's largest is 80 KiB
     scratch_size: int = 64 * MiB
     scratch_files: int = 1000
+    gpu: bool = True  # admit the GPU's device files (where there are any); `--no-gpu` says False
+    gpu_memory: int = 4 * GiB  # GPU memory one exercise process may allocate (torch's per-process fraction)
+    exercise_ends: int = 5  # processes of one exercise that may end early before its later probes are not run
+    budget: float | None = None  # seconds of one student's code in all; None: 12 timeouts
+
+    @property
+    def student_seconds(self) -> float:
+        return self.budget if self.budget is not None else 12 * self.timeout
 
 
 class ChildGone(Exception):
@@ -283,9 +293,12 @@ class SandboxRunner:
     """
 
     def __init__(self, limits: Limits | None = None, *, timeout: float | None = None, forbidden: Sequence[Path] = (),
-                 scratch_root: Path | None = None, readable: Sequence[Path] = ()) -> None:
+                 scratch_root: Path | None = None, readable: Sequence[Path] = (), gpu_slots: int | None = None) -> None:
         limits = limits or Limits()
         self.limits = dataclasses.replace(limits, timeout=timeout) if timeout else limits
+        # at most `gpu_slots` students on the GPU at once (default: one per device), where checks run on it here
+        using_gpu = self.limits.gpu and gpu.available()
+        self.gpu_slots = gpu.Slots(gpu_slots or gpu.device_count()) if using_gpu else None
         # resolved now: the child changes into its scratch folder before it reads them
         self.forbidden = [p.resolve() for p in (*confine.kit_secrets(KIT_ROOT), *forbidden)]
         self.roots = [*confine.SYSTEM_READABLE, *(str(p.resolve()) for p in readable)]
@@ -370,22 +383,47 @@ class Session:
     def __init__(self, sandbox: SandboxRunner, folder: Path) -> None:
         self.sandbox, self.folder = sandbox, folder
         self.child: Child | None = None
+        self.started = time.monotonic()
 
     def run(self, exercise: str, path: Path, probes: Sequence[Probe]) -> list[Outcome]:
-        """One outcome per probe; a stuck function costs its timeout once, then its later probes fail at once."""
+        """One outcome per probe (`_run`); an exercise with probes on `cuda` waits for a GPU slot and holds it."""
+        slots = self.sandbox.gpu_slots
+        if slots is None or not any(wants_cuda(p.params) for p in probes):
+            return self._run(exercise, path, probes)
+        with slots.held():
+            outcomes = self._run(exercise, path, probes)
+        for outcome in outcomes:
+            if isinstance(outcome, Unavailable):
+                self.sandbox._notes.setdefault(f"CUDA checks were skipped for a student: {outcome.reason}")
+        return outcomes
+
+    def _run(self, exercise: str, path: Path, probes: Sequence[Probe]) -> list[Outcome]:
+        """One outcome per probe; a stuck function costs its timeout once, then its later probes fail at once.
+
+        One submission cannot multiply the class's time: after `Limits.exercise_ends` early ends of the exercise's
+        process (a crash, `os._exit`, a timeout) its later probes are not run, and once the student's code has
+        used `Limits.student_seconds` in all, nothing more of theirs runs.
+        """
         if self.sandbox.closed:
             return [Lost("not run: grading was interrupted")] * len(probes)
         if not path.is_file():
             return [Lost(f"file not submitted: {path.name} was not found", whole_file=True)] * len(probes)
         if path.resolve().parent != self.folder:
             raise ValueError(f"{path} is not in this session's folder {self.folder}")
+        limits = self.sandbox.limits
         outcomes: list[Outcome] = []
         timed_out: set[str] = set()
-        loaded = False
+        loaded, ends = False, 0
         try:
             for probe in probes:
                 if probe.function in timed_out:
                     outcomes.append(Lost(f"not run: {probe.function} timed out earlier"))
+                    continue
+                if ends >= limits.exercise_ends:
+                    outcomes.append(Lost(f"not run: the exercise's process ended {ends} times"))
+                    continue
+                if time.monotonic() - self.started > limits.student_seconds:
+                    outcomes.append(Lost(f"not run: this student's code used its {limits.student_seconds:g} s in all"))
                     continue
                 if not loaded:
                     failure = self._load(exercise, path.resolve())
@@ -395,14 +433,14 @@ class Session:
                 try:
                     outcome = self.child.ask(probe)
                 except ExerciseEnded as ended:
-                    outcome, loaded = Lost(ended.reason), False
+                    outcome, loaded, ends = Lost(ended.reason), False, ends + 1
                 except ChildGone as gone:
-                    outcome, loaded = Lost(gone.reason), False
+                    outcome, loaded, ends = Lost(gone.reason), False, ends + 1
                     if gone.timed_out and probe.function:
                         timed_out.add(probe.function)
                     self._discard_child()
                 if isinstance(outcome, Raised) and outcome.type_name == "MemoryError":
-                    outcome = Lost(f"killed: memory limit {size_text(self.sandbox.limits.memory)}")
+                    outcome = Lost(f"killed: memory limit {size_text(limits.memory)}")
                     self._unload()
                     loaded = False
                 outcomes.append(outcome)

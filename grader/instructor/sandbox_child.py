@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import gc
 import importlib
+import itertools
 import json
 import os
+import shutil
 import signal
 import socket
 import sys
 from pathlib import Path
 
+import grader.probes
+from grader import gpu
 from grader.instructor import confine, protocol
 from grader.instructor.sandbox import Limits
 
@@ -55,12 +59,18 @@ def warm_up() -> None:
     lazy_dynamo.install()  # eager optimizers and meta kernels then never import the compiler: a smaller zygote forks faster
 
     net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(2, 1))
+    # On a CUDA build, a backward pass starts autograd's thread per device, and no fork could run autograd after it
+    # ("Unable to handle autograd's threading in combination with fork-based multiprocessing"): children pay it.
+    warm_autograd = not gpu.cuda_built()
     for warm_optimizer in (torch.optim.SGD(net.parameters(), lr=0.1), torch.optim.Adam(net.parameters(), lr=0.1)):
         warm_optimizer.zero_grad()
-        torch.nn.functional.mse_loss(net(torch.randn(2, 1, 4, 4)), torch.zeros(2, 1)).backward()
-        warm_optimizer.step()
+        loss = torch.nn.functional.mse_loss(net(torch.randn(2, 1, 4, 4)), torch.zeros(2, 1))
+        if warm_autograd:
+            loss.backward()
+            warm_optimizer.step()
     net.to("meta")(torch.empty(3, 1, 4, 4, device="meta"))
-    torch.autograd.functional.jacobian(lambda v: v * 2, torch.ones(2))
+    if warm_autograd:
+        torch.autograd.functional.jacobian(lambda v: v * 2, torch.ones(2))
     x = sympy.Symbol("x")
     sympy.lambdify([x], sympy.simplify(sympy.diff((2 * x - 1) ** 2, x)))(1.0)
     gc.collect()
@@ -79,6 +89,7 @@ def zygote(control: socket.socket) -> None:
             continue
         if not message:
             return
+        gpu.refuse_fork_with_context("the sandbox's zygote")
         pid = os.fork()
         if pid == 0:
             control.close()
@@ -107,6 +118,8 @@ def keeper(channel: int, ends: int, status: int, spec: dict) -> None:
     os.setsid()
     limits = Limits(**spec["limits"])
     notes = confine.join_cgroups(spec["cgroup"], limits.processes, limits.memory) + [confine.become_subreaper()]
+    spec["memory_cgroup"] = confine.in_cgroup("memory", spec["cgroup"])
+    notes.append(confine.own_session_keyring())
     notes.append(confine.enter_namespaces())
     notes.append(confine.private_scratch(Path(spec["scratch"]), limits.scratch_size, limits.scratch_files))
     pid = os.fork()
@@ -131,31 +144,40 @@ def sandboxed(channel: int, ends: int, spec: dict, notes: list[str]) -> None:
     """Confine this process for one student, then run each exercise they ask for in a fresh fork of it.
 
     This process is PID 1 of the student's PID namespace. For every `load` request it forks an exercise process
-    that loads the file and answers probes on the channel; when that process has ended, whatever it left running is
-    killed and `ended` follows on the `ends` pipe. Each exercise therefore starts from the same pristine state,
-    while the confinement (namespaces, limits, Landlock, seccomp) is paid once per student.
+    that confines itself further to a fresh scratch folder of its own, loads the file and answers probes on the
+    channel; when that process has ended, whatever it left running is killed, its scratch folder is removed and
+    `ended` follows on the `ends` pipe. Each exercise therefore starts from the same pristine state and sees nothing
+    an earlier exercise wrote (a visible check never shows a hidden check's inputs), while the confinement
+    (namespaces, limits, Landlock, seccomp) is paid once per student.
     """
     import torch
 
     confine.die_with_parent()
     scratch = Path(spec["scratch"])
     student_folder = Path(spec["folder"])
-    readable, listable = confine.python_readable(Path(spec["kit_root"]), spec["forbidden"], spec["roots"])
     limits = Limits(**spec["limits"])
-    notes += confine.set_limits(memory=limits.memory, file_size=limits.file_size, processes=limits.processes)
+    gpus = gpu.device_nodes() if limits.gpu and not gpu.disabled() else []
+    roots = [*spec["roots"], *(gpu.DRIVER_READABLE if gpus else ())]
+    readable, listable = confine.python_readable(Path(spec["kit_root"]), spec["forbidden"], roots)
+    readable.append(student_folder)
+    # CUDA reserves far more address space than it uses: where the GPU is admitted, memory is limited by the
+    # student's memory cgroup alone (a machine without one keeps RLIMIT_AS, and CUDA checks say why they are skipped)
+    per_process = None if gpus and spec["memory_cgroup"] else limits.memory
+    notes += confine.set_limits(memory=per_process, file_size=limits.file_size, processes=limits.processes)
     os.chdir(scratch)
+    audit = bool(os.environ.get(confine.AUDIT_VARIABLE))
     os.environ.clear()
-    os.environ.update(SAFE_ENVIRONMENT | {"HOME": str(scratch), "TMPDIR": str(scratch)})
+    os.environ.update(SAFE_ENVIRONMENT)
+    gpu.configure(enabled=bool(gpus), memory=limits.gpu_memory, runner="the sandbox")
     null = os.open("/dev/null", os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
-    sys.dont_write_bytecode = True
     torch.set_num_threads(1)
-    notes += confine.landlock(readable + [student_folder], [scratch], [Path("/dev/null")], listable)
-    notes += [n for n in (confine.drop_capabilities(), confine.deny_system_calls()) if n]
-    sys.path.insert(0, str(student_folder))
+    devices = [Path("/dev/null"), *gpus]
+    notes += confine.landlock(readable, [scratch], devices, listable)
+    notes += [n for n in (confine.drop_capabilities(), confine.allow_listed_system_calls(audit=audit)) if n]
     protocol.send(channel, {protocol.READY: notes})
-    while True:
+    for number in itertools.count(1):
         try:
             request = protocol.receive(channel)
         except EOFError:
@@ -164,24 +186,29 @@ def sandboxed(channel: int, ends: int, spec: dict, notes: list[str]) -> None:
             return
         if protocol.LOAD not in request:
             continue  # a probe or stop for an exercise that has already ended: its `ended` is on its way
+        own = scratch / str(number)
+        own.mkdir(mode=0o700)
         pid = os.fork()
         if pid == 0:
             os.close(ends)  # the student's code cannot report an ending of its own
             code = 0
             try:
+                confine.landlock(readable, [own], devices, listable)  # a second layer: this scratch folder only
+                os.chdir(own)
+                os.environ.update(HOME=str(own), TMPDIR=str(own))
+                grader.probes.import_sources_only(str(student_folder))
                 serve_exercise(channel, request[protocol.LOAD]["exercise"], request[protocol.LOAD]["path"])
             except BaseException:  # noqa: BLE001 - the parent sees the broken channel and says so
                 code = 70
             os._exit(code)
         _, state = os.waitpid(pid, 0)
         kill_leftovers()
+        shutil.rmtree(own, ignore_errors=True)  # what cannot be removed stays in the student's own tmpfs, unread
         protocol.send(ends, {protocol.ENDED: ending(state)})
 
 
 def serve_exercise(channel: int, exercise: str, path: str) -> None:
     """Load one exercise file of the student, then answer probe requests until told to stop."""
-    import grader.probes
-
     try:
         module = grader.probes.load_module(path, f"submission_{exercise}")
     except BaseException as error:  # noqa: BLE001 - any failure to import is the submission's

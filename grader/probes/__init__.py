@@ -12,6 +12,7 @@ only when first used so that the torch-free exercises never import torch.
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import signal
 import sys
 import traceback
@@ -117,12 +118,33 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+def wants_cuda(value: Any) -> bool:
+    """Whether decoded probe arguments put anything on a CUDA device (a tensor, or a recipe's `device`)."""
+    if isinstance(value, TensorData):
+        return str(value.device).startswith("cuda")
+    if isinstance(value, dict):
+        return str(value.get("device", "")).startswith("cuda") or any(wants_cuda(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(wants_cuda(v) for v in value)
+    return False
+
+
 def execute(module: Any, recipe: str, params: Any, timeout: float | None = None) -> dict:
-    """Run one probe on `module`; return its outcome as wire data. Never raises for anything the student did."""
+    """Run one probe on `module`; return its outcome as wire data. Never raises for anything the student did.
+
+    A probe on `cuda` first makes sure this process can use the GPU; when it cannot, the outcome says why
+    (``{"unavailable": reason}``) and the check is skipped, not failed."""
     filename = getattr(module, "__file__", None)
     try:
         function = resolve_recipe(recipe)
-        arguments = materialize(wire.decode(params))
+        decoded = wire.decode(params)
+        if wants_cuda(decoded):
+            from grader import gpu
+
+            reason = gpu.unusable_here()
+            if reason is not None:
+                return {"unavailable": f"{gpu.RUNNER} could not use the GPU ({reason})"}
+        arguments = materialize(decoded)
         with time_limit(timeout):
             value = function(module, **arguments)
         return {"returned": wire.encode(value)}
@@ -159,6 +181,22 @@ def load_module(path: str, name: str) -> ModuleType:
         sys.modules.pop(name, None)
         raise
     return module
+
+
+class _SourceLoader(importlib.machinery.SourceFileLoader):
+    """Compiles the `.py` file itself, every time: a `.pyc` beside it or in `__pycache__` is never read."""
+
+    def get_code(self, fullname: str) -> Any:
+        return compile(self.get_data(self.path), self.path, "exec", dont_inherit=True)
+
+
+def import_sources_only(folder: str) -> None:
+    """Put the student's `folder` first on `sys.path`, importing only its `.py` files as source: the code graded is
+    the code handed in, never bytecode (an unchecked-hash `.pyc` would be run instead of its source) or a compiled
+    extension. Other folders keep Python's own finders."""
+    sys.dont_write_bytecode = True
+    sys.path.insert(0, folder)
+    sys.path_importer_cache[folder] = importlib.machinery.FileFinder(folder, (_SourceLoader, [".py"]))
 
 
 def describe_load_failure(error: BaseException, path: str) -> str:
