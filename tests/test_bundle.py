@@ -167,6 +167,14 @@ def test_an_audit_that_crashes_says_so_instead_of_claiming_a_leak(tmp_path, monk
     assert not (tmp_path / "gd-exercises" / "grader").exists()
 
 
+def test_the_function_audit_sees_the_bundles_package_alone(tmp_path):
+    # where the kit is installed editable (`pip install -e .`, tox's usedevelop), its import hook would answer
+    # `import grader.instructor` for a bundle that has none, and the audit would judge with the instructor's checks
+    bundle.copy_package(tmp_path, hidden=False)
+    (tmp_path / "exercises").mkdir()
+    assert bundle.function_leaks(tmp_path) == []
+
+
 @pytest.mark.slow
 def test_a_relative_out_folder_is_audited_where_it_was_written(tmp_path, monkeypatch):
     # the README's `grader release --out gd-exercises`: the audit's child runs in the bundle, where the relative

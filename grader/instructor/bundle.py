@@ -19,8 +19,10 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
+import os
 import re
 import shutil
+import site
 import subprocess
 import sys
 from pathlib import Path
@@ -452,10 +454,13 @@ def function_leaks(bundle: Path, timeout: float = 600) -> list[str]:
     from grader.instructor import leaks
 
     bundle = bundle.resolve()
-    env = {"PYTHONPATH": str(bundle), "PATH": "/usr/bin:/bin", "HOME": str(bundle), "PYTHONDONTWRITEBYTECODE": "1"}
+    # `-S` and the site-packages by hand: no .pth file runs, so an editable install of this kit (`pip install -e .`)
+    # cannot answer `import grader.instructor` for a bundle that has none.
+    path = os.pathsep.join([str(bundle), *site.getsitepackages()])
+    env = {"PYTHONPATH": path, "PATH": "/usr/bin:/bin", "HOME": str(bundle), "PYTHONDONTWRITEBYTECODE": "1"}
     try:
-        result = subprocess.run([sys.executable, str(Path(leaks.__file__)), str(bundle)], capture_output=True, text=True,
-                                timeout=timeout, env=env, cwd=bundle)
+        result = subprocess.run([sys.executable, "-S", str(Path(leaks.__file__)), str(bundle)], capture_output=True,
+                                text=True, timeout=timeout, env=env, cwd=bundle)
     except (OSError, subprocess.TimeoutExpired) as error:
         raise AuditFailed(f"the release audit could not run its function check (clause c): {error}") from None
     if result.returncode != 0:
