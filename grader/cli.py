@@ -10,6 +10,24 @@ from pathlib import Path
 from typing import Sequence
 
 
+def _unwritable(path: Path, *, want: str) -> str | None:
+    """Why `path` cannot become a `want` ("folder" or "file") to write, or None when it can."""
+    if want == "folder" and path.exists() and not path.is_dir():
+        return f"{path} is a file; give a folder"
+    if want == "file" and path.is_dir():
+        return f"{path} is a folder; give a file name such as {path / 'autograder.zip'}"
+    blocking = next((parent for parent in path.parents if parent.exists() and not parent.is_dir()), None)
+    if blocking is not None:
+        return f"{path} cannot be written: {blocking} is a file, not a folder"
+    return None
+
+
+def _refuse(command: str, problem: str) -> int:
+    """One line on stderr for a command given arguments it cannot use; exit status 2."""
+    print(f"grader {command}: {problem}", file=sys.stderr)
+    return 2
+
+
 def _check(args: argparse.Namespace) -> int:
     from grader.student import check_files
 
@@ -65,6 +83,11 @@ def _report(args: argparse.Namespace) -> int:
 def _release(args: argparse.Namespace) -> int:
     from grader.instructor import release
 
+    modes = [flag for flag, given in (("--check", args.check), ("--exercises", args.exercises_only),
+                                      ("--solutions", args.solutions), ("--out", args.out)) if given]
+    if len(modes) > 1 and modes != ["--solutions", "--out"]:
+        return _refuse("release", f"{' and '.join(modes)} do not go together: --check and --exercises work on exercises/, "
+                                  "--out DIR writes the student bundle (with --solutions, the worked solutions)")
     if args.check:
         stale = release.drifted()
         if stale:
@@ -78,20 +101,26 @@ def _release(args: argparse.Namespace) -> int:
         return 0
     if not args.out:
         what = "the worked solutions" if args.solutions else "the student bundle (or --exercises / --check)"
-        print(f"grader release: give --out DIR for {what}", file=sys.stderr)
-        return 2
+        return _refuse("release", f"give --out DIR for {what}")
+    out = Path(args.out)
+    problem = _unwritable(out, want="folder")
+    if problem:
+        return _refuse("release", f"--out {problem}")
     if args.solutions:
-        written = release.write_worked_solutions(out=Path(args.out))
-        print(f"worked solutions written to {args.out} ({len(written)} files): hand them out after the deadline")
+        written = release.write_worked_solutions(out=out)
+        print(f"worked solutions written to {out.resolve()} ({len(written)} files): hand them out after the deadline")
         return 0
-    from grader.instructor.bundle import BundleLeak, write_bundle
+    from grader.instructor.bundle import AuditFailed, BundleLeak, write_bundle
 
     try:
-        write_bundle(out=Path(args.out))
+        write_bundle(out=out)
     except BundleLeak as leak:  # the audit names each leak by file, line and clause
         print(f"grader release: {leak}", file=sys.stderr)
         return 1
-    print(f"student bundle written to {args.out}")
+    except AuditFailed as failure:
+        print(f"grader release: {failure}; the bundle was removed again (run the command again, or report this)", file=sys.stderr)
+        return 1
+    print(f"student bundle written to {out.resolve()}")
     return 0
 
 
@@ -108,14 +137,26 @@ def _nbgrader(args: argparse.Namespace) -> int:
         print(f"grader nbgrader: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed; install the kit's "
               f"nbgrader extra (which brings nbgrader too), from the kit's folder: {NBGRADER_EXTRA}", file=sys.stderr)
         return 2
-    build_course(course_dir=Path(args.course_dir), assignment=args.assignment, seed=args.seed)
+    problem = _unwritable(Path(args.course_dir), want="folder")
+    if problem:
+        return _refuse("nbgrader", f"COURSE_DIR {problem}")
+    try:
+        build_course(course_dir=Path(args.course_dir), assignment=args.assignment, seed=args.seed)
+    except ValueError as error:  # an assignment name nbgrader cannot use
+        return _refuse("nbgrader", str(error))
     return 0
 
 
 def _gradescope(args: argparse.Namespace) -> int:
     from grader.instructor.gradescope import build_autograder
 
-    build_autograder(out=Path(args.out), seed=args.seed)
+    out = Path(args.out or "autograder.zip")
+    problem = _unwritable(out, want="file")
+    if problem:
+        return _refuse("gradescope", f"--out {problem}")
+    if args.out is None:
+        print(f"no --out given: writing {out} in the current folder, {Path.cwd()}")
+    build_autograder(out=out, seed=args.seed)
     return 0
 
 
@@ -124,14 +165,20 @@ def _doctor(args: argparse.Namespace) -> int:
 
     pytest_args = (["-k", args.keyword] if args.keyword else []) + [a for a in args.pytest_args[:1] if a != "--"] + args.pytest_args[1:]
     if pytest_args and not args.caught:
-        print("grader doctor: -k and pytest arguments choose the tests that --caught runs; add --caught", file=sys.stderr)
-        return 2
+        return _refuse("doctor", "-k and pytest arguments choose the tests that --caught runs; add --caught")
     return doctor(caught=args.caught, pytest_args=pytest_args)
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage error on one line (`grader check: argument --timeout: expected one argument`)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="grader", description="Checks and grades the gradient-descent exercises.")
-    commands = top.add_subparsers(dest="command", required=True)
+    top = Parser(prog="grader", description="Checks and grades the gradient-descent exercises.")
+    commands = top.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     check = commands.add_parser("check", help="run the public checks on your exercise files")
     check.add_argument("exercises", nargs="*", metavar="EXERCISE",
@@ -178,7 +225,7 @@ def parser() -> argparse.ArgumentParser:
     report.set_defaults(run=_report)
 
     release = commands.add_parser("release", help="make the student bundle, or regenerate/verify exercises/")
-    release.add_argument("--out", help="folder for the student bundle")
+    release.add_argument("--out", metavar="DIR", help="folder for the student bundle (made if need be)")
     release.add_argument("--exercises", dest="exercises_only", action="store_true", help="regenerate exercises/ from solutions/")
     release.add_argument("--check", action="store_true", help="fail when exercises/ differs from what solutions/ generates")
     release.add_argument("--solutions", action="store_true",
@@ -186,19 +233,21 @@ def parser() -> argparse.ArgumentParser:
     release.set_defaults(run=_release)
 
     nbgrader = commands.add_parser("nbgrader", help="build an nbgrader course from the exercises")
-    nbgrader.add_argument("course_dir", metavar="COURSE_DIR")
+    nbgrader.add_argument("course_dir", metavar="COURSE_DIR",
+                          help="folder for the course (made if need be): nbgrader_config.py and source/<assignment>/*.ipynb")
     nbgrader.add_argument("--assignment", default="gradient_descent", help="assignment name (default: gradient_descent)")
     nbgrader.add_argument("--seed", type=int, default=None, help="seed written into every test cell (default: fresh, printed)")
     nbgrader.set_defaults(run=_nbgrader)
 
     gradescope = commands.add_parser("gradescope", help="build a Gradescope autograder zip")
-    gradescope.add_argument("--out", default="autograder.zip")
+    gradescope.add_argument("--out", default=None, metavar="FILE",
+                            help="the zip to write (default: autograder.zip in the current folder)")
     gradescope.add_argument("--seed", type=int, default=None, help="seed of the random inputs for every submission (default: fresh, printed)")
     gradescope.set_defaults(run=_gradescope)
 
     doctor = commands.add_parser("doctor", help="say what an exercise still lacks (files, registration, checks, tests)")
     doctor.add_argument("--caught", action="store_true",
-                        help="also run tests/checks and name every check that no wrong submission fails (about a minute)")
+                        help="also run tests/checks and name every check that no wrong submission fails (some 20 s)")
     doctor.add_argument("-k", dest="keyword", default=None, metavar="EXPRESSION",
                         help="with --caught: only the tests that pytest's -k selects (e.g. -k ex09_toy)")
     doctor.add_argument("pytest_args", nargs=argparse.REMAINDER, metavar="-- PYTEST_ARGS",

@@ -11,6 +11,7 @@ float32 tensors at float32 precision. Messages follow one shape:
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -37,6 +38,9 @@ def tolerance_for(dtype: str, scale: float = 1.0, *, why: str = "") -> tuple[flo
         raise ValueError(f"tolerance_for({dtype!r}, scale={scale:g}): say why it is widened (why=...)")
     rtol, atol = TOLERANCES.get(dtype, TOLERANCES["float64"])
     return rtol * scale, atol * scale
+
+
+SHOWN_ELEMENTS = 12  # an array with more elements is summarised in messages (its shape and first values)
 
 
 class NotComparable(Exception):
@@ -106,6 +110,10 @@ def _plain_numbers(value: Any) -> Any:
     return as_real(value)
 
 
+def _index(index: tuple[int, ...]) -> str:
+    return f"[{', '.join(map(str, index))}]"
+
+
 @dataclass(frozen=True)
 class Mismatch:
     """Where `got` and `expected` differ beyond tolerance."""
@@ -117,15 +125,16 @@ class Mismatch:
     expected: float
     difference: float
     allowed: float
+    first: tuple[int, ...] = ()  # the first differing element, in row-major order
 
     def describe(self) -> str:
         if self.total == 1:
             return f"difference {fmt(self.difference)} (allowed {fmt(self.allowed)})"
-        where = f"[{', '.join(map(str, self.index))}]"
-        return (
-            f"{self.count} of {self.total} elements differ; the largest difference is at {where}: "
-            f"got {fmt(self.got)}, expected {fmt(self.expected)}, difference {fmt(self.difference)} (allowed {fmt(self.allowed)})"
-        )
+        text = (f"{self.count} of {self.total} elements differ; the largest difference is at {_index(self.index)}: "
+                f"got {fmt(self.got)}, expected {fmt(self.expected)}, difference {fmt(self.difference)} (allowed {fmt(self.allowed)})")
+        if self.total > SHOWN_ELEMENTS and self.first != self.index:  # the arrays are summarised: say where it starts
+            text += f"; the first is at {_index(self.first)}"
+        return text
 
 
 def mismatch(got: Any, expected: Any, rtol: float, atol: float) -> Mismatch | None:
@@ -141,6 +150,7 @@ def mismatch(got: Any, expected: Any, rtol: float, atol: float) -> Mismatch | No
         return None
     excess = np.where(failing, difference - allowed, -np.inf)
     index = np.unravel_index(int(np.argmax(excess)), expected_array.shape) if expected_array.shape else ()
+    first = np.unravel_index(int(np.argmax(failing)), expected_array.shape) if expected_array.shape else ()
     return Mismatch(
         count=int(failing.sum()),
         total=int(expected_array.size),
@@ -149,6 +159,7 @@ def mismatch(got: Any, expected: Any, rtol: float, atol: float) -> Mismatch | No
         expected=float(expected_array[index]),
         difference=float(difference[index]),
         allowed=float(allowed[index]),
+        first=tuple(int(i) for i in first),
     )
 
 
@@ -174,10 +185,10 @@ def fmt(value: Any, digits: int = 10) -> str:
     if isinstance(value, FunctionRef):
         return f"{value.name}({render_inputs((), value.params)})"
     if isinstance(value, np.ndarray):
-        if value.size > 12:
-            head = np.array2string(value[:3], precision=6, separator=", ").replace("\n", "")
-            return f"array of shape {value.shape} beginning {head}"
-        return np.array2string(value, precision=6, separator=", ").replace("\n", "")
+        if value.size > SHOWN_ELEMENTS:  # a summary: its shape and its first few values, whatever its rank
+            head = ", ".join(fmt(v.item(), 7) for v in value.reshape(-1)[:3])
+            return f"array of shape {value.shape} beginning [{head}, …]"
+        return re.sub(r"\s+", " ", np.array2string(value, precision=6, separator=", "))
     if isinstance(value, tuple):
         return "(" + ", ".join(fmt(v, digits) for v in value) + ("," if len(value) == 1 else "") + ")"
     if isinstance(value, list):

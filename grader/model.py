@@ -139,6 +139,7 @@ class Lost:
     """Nothing came back: the file is missing or broken, or the process running the probe timed out or died."""
 
     reason: str
+    whole_file: bool = field(default=False, compare=False)  # the file itself failed (missing, broken, import)
 
     def describe(self) -> str:
         return self.reason

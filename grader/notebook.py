@@ -4,7 +4,8 @@
 as they stand in the kernel, in a forked child under `grader check`'s time rules, and shows the results as a table.
 
 `run_check` is what an nbgrader test cell calls: one check of the kit, run on the names the notebook defined.
-A test cell holds ``run_check("ex01_linear_model", "loss", globals(), seed=1234)``. The check's probes run in this
+A test cell holds ``run_check("ex01_linear_model", "loss", globals(), seed=1234)`` (a hidden check's adds
+``hidden=True``: it runs only under ``nbgrader autograde``). The check's probes run in this
 process on the notebook's namespace (every value still goes through the wire, as in `grader check`), the judge
 decides, and a failure raises `AssertionError` with the message and its `Hint:` line, so nbgrader scores the cell 0.
 
@@ -77,8 +78,14 @@ def evaluate(exercise: str, name: str, namespace: Mapping[str, Any] | types.Modu
 
 
 def run_check(exercise: str, name: str, namespace: Mapping[str, Any] | types.ModuleType, *, seed: int | None = None,
-              timeout: float = 60.0) -> None:
-    """Print that the check passed, or raise `AssertionError` with its failure message and `Hint:` line."""
+              timeout: float = 60.0, hidden: bool = False) -> None:
+    """Print that the check passed, or raise `AssertionError` with its failure message and `Hint:` line.
+
+    A `hidden` check runs only under `nbgrader autograde` (which sets NBGRADER_EXECUTION); elsewhere it says so.
+    """
+    if hidden and os.environ.get("NBGRADER_EXECUTION") != "autograde":
+        print(f"{exercise}.{name}: a hidden check; it runs when your notebook is graded")
+        return
     result = evaluate(exercise, name, namespace, seed=seed, timeout=timeout)
     if result.status == "failed":
         raise AssertionError("\n" + result.output)

@@ -16,6 +16,7 @@ from grader import wire
 from grader.model import Check, CheckResult, Lost, Outcome, Probe, Raised, Returned, Unavailable, Verdict
 
 DEFAULT_TIMEOUT = 10.0
+IMPORT_HINT = "is there a loop outside a function?"  # after a timeout while importing a file
 
 
 class ProbeRunner(Protocol):
@@ -62,13 +63,13 @@ class InProcessRunner:
         from grader.probes import describe_load_failure, load_module
 
         if not path.is_file():
-            return [Lost(f"file not submitted: {path.name} was not found")] * len(probes)
+            return [Lost(f"file not submitted: {path.name} was not found", whole_file=True)] * len(probes)
         try:
             module = load_module(str(path), f"submission_{exercise}")
         except KeyboardInterrupt:
             raise
         except BaseException as error:  # noqa: BLE001 - any failure to import is the submission's
-            return [Lost(describe_load_failure(error, str(path)))] * len(probes)
+            return [Lost(describe_load_failure(error, str(path)), whole_file=True)] * len(probes)
         return self.run_loaded(module, probes)
 
     def run_loaded(self, module: Any, probes: Sequence[Probe]) -> list[Outcome]:
@@ -104,7 +105,8 @@ def judge_check(check: Check, outcomes: Sequence[Outcome]) -> CheckResult:
         from grader.judges import where
 
         probe, outcome = failed
-        verdict = Verdict.fail(f"{where(check, probe)}: {outcome.describe()}")
+        whole_file = {"file_problem": outcome.reason} if isinstance(outcome, Lost) and outcome.whole_file else None
+        verdict = Verdict.fail(f"{where(check, probe)}: {outcome.describe()}", extras=whole_file)
     else:
         try:
             verdict = check.judge(check, cases)

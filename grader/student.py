@@ -34,10 +34,9 @@ from grader.notebook import load_notebook, module_text, namespace_module
 from grader.probes import describe_load_failure, execute, import_sources_only, load_module
 from grader import gpu
 from grader.model import Check, CheckResult, Lost, Outcome, Probe, Raised
-from grader.runner import DEFAULT_TIMEOUT, InProcessRunner, judge_check, outcome_from_wire, probe_request_json, skipped
+from grader.runner import DEFAULT_TIMEOUT, IMPORT_HINT, InProcessRunner, judge_check, outcome_from_wire, probe_request_json, skipped
 
 INSIDE_CHECK = "GRADER_CHECK_CHILD"  # set in the child: a notebook's own `check(...)` cell does nothing there
-IMPORT_HINT = "is there a loop outside a function?"
 NOT_LOADED = "not run: the file could not be imported (see above)"
 CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
 
@@ -59,7 +58,16 @@ class NotLoaded:
     reason: str
 
 
-Event = Running | NotLoaded | CheckResult
+@dataclass(frozen=True)
+class Warned:
+    """Warnings the student's code issued while a check ran, reported after that check's line."""
+
+    exercise: str
+    texts: tuple[str, ...]
+
+
+Event = Running | NotLoaded | CheckResult | Warned
+MAX_WARNINGS = 5  # per message from the child; more are counted, not shown
 
 
 class ChildGone(Exception):
@@ -120,9 +128,30 @@ def report_where_stuck(connection: Any, student_globals: dict) -> None:
         signal.signal(signal.SIGUSR1, report)
 
 
+def capture_warnings() -> list[str]:
+    """Collect the warnings this process issues (instead of printing them across the parent's progress line)."""
+    caught: list[str] = []
+
+    def keep(message: Any, category: type, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+        caught.append(f"{category.__name__}: {message} ({Path(filename).name}, line {lineno})"[:500])
+
+    warnings.showwarning = keep
+    return caught
+
+
+def send(connection: Any, message: dict, caught: list[str]) -> None:
+    """`message` to the parent, with the warnings issued since the last one (`ValueError` if it cannot be encoded)."""
+    if caught:
+        more = [f"… and {len(caught) - MAX_WARNINGS} more"] if len(caught) > MAX_WARNINGS else []
+        message = {**message, "warnings": caught[:MAX_WARNINGS] + more}
+    payload = json.dumps(message, allow_nan=False).encode()
+    caught.clear()
+    connection.send_bytes(payload)
+
+
 def serve(connection: Any, exercise: str, target: Target, quiet: bool, stuck: Sequence[str] = ()) -> None:
     """The child: load the student's module, stop the functions that timed out before (`stuck`) from running, then
-    answer probe requests until the pipe closes."""
+    answer probe requests until the pipe closes; warnings travel with the answers."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     if "torch" in sys.modules:  # a fork has none of the parent's OpenMP threads: a parallel region would wait for them
         sys.modules["torch"].set_num_threads(1)
@@ -131,16 +160,17 @@ def serve(connection: Any, exercise: str, target: Target, quiet: bool, stuck: Se
         import_sources_only(str(target.parent.resolve()))  # a student's module may import its neighbours
     if quiet:  # a notebook kernel's output streams belong to the kernel, not to a fork of it
         sys.stdout = sys.stderr = open(os.devnull, "w")
+    caught = capture_warnings()
     try:
         module = load_target(exercise, target)
     except BaseException as error:  # noqa: BLE001 - any failure to import is the student's
-        connection.send_bytes(json.dumps({"load_failed": describe_load_failure(error, str(target))}).encode())
+        send(connection, {"load_failed": describe_load_failure(error, str(target))}, caught)
         return
     student_globals = target if isinstance(target, dict) else module.__dict__
     for qualname in stuck:
         stop_calling(module, student_globals, qualname)
     report_where_stuck(connection, student_globals)
-    connection.send_bytes(b'{"loaded": true}')
+    send(connection, {"loaded": True}, caught)
     while True:
         try:
             request = json.loads(connection.recv_bytes())
@@ -148,10 +178,9 @@ def serve(connection: Any, exercise: str, target: Target, quiet: bool, stuck: Se
             return
         answer = execute(module, request["recipe"], request["params"], None)
         try:
-            payload = json.dumps({"answer": answer}, allow_nan=False)
+            send(connection, {"answer": answer}, caught)
         except (TypeError, ValueError) as error:
-            payload = json.dumps({"answer": {"lost": f"the answer could not be encoded ({error})"}})
-        connection.send_bytes(payload.encode())
+            send(connection, {"answer": {"lost": f"the answer could not be encoded ({error})"}}, caught)
 
 
 def start_child(function: Any, *args: Any, clean: bool = False) -> tuple[Any, Any]:
@@ -193,13 +222,18 @@ class Child:
         # file may use the GPU, the child comes from a fork server that never did (a notebook's kernel cannot)
         clean = isinstance(target, Path) and gpu.available()
         self.process, self.connection = start_child(serve, exercise, target, quiet, list(stuck), clean=clean)
+        self.warnings: list[str] = []  # what the student's code warned about, not yet reported
 
     def receive(self, timeout: float, what: str = "") -> dict:
-        """The child's next message within `timeout` seconds, or `ChildGone`."""
+        """The child's next message within `timeout` seconds, or `ChildGone`; its warnings are kept."""
         if not self.connection.poll(timeout):
             raise ChildGone(f"timed out after {timeout:g} s{what}", timed_out=True)
         try:
-            return json.loads(self.connection.recv_bytes())
+            message = json.loads(self.connection.recv_bytes())
+            texts = message.get("warnings") if isinstance(message, dict) else None
+            if isinstance(texts, list):
+                self.warnings += [str(t)[:500] for t in texts[:MAX_WARNINGS + 1]]
+            return message
         except (EOFError, OSError):
             self.process.join(2)
             raise ChildGone(ending(self.process.exitcode) + what) from None
@@ -264,6 +298,7 @@ class ExerciseSession:
             self.load_failure = f"file not found: {target} (nor {target.with_suffix('.ipynb').name})"
         self.timed_out: set[str] = set()
         self.announced = False  # whether the import failure was reported
+        self.warnings: list[str] = []
         self.in_process = not isinstance(target, Path) and not CAN_FORK
 
     def run(self, probes: Sequence[Probe], *, in_process: bool = False) -> list[Outcome]:
@@ -296,7 +331,16 @@ class ExerciseSession:
     def _discard(self) -> None:
         child, self.child = self.child, None
         if child is not None:
+            self.warnings += child.warnings
             child.stop()
+
+    def take_warnings(self) -> tuple[str, ...]:
+        """The warnings issued since the last call."""
+        if self.child is not None:
+            self.warnings += self.child.warnings
+            self.child.warnings = []
+        taken, self.warnings = tuple(self.warnings), []
+        return taken
 
     def close(self) -> None:
         self._discard()
@@ -351,17 +395,48 @@ def check_exercise(exercise: str, target: Target, checks: Sequence[Check], *, ti
                 session.announced = True
                 yield NotLoaded(exercise, session.load_failure)
             yield judge_check(check, outcomes)
+            texts = session.take_warnings()
+            if texts:
+                yield Warned(exercise, texts)
 
 
 # ------------------------------------------------------------------------------------------------- `grader check`
 
 
-def exercise_file(folder: Path, exercise: str) -> Path:
-    """The student's file for `exercise` in `folder`: its `.py` or its `.ipynb`, the one saved last where both are."""
+def untouched_stubs(path: Path) -> int:
+    """How many generated stubs an exercise file still holds (a notebook: in its code cells)."""
+    from grader.model import STUB_MESSAGE
+
+    return (module_text(path) or "").count(STUB_MESSAGE)
+
+
+def choose_form(folder: Path, exercise: str) -> tuple[Path, str]:
+    """The student's file for `exercise` in `folder`, and why it was chosen where both forms exist (else "").
+
+    The rule of class grading: the `.py` or the `.ipynb`, whichever holds fewer untouched stubs, the `.py` on a tie.
+    (Opening a notebook in Jupyter touches it, so the time a file was saved says nothing about where the work is.)
+    """
     found = [p for p in (folder / f"{exercise}.py", folder / f"{exercise}.ipynb") if p.is_file()]
     if not found:
-        return folder / f"{exercise}.py"
-    return max(found, key=lambda p: (p.stat().st_mtime_ns, p.suffix == ".py"))
+        return folder / f"{exercise}.py", ""
+    if len(found) == 1:
+        return found[0], ""
+    stubs = {p: untouched_stubs(p) for p in found}
+    chosen = min(found, key=lambda p: (stubs[p], p.suffix != ".py"))
+    other = next(p for p in found if p != chosen)
+    if stubs[chosen] == stubs[other]:
+        return chosen, f"both forms hold {stubs[chosen]} untouched stubs: the .py counts, as in class grading"
+    return chosen, (f"it holds {stubs[chosen]} untouched stubs, {other.name} {stubs[other]}: the form with fewer counts, "
+                    "as in class grading")
+
+
+def exercise_file(folder: Path, exercise: str) -> Path:
+    """The student's file for `exercise` in `folder` (`choose_form`)."""
+    return choose_form(folder, exercise)[0]
+
+
+class NoSuchFile(LookupError):
+    """A file named on the command line that is not there."""
 
 
 class Console:
@@ -395,6 +470,8 @@ class Console:
         elif isinstance(event, NotLoaded):
             self.not_loaded.add(event.exercise)
             self.write(f"ERROR {event.exercise}: {event.reason}")
+        elif isinstance(event, Warned):
+            self.write("\n".join(f"      warning from your code: {text}" for text in event.texts))
         else:
             self.results.append(event)
             self.write(format_result(event, details=event.exercise not in self.not_loaded))
@@ -406,21 +483,24 @@ class Console:
                    + format_summary(self.results))
 
 
-def chosen_files(folder: Path, names: Sequence[str]) -> list[tuple[str, Path]]:
-    """(exercise, file) for each name: an exercise name or prefix, or a path to an exercise file; every file of
-    `folder` when no name is given. `UnknownExercise` for a name that matches no exercise (or several)."""
+def chosen_files(folder: Path, names: Sequence[str]) -> list[tuple[str, Path, str]]:
+    """(exercise, file, why that file) for each name: an exercise name or prefix, or a path to an exercise file;
+    every file of `folder` when no name is given. `UnknownExercise` for a name that matches no exercise (or
+    several), `NoSuchFile` for a path that is not there."""
     from grader.checks import EXERCISES, resolve
 
     if not names:
-        return [(e, exercise_file(folder, e)) for e in EXERCISES if exercise_file(folder, e).is_file()]
+        return [(e, *choose_form(folder, e)) for e in EXERCISES if exercise_file(folder, e).is_file()]
     chosen = []
     for name in names:
         path = Path(name)
         if path.suffix in (".py", ".ipynb") and path.is_file():
-            chosen.append((resolve([path.stem])[0], path))
+            chosen.append((resolve([path.stem])[0], path, ""))
+        elif path.suffix in (".py", ".ipynb") and len(path.parts) > 1:
+            raise NoSuchFile(f"no such file: {name}")
         else:
-            exercise = resolve([name.removesuffix(".ipynb")])[0]
-            chosen.append((exercise, exercise_file(folder, exercise)))
+            exercise = resolve([name.removesuffix(".ipynb").removesuffix(".py")])[0]
+            chosen.append((exercise, *choose_form(folder, exercise)))
     return chosen
 
 
@@ -446,12 +526,17 @@ def check_files(*, folder: Path, names: Sequence[str] = (), seed: int, timeout: 
     0 when nothing failed, 1 when a check failed, 2 for bad input, 130 after Ctrl-C (the summary is printed)."""
     from grader.checks import EXERCISES, UnknownExercise, load_checks
 
+    if not timeout > 0:
+        print(f"grader check: --timeout must be a positive number of seconds (got {timeout:g})", file=sys.stderr)
+        return 2
     if not folder.is_dir() and not all(Path(n).is_file() for n in names or [""]):
-        print(f"grader check: no folder {folder}; run it where your exercises/ folder is, or pass --path DIR", file=sys.stderr)
+        missing = next((n for n in names if Path(n).suffix in (".py", ".ipynb") and not Path(n).is_file()), None)
+        print(f"grader check: no such file: {missing}" if missing else
+              f"grader check: no folder {folder}; run it where your exercises/ folder is, or pass --path DIR", file=sys.stderr)
         return 2
     try:
         chosen = chosen_files(folder, names)
-    except UnknownExercise as error:
+    except (UnknownExercise, NoSuchFile) as error:
         print(f"grader check: {error}", file=sys.stderr)
         return 2
     if not chosen:
@@ -461,9 +546,9 @@ def check_files(*, folder: Path, names: Sequence[str] = (), seed: int, timeout: 
     console = console or Console()
     interrupted = False
     try:
-        for exercise, path in chosen:
-            if path.suffix == ".ipynb":
-                console.write(f"{exercise}: checking {path}")
+        for exercise, path, why in chosen:
+            if why or path.suffix == ".ipynb":
+                console.write(f"{exercise}: checking {path}" + (f" ({why})" if why else ""))
             import_sources_only(str(path.parent.resolve()))  # a student's module may import its neighbours
             checks = load_checks(exercise, seed=seed, hidden=hidden)
             preload(path)

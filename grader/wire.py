@@ -30,6 +30,7 @@ _ARRAY_DTYPES = {
 _SYMPY_FUNCTIONS = {
     "Add", "Mul", "Pow", "exp", "log", "sin", "cos", "tan", "Abs", "sign", "sqrt", "Max", "Min",
 }
+_UNEVALUATED = {"Derivative", "Integral", "Sum", "Product", "Limit", "Subs"}  # what .doit() evaluates
 _SYMPY_CONSTANTS = {"pi", "E", "I", "oo", "zoo", "nan"}
 
 
@@ -94,6 +95,8 @@ def _encode_expr(expr: Any, depth: int) -> Any:
         if expr is getattr(sympy, name):
             return ["Const", name]
     name = type(expr).__name__
+    if name in _UNEVALUATED:
+        raise WireError(f"an unevaluated sympy {name}: call .doit() on it to get the expression it stands for")
     if name not in _SYMPY_FUNCTIONS:
         raise WireError(f"sympy {name} is not supported in answers")
     return [name, [_encode_expr(arg, depth + 1) for arg in expr.args]]

@@ -149,6 +149,41 @@ def test_release_refuses_and_removes_a_leaking_bundle(tmp_path):
     assert not (out / "grader").exists() and not (out / "exercises").exists()
 
 
+def test_an_audit_that_crashes_says_so_instead_of_claiming_a_leak(tmp_path, monkeypatch, capsys):
+    def broken_bundle(*, out, **_):  # a package the function audit cannot import its checks from
+        (out / "grader" / "checks").mkdir(parents=True)
+        (out / "grader" / "__init__.py").write_text("")
+        (out / "grader" / "checks" / "__init__.py").write_text("raise RuntimeError('the checks are broken')\n")
+        return out
+
+    monkeypatch.setattr(bundle, "assemble_bundle", broken_bundle)
+    monkeypatch.chdir(tmp_path)
+    from grader.cli import main
+
+    assert main(["release", "--out", "gd-exercises"]) == 1
+    error = capsys.readouterr().err
+    assert "the release audit crashed" in error and "RuntimeError: the checks are broken" in error
+    assert "leaks answers" not in error
+    assert not (tmp_path / "gd-exercises" / "grader").exists()
+
+
+def test_the_function_audit_sees_the_bundles_package_alone(tmp_path):
+    # where the kit is installed editable (`pip install -e .`, tox's usedevelop), its import hook would answer
+    # `import grader.instructor` for a bundle that has none, and the audit would judge with the instructor's checks
+    bundle.copy_package(tmp_path, hidden=False)
+    (tmp_path / "exercises").mkdir()
+    assert bundle.function_leaks(tmp_path) == []
+
+
+@pytest.mark.slow
+def test_a_relative_out_folder_is_audited_where_it_was_written(tmp_path, monkeypatch):
+    # the README's `grader release --out gd-exercises`: the audit's child runs in the bundle, where the relative
+    # path no longer names it (the path was joined twice, and the crash was reported as a leak)
+    monkeypatch.chdir(tmp_path)
+    assert bundle.write_bundle(out=Path("gd-exercises"), seeds=range(1)) == tmp_path / "gd-exercises"
+    assert (tmp_path / "gd-exercises" / "grader" / "data").is_dir()
+
+
 # ------------------------------------------------------------------------------------------------- equivalence
 
 
@@ -299,6 +334,42 @@ def test_the_bundle_installs_the_cpu_build_of_torch_and_says_so(student_bundle):
     lines = [l for l in (student_bundle / "constraints.txt").read_text().splitlines() if l and not l.startswith("#")]
     assert lines == ["--extra-index-url https://download.pytorch.org/whl/cpu", torch_requirement()]
     readme = (student_bundle / "README.md").read_text()
-    assert "python3 -m pip install -c constraints.txt ." in readme
+    assert f"```bash\npython3 -m venv .venv && . .venv/bin/activate      # Windows: .venv\\Scripts\\activate\n{bundle.INSTALL_COMMAND}\n```" in readme
+    assert "**Do not leave out `-c constraints.txt`**" in readme and "5.6 GB" in readme
     assert "This folder is the whole kit" in readme and "unpack" not in readme
     assert "!pip install -q ./" in readme  # Colab keeps its own torch
+
+
+def tiny_wheel(index: Path, name: str) -> None:
+    """A one-module wheel of `name` 1.0 in a simple index at `index`."""
+    import base64
+    import hashlib
+    import zipfile
+
+    wheel = f"{name}-1.0-py3-none-any.whl"
+    files = {f"{name}/__init__.py": b"", f"{name}-1.0.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n".encode(),
+             f"{name}-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    record = [f"{path},sha256={base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()},{len(data)}"
+              for path, data in files.items()] + [f"{name}-1.0.dist-info/RECORD,,"]
+    (index / name).mkdir(parents=True)
+    with zipfile.ZipFile(index / name / wheel, "w") as archive:
+        for path, data in [*files.items(), (f"{name}-1.0.dist-info/RECORD", "\n".join(record).encode())]:
+            archive.writestr(path, data)
+    (index / name / "index.html").write_text(f'<a href="{wheel}">{wheel}</a>')
+
+
+def test_an_unreachable_torch_index_is_retried_at_most_once_per_lookup(student_bundle, tmp_path):
+    """The bundle's install command, where PyTorch's index cannot be reached (a port nothing listens on): pip's
+    default retries it five times for every package it looks up, with growing pauses."""
+    command = bundle.INSTALL_COMMAND.split()
+    assert command[:4] == ["python3", "-m", "pip", "install"] and command[-1] == "."
+    constraints = (student_bundle / "constraints.txt").read_text().replace(bundle.TORCH_CPU_INDEX, "http://127.0.0.1:9/whl/cpu")
+    (tmp_path / "constraints.txt").write_text(constraints)
+    for name in ("tinya", "tinyb"):
+        tiny_wheel(tmp_path / "index", name)
+    done = subprocess.run([sys.executable, *command[1:-1], "--isolated", "--dry-run", "--ignore-installed", "--no-cache-dir",
+                           "--index-url", (tmp_path / "index").as_uri(), "tinya", "tinyb"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Would install tinya-1.0 tinyb-1.0" in done.stdout
+    assert (done.stdout + done.stderr).count("Retrying (Retry(") <= 2  # one retry per package; pip's default made 10

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -14,9 +15,10 @@ from grader.checks import EXERCISES
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def grader(*args: str) -> subprocess.CompletedProcess:
+def grader(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # output to a pipe is buffered
-    return subprocess.run([sys.executable, "-m", "grader", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300)
+    environment["PYTHONPATH"] = os.pathsep.join([str(ROOT), environment.get("PYTHONPATH", "")])  # from any folder
+    return subprocess.run([sys.executable, "-m", "grader", *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=300)
 
 
 def test_check_prints_everything_and_exits_0_when_all_pass():
@@ -37,11 +39,55 @@ def test_check_exits_1_when_a_check_fails():
     (("check", "--path", "no/such/folder"), "no folder no/such/folder"),
     (("grade", "no/such/folder", "--out", "out"), "no folder no/such/folder"),
     (("check", "--timeout"), "expected one argument"),
+    (("check", "--timeout", "0", "ex01"), "--timeout must be a positive number of seconds (got 0)"),
+    (("check", "--timeout", "-1", "ex01"), "--timeout must be a positive number of seconds (got -1)"),
+    (("check", "missing/ex02_derivative.ipynb"), "no such file: missing/ex02_derivative.ipynb"),
+    (("grade", "sample_class", "--out", "out", "--timeout", "0"), "--timeout must be a positive number"),
+    (("release", "--check", "--out", "x"), "--check and --out do not go together"),
+    (("release", "--exercises", "--solutions"), "--exercises and --solutions do not go together"),
+    (("doctor", "--caught", "-k", "nothing"), "-k nothing selects no test that grades a submission"),
 ])
 def test_bad_input_exits_2_with_what_to_do(args, message):
     done = grader(*args)
     assert done.returncode == 2
     assert message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and not done.stdout, done.stderr
+
+
+@pytest.fixture
+def a_file(tmp_path) -> Path:
+    (tmp_path / "notes.txt").write_text("not a folder")
+    return tmp_path / "notes.txt"
+
+
+@pytest.mark.parametrize("args, message", [
+    (("gradescope", "--out", "{tmp}"), "is a folder; give a file name such as"),
+    (("gradescope", "--out", "{file}/x.zip"), "notes.txt is a file, not a folder"),
+    (("nbgrader", "{file}"), "notes.txt is a file; give a folder"),
+    (("release", "--solutions", "--out", "{file}"), "notes.txt is a file; give a folder"),
+    (("release", "--out", "{file}/bundle"), "notes.txt is a file, not a folder"),
+])
+def test_an_output_that_cannot_be_written_is_one_line_and_exit_2(args, message, tmp_path, a_file):
+    done = grader(*(a.format(tmp=tmp_path, file=a_file) for a in args), cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_every_argument_of_every_command_has_help_text():
+    from grader.cli import parser
+
+    commands = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for name, command in commands.choices.items():
+        bare = [a.dest for a in command._actions if not a.help]
+        assert not bare, f"grader {name}: no help text for {bare}"
+
+
+def test_a_bare_gradescope_says_where_it_writes(tmp_path):
+    done = grader("gradescope", "--seed", "1", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"writing autograder.zip in the current folder, {tmp_path}" in done.stdout
+    assert (tmp_path / "autograder.zip").is_file()
 
 
 def test_help_exits_0():

@@ -53,8 +53,8 @@ def test_notebook_has_answer_cells_and_one_graded_test_cell_per_check(tmp_path):
     for check in checks:
         cell, m = tests[f"check_{check.name}"]
         assert m["points"] == check.points and m["locked"] and m["schema_version"] == 3 and not m["solution"]
-        assert f"run_check('ex01_linear_model', '{check.name}', globals(), seed={SEED})" in cell.source
-        assert ("### BEGIN HIDDEN TESTS" in cell.source) == (check.visibility == "hidden")
+        hidden = ", hidden=True" if check.visibility == "hidden" else ""
+        assert f"run_check('ex01_linear_model', '{check.name}', globals(), seed={SEED}{hidden})" in cell.source
     markdown = [c for c in cells if c.cell_type == "markdown"]
     assert markdown and "# Exercise 1" in markdown[0].source
     # each test follows the cell that defines what it tests
@@ -72,6 +72,19 @@ def test_run_check_passes_on_a_namespace_and_fails_with_the_hint():
     namespace["cost"] = lambda xs, ys, w: sum((x * w - y) ** 2 for x, y in zip(xs, ys))
     with pytest.raises(AssertionError, match="Hint: the cost is the mean"):
         run_check("ex01_linear_model", "cost", namespace, seed=SEED)
+
+
+def test_a_hidden_check_runs_only_under_nbgrader_autograde(monkeypatch, capsys):
+    from grader.notebook import run_check
+
+    namespace: dict = {}  # nothing defined: the check would fail if it ran
+    hidden = next(c.name for c in load_checks("ex01_linear_model", seed=SEED, hidden=True) if c.visibility == "hidden")
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    run_check("ex01_linear_model", hidden, namespace, seed=SEED, hidden=True)
+    assert "a hidden check; it runs when your notebook is graded" in capsys.readouterr().out
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    with pytest.raises(AssertionError):
+        run_check("ex01_linear_model", hidden, namespace, seed=SEED, hidden=True)
 
 
 def run(command: list[str], cwd: Path, env: dict) -> subprocess.CompletedProcess:
@@ -96,19 +109,60 @@ def submit(released: Path, student_source: str, target: Path) -> None:
     nbformat.write(notebook, target)
 
 
+def nbgrader_env() -> tuple[str, dict]:
+    """The nbgrader command, and an environment where its kernels import this kit."""
+    nbgrader = shutil.which("nbgrader") or str(Path(sys.executable).parent / "nbgrader")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+               PATH=os.pathsep.join([str(Path(nbgrader).parent), os.environ.get("PATH", "")]))
+    env.pop("GRADER_SEED", None)
+    return nbgrader, env
+
+
+@pytest.mark.nbgrader
+@pytest.mark.slow
+def test_an_untouched_release_keeps_every_checksum_and_hidden_checks_still_count(tmp_path):
+    """nbgrader warns "Attribute 'checksum' ... has changed" when a locked cell differs from the one it recorded; an
+    untouched copy of release/ must raise none (hidden-test markers made one per hidden check), while a solved copy
+    still gets the hidden checks' points."""
+    pytest.importorskip("nbgrader")
+    from nbgrader.api import Gradebook
+    from nbgrader.utils import compute_checksum
+
+    from grader.instructor.release import without_derivations
+
+    nbgrader, env = nbgrader_env()
+    exercise, course = "ex01_linear_model", tmp_path / "course"
+    build_course(course_dir=course, assignment=ASSIGNMENT, seed=SEED, exercises=[exercise], report=None)
+    run([nbgrader, "generate_assignment", ASSIGNMENT], course, env)
+    released = course / "release" / ASSIGNMENT / f"{exercise}.ipynb"
+    source = {c.metadata["nbgrader"]["grade_id"]: compute_checksum(c) for c in nb_cells(course / "source" / ASSIGNMENT / released.name)
+              if c.metadata.get("nbgrader", {}).get("grade")}
+    assert {c.metadata["nbgrader"]["grade_id"]: compute_checksum(c) for c in nb_cells(released)
+            if c.metadata.get("nbgrader", {}).get("grade")} == source
+    untouched = course / "submitted" / "untouched" / ASSIGNMENT / released.name
+    untouched.parent.mkdir(parents=True)
+    shutil.copyfile(released, untouched)
+    submit(released, without_derivations((SOLUTIONS / f"{exercise}.py").read_text()),
+           course / "submitted" / "solved" / ASSIGNMENT / released.name)
+    done = run([nbgrader, "autograde", ASSIGNMENT], course, env)
+    assert "has changed" not in done.stdout + done.stderr, (done.stdout + done.stderr)[-3000:]
+    checks = load_checks(exercise, seed=SEED, hidden=True)
+    assert any(c.visibility == "hidden" for c in checks)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        assert gradebook.find_submission_notebook(exercise, ASSIGNMENT, "untouched").score == 0
+        assert gradebook.find_submission_notebook(exercise, ASSIGNMENT, "solved").score == sum(c.points for c in checks)
+
+
 @pytest.mark.nbgrader
 @pytest.mark.slow
 def test_nbgrader_scores_equal_grader_grade(tmp_path):
     pytest.importorskip("nbgrader")
     pytest.importorskip("jupytext")
-    nbgrader = shutil.which("nbgrader") or str(Path(sys.executable).parent / "nbgrader")
+    nbgrader, env = nbgrader_env()
     exercises = subset()
     assert "ex01_linear_model" in exercises
     course = tmp_path / "course"
     build_course(course_dir=course, assignment=ASSIGNMENT, seed=SEED, exercises=exercises, report=None)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-               PATH=os.pathsep.join([str(Path(nbgrader).parent), os.environ.get("PATH", "")]))
-    env.pop("GRADER_SEED", None)
     run([nbgrader, "generate_assignment", ASSIGNMENT], course, env)
 
     students = write_class(tmp_path / "submissions", exercises)

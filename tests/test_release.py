@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +14,8 @@ from grader.instructor import release
 from grader.cli import main
 
 from conftest import EXERCISES_DIR, SOLUTIONS
+
+ROOT = Path(__file__).resolve().parent.parent
 
 MODULE = """\
 # %% [markdown]
@@ -108,8 +114,7 @@ def test_no_derivation_line_reaches_the_committed_exercises():
 
 
 def test_release_solutions_writes_modules_notebooks_and_readme(tmp_path, capsys):
-    nbformat = pytest.importorskip("nbformat")
-    pytest.importorskip("jupytext")
+    nbformat = pytest.importorskip("nbformat")  # to validate what was written; the command itself does not need it
     out = tmp_path / "worked"
     assert main(["release", "--solutions", "--out", str(out)]) == 0
     assert "after the deadline" in capsys.readouterr().out
@@ -134,6 +139,17 @@ def test_release_solutions_writes_modules_notebooks_and_readme(tmp_path, capsys)
     assert (out / "ex02_derivative.ipynb").read_bytes() == first, "the same source gives the same notebook"
     derivation_cells = [c for c in json.loads(first)["cells"] if c["cell_type"] == "markdown" and "Solution" in "".join(c["source"])]
     assert derivation_cells, "the worked derivation of ex02 is a text cell of its notebook"
+
+
+def test_release_solutions_works_with_the_core_install_alone(tmp_path):
+    # the README's install has no jupytext (an extra brings it): make it unimportable, as it is there
+    code = ("import sys; sys.modules['jupytext'] = sys.modules['nbformat'] = None; from grader.cli import main; "
+            f"sys.exit(main(['release', '--solutions', '--out', 'gd-solutions']))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "gd-solutions" / "ex02_derivative.ipynb").is_file()
+    assert json.loads((tmp_path / "gd-solutions" / "ex02_derivative.ipynb").read_text())["nbformat"] == 4
 
 
 def test_release_solutions_without_out_says_what_to_give(capsys):

@@ -143,6 +143,27 @@ def test_a_terminal_gets_a_progress_line(tmp_path):
     assert "4 of 4 checks passed" in text
 
 
+def test_the_students_warnings_are_reported_after_the_check_line_not_across_it(tmp_path):
+    write(tmp_path, "ex02_derivative.py", ex02_with(
+        "    return 2 * x * (x * w - y)", "    import warnings\n    warnings.warn('x is large')\n    return 2 * x * (x * w - y)"))
+    done = grader_check("ex02", "--path", str(tmp_path))
+    assert done.returncode == 0, done.stdout
+    lines = done.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("PASS  ex02_derivative.gradient "))
+    assert lines[at + 1].startswith("      warning from your code: UserWarning: x is large (ex02_derivative.py, line ")
+    assert "x is large" not in done.stderr  # the child's stderr would write across the terminal's progress line
+
+
+def test_an_unevaluated_derivative_is_named_and_nothing_is_said_to_have_raised(tmp_path):
+    write(tmp_path, "ex02_derivative.py", ex02_with("    return sympy.diff((x * w - y) ** 2, w)",
+                                                    "    return sympy.Derivative((x * w - y) ** 2, w)"))
+    done = grader_check("ex02", "--path", str(tmp_path))
+    assert done.returncode == 1
+    assert ("ex02_derivative.dloss_dw: returned a value the grader cannot read: an unevaluated sympy Derivative: "
+            "call .doit() on it") in done.stdout, done.stdout
+    assert "raised" not in done.stdout
+
+
 def test_a_notebook_is_checked_like_its_module(tmp_path):
     write(tmp_path, "ex02_derivative.ipynb", percent_to_notebook(EX02, extra_cells=[("code", "%matplotlib inline\n!ls")]))
     done = grader_check("ex02", "--path", str(tmp_path))
@@ -159,15 +180,18 @@ def test_a_notebook_failure_points_at_the_line_of_code(tmp_path):
     assert ": return 2 * x * (x * w - y) / missing_name)" in done.stdout  # the code, not the notebook's JSON
 
 
-def test_the_file_saved_last_is_checked_where_both_forms_exist(tmp_path):
-    stub = write(tmp_path, "ex02_derivative.py", (ROOT / "exercises" / "ex02_derivative.py").read_text())
-    notebook = write(tmp_path, "ex02_derivative.ipynb", percent_to_notebook(EX02))
-    os.utime(stub, (time.time() - 60, time.time() - 60))
-    assert exercise_file(tmp_path, "ex02_derivative") == notebook
-    assert grader_check("ex02", "--path", str(tmp_path)).returncode == 0
-    os.utime(notebook, (time.time() - 120, time.time() - 120))
-    assert exercise_file(tmp_path, "ex02_derivative") == stub
-    assert grader_check("ex02", "--path", str(tmp_path)).returncode == 1
+def test_where_both_forms_exist_the_one_with_fewer_stubs_is_checked_and_named(tmp_path):
+    # Opening a notebook in Jupyter touches it: the untouched notebook, saved last, must not hide the solved .py.
+    solved = write(tmp_path, "ex02_derivative.py", EX02)
+    untouched = write(tmp_path, "ex02_derivative.ipynb", percent_to_notebook((ROOT / "exercises" / "ex02_derivative.py").read_text()))
+    os.utime(solved, (time.time() - 60, time.time() - 60))
+    done = grader_check("ex02", "--path", str(tmp_path))
+    assert done.returncode == 0, done.stdout
+    assert f"ex02_derivative: checking {solved} (it holds 0 untouched stubs, ex02_derivative.ipynb 3:" in done.stdout
+    solved.write_text((ROOT / "exercises" / "ex02_derivative.py").read_text())  # both untouched: the .py, as in grading
+    assert exercise_file(tmp_path, "ex02_derivative") == solved
+    untouched.write_text(percent_to_notebook(EX02))  # now the notebook holds the work
+    assert exercise_file(tmp_path, "ex02_derivative") == untouched
 
 
 def test_a_notebook_that_calls_check_does_not_check_itself_when_imported(tmp_path):

@@ -99,6 +99,8 @@ def grade(*, submissions: Path, out: Path, workers: int, timeout: float, force: 
             checks = load_all_checks(seed)
             signature = checks_signature(checks)
             graded, pending = reuse_unchanged(out, students, signature, force, seed)
+            if graded:
+                print(f"{len(graded)} unchanged, reused (their files, the checks and the seed are as last time; --force regrades them)")
             log = ShardLog(out, shard or Shard(1, 1), roster, students, seed, signature)
             run = grade_pending(pending, checks, runner, out=out, seed=seed, signature=signature, workers=workers,
                                 progress=progress)

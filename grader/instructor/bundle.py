@@ -19,8 +19,10 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
+import os
 import re
 import shutil
+import site
 import subprocess
 import sys
 from pathlib import Path
@@ -62,6 +64,10 @@ KNOWN_ANSWERS = (
 
 class BundleLeak(RuntimeError):
     """A bundle that would hand a student solution text, a hidden check or an answer."""
+
+
+class AuditFailed(RuntimeError):
+    """The release audit itself could not run: nothing is known about leaks, so the bundle is not kept."""
 
 
 # ------------------------------------------------------------------------------------------------- the kit
@@ -136,14 +142,18 @@ def write_kit(target: Path, *, hidden: bool, description: str) -> Path:
 
 
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+# How students install the bundle. pip asks every index about every package, and by default retries an index it
+# cannot reach five times per package (minutes where PyTorch's is blocked): `--retries 1` keeps that to one retry.
+INSTALL_COMMAND = "python3 -m pip install --retries 1 -c constraints.txt ."
+UNPINNED_COST = "about 5.6 GB"  # what pip downloads for torch from PyPI on Linux: the CUDA build and its libraries
 
 
 def student_constraints() -> str:
     """constraints.txt of the bundle: the CPU build of torch, the same pin as the kit's constraints/cpu.txt."""
     from grader.instructor.gradescope import torch_requirement
 
-    return f"""# `pip install -c constraints.txt .` takes the CPU build of torch (a few hundred MB) instead of a multi-GB CUDA build.
-# Leave out `-c constraints.txt` to keep a torch you already have (Colab) or to let pip choose a GPU build.
+    return f"""# `{INSTALL_COMMAND}` takes the CPU build of torch (a few hundred MB) instead of the CUDA build
+# ({UNPINNED_COST}). Leave out `-c constraints.txt` only to keep a torch you already have (Colab).
 --extra-index-url {TORCH_CPU_INDEX}
 {torch_requirement()}
 """
@@ -195,12 +205,17 @@ On your own computer, in a terminal opened in this folder:
 
 ```bash
 python3 -m venv .venv && . .venv/bin/activate      # Windows: .venv\\Scripts\\activate
-python3 -m pip install -c constraints.txt .
+{INSTALL_COMMAND}
 ```
 
 This installs the `grader` command with numpy, sympy, matplotlib and the CPU build of PyTorch (a few hundred MB;
-`constraints.txt` points pip at it). To use a GPU build instead, or to keep a torch you already have, leave out
-`-c constraints.txt`.
+`constraints.txt` points pip at PyTorch's own index for it, and `--retries 1` stops pip from waiting long on that
+index where your network cannot reach it).
+
+**Do not leave out `-c constraints.txt`** unless you already have torch installed: without it, pip downloads
+torch from PyPI with its CUDA libraries, {UNPINNED_COST} on Linux, whether or not your computer has a GPU. The same
+happens when your network blocks download.pytorch.org (pip then prints `Could not fetch URL
+https://download.pytorch.org/...`): stop it with Ctrl-C and install on another network, or ask your course.
 
 In **Colab**, upload this folder (or clone it) and run `!pip install -q ./FOLDER` in a cell: Colab's own torch
 (with its GPU) already satisfies the kit and is kept, not reinstalled.
@@ -272,14 +287,25 @@ def assemble_bundle(*, out: Path, solutions: Path = ROOT / "solutions", seeds: I
 
 
 def write_bundle(*, out: Path, solutions: Path = ROOT / "solutions", seeds: Iterable[int] | None = None) -> Path:
-    """`assemble_bundle`, then `audit`: a bundle that leaks is removed again and refused with what leaks where."""
+    """`assemble_bundle`, then `audit`: a bundle that leaks is removed again and refused with what leaks where
+    (`BundleLeak`); one the audit could not finish is removed too (`AuditFailed`)."""
+    out = out.resolve()  # the audit runs a child in the bundle's folder: a relative path would be joined twice
     assemble_bundle(out=out, solutions=solutions, seeds=seeds)
-    problems = audit(out, solutions=solutions)
+    try:
+        problems = audit(out, solutions=solutions)
+    except BaseException:
+        remove_bundle(out)
+        raise
     if problems:
-        for written in (out / "exercises", out / "grader", out / "README.md", out / "constraints.txt", out / "pyproject.toml"):
-            shutil.rmtree(written) if written.is_dir() else written.unlink(missing_ok=True)
+        remove_bundle(out)
         raise BundleLeak("refusing to write a student bundle that leaks answers:\n" + "\n".join(problems[:20]))
     return out
+
+
+def remove_bundle(out: Path) -> None:
+    """Remove what `assemble_bundle` wrote in `out` (and nothing else the folder holds)."""
+    for written in (out / "exercises", out / "grader", out / "README.md", out / "constraints.txt", out / "pyproject.toml"):
+        shutil.rmtree(written) if written.is_dir() else written.unlink(missing_ok=True)
 
 
 # ------------------------------------------------------------------------------------------------- the audit
@@ -423,12 +449,22 @@ def audit(bundle: Path, *, solutions: Path = ROOT / "solutions", functions: bool
 
 
 def function_leaks(bundle: Path, timeout: float = 600) -> list[str]:
-    """Clause (c), run by the bundle's own python path in a child process (`grader.instructor.leaks`)."""
+    """Clause (c), run by the bundle's own python path in a child process (`grader.instructor.leaks`);
+    `AuditFailed` when that child does not finish."""
     from grader.instructor import leaks
 
-    env = {"PYTHONPATH": str(bundle), "PATH": "/usr/bin:/bin", "HOME": str(bundle), "PYTHONDONTWRITEBYTECODE": "1"}
-    result = subprocess.run([sys.executable, str(Path(leaks.__file__)), str(bundle)], capture_output=True, text=True,
-                            timeout=timeout, env=env, cwd=bundle)
+    bundle = bundle.resolve()
+    # `-S` and the site-packages by hand: no .pth file runs, so an editable install of this kit (`pip install -e .`)
+    # cannot answer `import grader.instructor` for a bundle that has none.
+    path = os.pathsep.join([str(bundle), *site.getsitepackages()])
+    env = {"PYTHONPATH": path, "PATH": "/usr/bin:/bin", "HOME": str(bundle), "PYTHONDONTWRITEBYTECODE": "1"}
+    try:
+        result = subprocess.run([sys.executable, "-S", str(Path(leaks.__file__)), str(bundle)], capture_output=True,
+                                text=True, timeout=timeout, env=env, cwd=bundle)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise AuditFailed(f"the release audit could not run its function check (clause c): {error}") from None
     if result.returncode != 0:
-        return [f"grader: the function audit could not run ({result.stderr.strip()[-500:]})"]
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1][:300]
+        raise AuditFailed(f"the release audit crashed in its function check (clause c), so nothing is known about "
+                          f"leaks: {last}")
     return [line for line in result.stdout.splitlines() if line.strip()]

@@ -220,11 +220,18 @@ def uncaught(records: list[dict], exercises: Sequence[str]) -> tuple[list[str], 
     return found, notes
 
 
+class NothingGraded(ValueError):
+    """`--caught` with pytest arguments that select no test grading a submission."""
+
+
 def caught_findings(pytest_args: Sequence[str]) -> tuple[list[str], list[str]]:
     """`uncaught` over a real run of the check tests; with `pytest_args`, only the exercises that run graded."""
     from grader.checks import EXERCISES
 
     run = graded_submissions(pytest_args)
+    if pytest_args and not run.records:
+        raise NothingGraded(f"{' '.join(pytest_args)} selects no test that grades a submission: nothing to judge "
+                            f"(test names look like tests/checks/test_ex01_linear_model.py::test_...)")
     graded = {record["exercise"] for record in run.records}
     found, notes = uncaught(run.records, [e for e in EXERCISES if e in graded] if pytest_args else EXERCISES)
     if run.status not in (0, 5):  # 5: no test selected
@@ -242,7 +249,11 @@ def doctor(*, caught: bool = False, pytest_args: Sequence[str] = ()) -> int:
 
     found, notes = findings(), []
     if caught:
-        more, notes = caught_findings(pytest_args)
+        try:
+            more, notes = caught_findings(pytest_args)
+        except NothingGraded as error:
+            print(f"grader doctor: {error}", file=sys.stderr)
+            return 2
         found += more
     for line in [*found, *notes]:
         print(line)

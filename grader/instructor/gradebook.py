@@ -23,7 +23,7 @@ import numpy
 
 from grader.checks import EXERCISES
 from grader.instructor.files import atomic_write_bytes, atomic_write_json, atomic_write_text
-from grader.model import CheckResult
+from grader.model import STUB_DESCRIPTION, CheckResult
 from grader.runner import total
 
 # Gradescope shows a test at once ("visible") or once grades are published ("after_published").
@@ -240,6 +240,20 @@ def _check_block(result: CheckResult, notes: list[str]) -> str:
     return "\n".join(parts)
 
 
+def file_problem(result: CheckResult) -> str | None:
+    """Why the student's file itself failed (missing, not compiling, stuck or crashing while imported), if it did."""
+    problem = result.extras.get("file_problem") if isinstance(result.extras, dict) else None
+    return problem if isinstance(problem, str) else None
+
+
+def _file_block(exercise: str, problem: str, cost: Sequence[CheckResult]) -> str:
+    """One failure of a whole file, with the checks it cost."""
+    got, out_of = total(cost)
+    names = ", ".join(r.name for r in cost)
+    return (f"<h3 class=\"failed\">ERROR {_e(exercise)} — {_points(got, out_of)}</h3>\n<pre>{_e(problem)}</pre>\n"
+            f"<p>None of its {len(cost)} checks could run: {_e(names)}.</p>")
+
+
 def feedback_html(student: str, results: Sequence[CheckResult], notes: list[str] | None = None) -> str:
     """A student's page: points per exercise, then each failed check's message, hint and curves.
 
@@ -264,7 +278,15 @@ def feedback_html(student: str, results: Sequence[CheckResult], notes: list[str]
             *rows, "</table>"]
     failed = [r for r in results if r.status == "failed"]
     body.append("<h2>What to fix</h2>" if failed else "<h2>Every check passed</h2>")
-    body.extend(_check_block(r, notes) for r in failed)
+    shown: set[tuple[str, str]] = set()
+    for result in failed:
+        problem = file_problem(result)
+        if problem is None:
+            body.append(_check_block(result, notes))
+        elif (result.exercise, problem) not in shown:  # the file itself failed: once for all the checks it cost
+            shown.add((result.exercise, problem))
+            body.append(_file_block(result.exercise, problem, [r for r in failed if r.exercise == result.exercise
+                                                              and file_problem(r) == problem]))
     others = [r for r in results if r.status != "failed"]
     if others:
         body.append("<h2>All other checks</h2><ul>")
@@ -276,8 +298,9 @@ def feedback_html(student: str, results: Sequence[CheckResult], notes: list[str]
 
 def summary_html(students: Mapping[str, Sequence[CheckResult]], notes: Sequence[str], picture: str | None,
                  similarity: str | None = None) -> str:
-    """The class page: notes, score distribution, each check's pass rate, the most frequent hints, and a link to the
-    similar pairs of students where `grader grade --similarity` wrote them."""
+    """The class page: notes, the students (each linked to their page, with what went wrong with their files), score
+    distribution, average per exercise, each check's pass rate, the most frequent hints, and a link to the similar
+    pairs of students where `grader grade --similarity` wrote them."""
     body = ["<h1>Class summary</h1>", f"<p>{len(students)} students graded.</p>"]
     if similarity:
         body.append(f"<p><a href=\"{_e(similarity)}\">Similar submissions</a>: pairs of students whose code is alike, "
@@ -286,10 +309,14 @@ def summary_html(students: Mapping[str, Sequence[CheckResult]], notes: Sequence[
         body.append("<h2>Notes</h2><div class=\"notes\"><ul>")
         body.extend(f"<li>{_e(note)}</li>" for note in notes)
         body.append("</ul></div>")
+    totals = {name: total(results) for name, results in students.items()}
+    body.append("<h2>Students</h2><table><tr><th>student</th><th class=\"num\">total</th><th>to look at</th></tr>")
+    body.extend(f"<tr><td><a href=\"{_e(_link(name))}\">{_e(name)}</a></td><td class=\"num\">{_points(*totals[name])}</td>"
+                f"<td>{_e('; '.join(student_flags(students[name])))}</td></tr>" for name in sorted(students))
+    body.append("</table>")
     body.append("<h2>Score distribution</h2>")
     if picture:
         body.append(f"<p><img src=\"{_e(picture)}\" alt=\"histogram of the students' total scores\"></p>")
-    totals = {name: total(results) for name, results in students.items()}
     if totals:
         scores = sorted(score for score, _ in totals.values())
         middle = scores[len(scores) // 2] if len(scores) % 2 else (scores[len(scores) // 2 - 1] + scores[len(scores) // 2]) / 2
@@ -320,11 +347,25 @@ def summary_html(students: Mapping[str, Sequence[CheckResult]], notes: Sequence[
         body.append("</table>")
     else:
         body.append("<p>No recognised mistakes.</p>")
-    body.append("<h2>Students</h2><table><tr><th>student</th><th class=\"num\">total</th></tr>")
-    body.extend(f"<tr><td><a href=\"{_e(_link(name))}\">{_e(name)}</a></td><td class=\"num\">{_points(*totals[name])}</td></tr>"
-                for name in sorted(students))
-    body.append("</table>")
     return _page("Class summary", "\n".join(body))
+
+
+FLAGS = (("file not submitted", "missing file"), ("does not compile", "syntax error"), ("timed out after", "timed out"))
+
+
+def student_flags(results: Sequence[CheckResult]) -> list[str]:
+    """What the summary flags for one student: missing files, syntax errors, timeouts, and files whose every check met
+    an untouched stub, each with its exercises (`syntax error: ex02`)."""
+    flagged: dict[str, list[str]] = {}
+    for exercise in dict.fromkeys(r.exercise for r in results):
+        ran = [r for r in results if r.exercise == exercise and r.status != "skipped"]
+        failed = [r.message for r in ran if r.status == "failed"]
+        found = [label for text, label in FLAGS if any(text in message for message in failed)]
+        if ran and len(failed) == len(ran) and all(STUB_DESCRIPTION in message for message in failed):
+            found.append("untouched stubs")
+        for label in found:
+            flagged.setdefault(label, []).append(exercise.split("_", 1)[0])
+    return [f"{label}: {', '.join(exercises)}" for label, exercises in flagged.items()]
 
 
 def _link(student: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import inspect
 import json
 import os
@@ -143,6 +144,10 @@ def audit(bundle: Path) -> list[str]:
 def main(argv: list[str]) -> int:
     bundle = Path(argv[1]).resolve()
     os.chdir(bundle)
+    if importlib.util.find_spec("grader.instructor") is not None:  # the audit would judge with the instructor's checks
+        print(f"RuntimeError: grader.instructor is importable here ({importlib.util.find_spec('grader.instructor').origin}); "
+              "the audit must see the bundle's package alone", file=sys.stderr)
+        return 2
     for line in audit(bundle):
         print(line, flush=True)
     return 0

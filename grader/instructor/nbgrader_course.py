@@ -3,10 +3,12 @@
 For each exercise, `source/<assignment>/<exercise>.ipynb` is the solution module read by jupytext (its markdown cells
 stay markdown), with nbgrader metadata on every cell that holds an answer region (nbgrader's `### BEGIN SOLUTION`
 markers are the kit's markers), and one autograder test cell per check, worth the check's points, placed after the
-cell that defines the function it tests. A test cell calls `grader.notebook.run_check` on the notebook's globals;
-hidden checks sit between `### BEGIN HIDDEN TESTS` and `### END HIDDEN TESTS`, so students see that they exist
-but not what they do. Every test cell carries the course's seed, the one to give `grader grade --seed` for the
-same inputs. Checks that need a capability (a GPU) are left out: nbgrader cannot take their points off the maximum.
+cell that defines the function it tests. A test cell calls `grader.notebook.run_check` on the notebook's globals.
+A hidden check's cell holds only its name (`run_check(..., hidden=True)`): what it does lives in the hidden checks
+installed where the course is graded, and it runs only under `nbgrader autograde`. So the cell students receive is
+the cell nbgrader recorded, and its checksum holds (nbgrader's hidden-test markers would change every such cell in
+release/, and autograde would warn that each one had changed). Every test cell carries the course's seed, the one
+to give `grader grade --seed` for the same inputs. Checks that need a capability (a GPU) are left out: nbgrader cannot take their points off the maximum.
 The worked derivations (markdown regions, see grader.instructor.release) are left out too: nbgrader strips text only from graded
 answer cells, so they reach students through `grader release --solutions`, after the deadline.
 """
@@ -40,11 +42,11 @@ def cell_metadata(grade_id: str, *, solution: bool = False, grade: bool = False,
 def test_source(check: Check, seed: int) -> str:
     """The code of the test cell for one check."""
     points = f"{check.points:g} point{'s' if check.points != 1 else ''}"
+    hidden = ", hidden=True" if check.visibility == "hidden" else ""
     body = (f"from grader.notebook import run_check\n"
-            f"run_check({check.exercise!r}, {check.name!r}, globals(), seed={seed})")
-    if check.visibility == "hidden":
-        return (f"# check {check.qualified_name}, {points}: hidden, it runs when your notebook is graded\n"
-                f"### BEGIN HIDDEN TESTS\n{body}\n### END HIDDEN TESTS")
+            f"run_check({check.exercise!r}, {check.name!r}, globals(), seed={seed}{hidden})")
+    if hidden:
+        return f"# check {check.qualified_name}, {points}: hidden, it runs when your notebook is graded\n{body}"
     about = f"# {check.description}\n" if check.description else ""
     return f"# check {check.qualified_name}, {points} (`grader check` runs it too)\n{about}{body}"
 

@@ -176,18 +176,10 @@ Files: {files}
 
 
 def notebook_json(percent_source: str) -> str:
-    """The .ipynb text of a jupytext percent-format module."""
-    try:
-        import jupytext
-    except ImportError as error:  # an instructor-only path: the student bundle never calls it
-        raise ReleaseError("writing the worked solutions as notebooks needs jupytext: "
-                           "pip install 'gd-grader[nbgrader]' (or pip install jupytext), then run it again") from error
-    notebook = jupytext.reads(percent_source, fmt="py:percent")
-    notebook.metadata.pop("jupytext", None)
-    for number, cell in enumerate(notebook.cells, start=1):
-        cell.id = f"cell-{number}"  # stable ids: the same source gives the same bytes
-    notebook.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
-    return jupytext.writes(notebook, fmt="ipynb")
+    """The .ipynb text of a percent-format module (the kit's own converter: the core install has no jupytext)."""
+    from grader.notebook import percent_to_notebook
+
+    return percent_to_notebook(percent_source)
 
 
 def write_worked_solutions(*, out: Path, solutions: Path = ROOT / "solutions") -> list[Path]:

@@ -31,7 +31,7 @@ from grader.instructor import confine, protocol
 from grader import gpu
 from grader.model import Lost, Outcome, Probe, Raised, Unavailable
 from grader.probes import wants_cuda
-from grader.runner import DEFAULT_TIMEOUT, outcome_from_wire, probe_request_json
+from grader.runner import DEFAULT_TIMEOUT, IMPORT_HINT, outcome_from_wire, probe_request_json
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
 MiB, GiB = 1 << 20, 1 << 30
@@ -412,7 +412,7 @@ class Session:
         if self.sandbox.closed:
             return [Lost("not run: grading was interrupted")] * len(probes)
         if not path.is_file():
-            return [Lost(f"file not submitted: {path.name} was not found")] * len(probes)
+            return [Lost(f"file not submitted: {path.name} was not found", whole_file=True)] * len(probes)
         if path.resolve().parent != self.folder:
             raise ValueError(f"{path} is not in this session's folder {self.folder}")
         limits = self.sandbox.limits
@@ -438,7 +438,7 @@ class Session:
                 if not loaded:
                     failure = self._load(exercise, path.resolve(), on_gpu)
                     if failure is not None:
-                        return outcomes + [Lost(failure)] * (len(probes) - len(outcomes))
+                        return outcomes + [Lost(failure, whole_file=True)] * (len(probes) - len(outcomes))
                     loaded = True
                 try:
                     outcome = self.child.ask(probe)
@@ -469,7 +469,7 @@ class Session:
             return self.child.load(exercise, path, on_gpu)
         except ChildGone as gone:  # its reason names the phase: starting the sandbox, or the import
             self._discard_child()
-            return gone.reason
+            return f"{gone.reason}: {IMPORT_HINT}" if gone.timed_out and gone.reason.endswith(" during import") else gone.reason
 
     def _unload(self) -> None:
         """End the exercise's process."""

@@ -150,8 +150,8 @@ def execute(module: Any, recipe: str, params: Any, timeout: float | None = None)
         return {"returned": wire.encode(value)}
     except ProbeTimeout as error:
         return {"lost": str(error)}
-    except wire.WireError as error:
-        return {"raised": {"type": "UnsupportedValue", "message": f"returned a value the grader cannot read: {error}", "where": ""}}
+    except wire.WireError as error:  # nothing was raised: the value came back in a form the wire does not carry
+        return {"lost": f"returned a value the grader cannot read: {error}"}
     except KeyboardInterrupt:
         raise
     except MemoryError as error:
