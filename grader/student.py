@@ -220,7 +220,7 @@ class Child:
     def __init__(self, exercise: str, target: Target, quiet: bool, stuck: Sequence[str] = ()) -> None:
         # this process's judges have run autograd, which starts CUDA's driver on a CUDA build: where the student's
         # file may use the GPU, the child comes from a fork server that never did (a notebook's kernel cannot)
-        clean = isinstance(target, Path) and gpu.available()
+        clean = isinstance(target, Path) and "torch" in sys.modules and gpu.available()
         self.process, self.connection = start_child(serve, exercise, target, quiet, list(stuck), clean=clean)
         self.warnings: list[str] = []  # what the student's code warned about, not yet reported
 
