@@ -64,6 +64,9 @@ def test_the_sandbox_admits_nvidia_device_files_and_no_other(fake_nvidia_nodes, 
     with SandboxRunner(Limits(timeout=5.0)) as sandbox:
         outcomes = sandbox.run("ex08_lenet", tmp_path / "ex08_lenet.py",
                                [call("open_device", str(p)) for p in fake_nvidia_nodes] + [call("open_device", "/dev/full")])
+        no_proc = [note for note in sandbox.notes if note.startswith("could not mount a /proc")]
+    if no_proc:
+        pytest.skip(f"this machine admits no GPU to the sandbox: {no_proc[0]}")
     *nvidia, other = outcomes
     real_driver = gpu.device_count() > 0
     for outcome in nvidia:

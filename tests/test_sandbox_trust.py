@@ -165,6 +165,8 @@ def test_a_child_gets_a_session_keyring_of_its_own():
     keyctl = {"x86_64": 250, "aarch64": 219}[MACHINE]
     get_id = lambda: libc.syscall(ctypes.c_long(keyctl), 0, -3, 1)  # KEYCTL_GET_KEYRING_ID @s, create
     ours = get_id()
+    if ours < 0:
+        pytest.skip(f"keyctl is refused to this test process itself ({os.strerror(ctypes.get_errno())}): a container's own filter")
     reader, writer = os.pipe()
     pid = os.fork()
     if pid == 0:
