@@ -68,6 +68,9 @@ class Probe:
     x = Argument[Any]("The input batch (a `TensorData`).")
     y = Argument[Any]("The targets of a training recipe (a `TensorData`).")
     state_dict = Argument[dict | None]("The weights the recipe loads into the student's model (name -> `TensorData`).", None)
+    weight_seed = Argument[int | None]("The seed the recipe draws the model's weights from (`grader.probes.models.seeded_weights`), "
+                                       "in place of a `state_dict`.", None)
+    weight_keys = Argument[tuple]("The state_dict keys those weights are drawn for (the exercise's; no shapes).", (), tuple)
     init = Argument[dict]("The keyword arguments the student's model is constructed with.", {})
     device = Argument[str]("Where the recipe puts the model and its input.", "cpu")
     cotangent = Argument[Any]("The vector a gradient recipe backpropagates: d sum(output · cotangent) / d parameter.")

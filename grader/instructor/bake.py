@@ -25,7 +25,8 @@ from grader.judges import DataJudge
 from grader.model import Check
 
 SEEDS = 32  # baked cases per exercise: inputs still vary from run to run
-# ex08's probes carry two networks' random weights (about 1.5 MB a case, incompressible): fewer cases keep the bundle small.
+# ex08's lenet_forward_numpy carries a network's random weights (incompressible): fewer cases keep the bundle small.
+# (Its model probes ship a seed instead: `grader.probes.models.seeded_weights` draws the weights next to the student's code.)
 SEEDS_BY_EXERCISE = {"ex08_lenet": 8}
 BLOB_SIZE = 4096  # arrays whose wire form is longer are stored once per case
 INSTRUCTOR_ONLY = ("curve", "formula")  # spec entries that never ship (feedback-page curves, derived formulas)

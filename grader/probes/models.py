@@ -2,15 +2,19 @@
 
 Every recipe returns numbers, lists, dicts and tensors only (the wire encodes tensors as `TensorData`); never a
 module. Models are named by `function`: a class (`LeNet5`) or a factory (`build_mlp`) in the student's file, built
-with the keyword arguments `init`. Weights arrive as a state_dict of tensors the grader drew, so the judge can
-compute its own reference from the very same numbers.
+with the keyword arguments `init`. Weights arrive as a state_dict of tensors the grader drew, or as a seed
+(`weight_seed`) with the exercise's state_dict keys (`weight_keys`): `seeded_weights` then draws each weight here,
+in the shape the student's own model gives it, so a probe ships no layer size an exercise asks for; the grader draws
+the same numbers for the exercise's shapes and computes its reference from them.
 """
 
 from __future__ import annotations
 
+import zlib
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping, Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -35,9 +39,38 @@ def _exact_float32(device: str) -> None:
         torch.backends.cudnn.allow_tf32 = False
 
 
+def seeded_weights(seed: int, shapes: Mapping[str, Sequence[int]]) -> dict[str, np.ndarray]:
+    """float32 weights for `shapes` ({state_dict key: shape}) drawn from `seed`: each key from a stream of its own
+    (numpy's RandomState, whose numbers numpy keeps stable across versions, seeded by `seed` and the key's CRC-32),
+    uniform on ±1/sqrt(fan_in), PyTorch's default scale; a bias takes the fan-in of its layer's weight.
+
+    Each key's numbers depend on that key and its shape alone, never on the order or number of the other keys: the
+    probe (the student's shapes) and the grader (the exercise's) draw the same numbers wherever the shapes agree."""
+    def fan_in(name: str) -> int:
+        shape = shapes.get(name[: -len("bias")] + "weight", shapes[name]) if name.endswith("bias") else shapes[name]
+        return max(1, int(np.prod(shape[1:]))) if len(shape) > 1 else 1
+
+    weights = {}
+    for name, shape in shapes.items():
+        stream = np.random.RandomState([int(seed) & 0xFFFFFFFF, zlib.crc32(name.encode())])
+        bound = 1.0 / np.sqrt(fan_in(name))
+        weights[name] = stream.uniform(-bound, bound, tuple(int(n) for n in shape)).astype(np.float32)
+    return weights
+
+
+def load_seeded(model: nn.Module, seed: int, keys: Sequence[str]) -> None:
+    """Load `seeded_weights(seed, …)` for the state_dict keys `keys` (the exercise's), each in the shape the model gives
+    it. A model whose keys differ gets torch's own "Missing key(s)" / "Unexpected key(s)" error, as when loading a
+    state_dict (a key the model lacks is sent as a placeholder: torch names it without reading its shape)."""
+    own = {name: tuple(value.shape) for name, value in model.state_dict().items()}
+    drawn = seeded_weights(seed, {name: own.get(name, (1,)) for name in keys})
+    model.load_state_dict({name: torch.from_numpy(value) for name, value in drawn.items()})
+
+
 def build(module: Any, function: str, init: dict | None = None, state_dict: dict | None = None, device: str = "cpu",
-          seed: int | None = None) -> nn.Module:
-    """The student's model `function(**init)`, initialised from `seed` or loaded with `state_dict`, on `device`."""
+          seed: int | None = None, weight_seed: int | None = None, weight_keys: Sequence[str] = ()) -> nn.Module:
+    """The student's model `function(**init)`, initialised from `seed`, loaded with `state_dict` or with the weights
+    `seeded_weights` draws from `weight_seed` for the keys `weight_keys`, on `device`."""
     with torch.random.fork_rng(devices=[]):
         if seed is not None:
             torch.manual_seed(seed)
@@ -46,16 +79,25 @@ def build(module: Any, function: str, init: dict | None = None, state_dict: dict
         raise TypeError(f"{function}(...) returned {type(model).__name__}, not a torch.nn.Module")
     if state_dict is not None:
         model.load_state_dict(state_dict)
+    if weight_seed is not None:
+        load_seeded(model, weight_seed, weight_keys)
     return model.to(device)
 
 
 def forward(module: Any, function: str, x: torch.Tensor, init: dict | None = None, state_dict: dict | None = None,
-            device: str = "cpu") -> torch.Tensor:
-    """The model's output for `x` in eval mode without gradients, model and input on `device` (``meta`` included)."""
+            device: str = "cpu", weight_seed: int | None = None, weight_keys: Sequence[str] = ()) -> torch.Tensor:
+    """The model's output for `x` in eval mode without gradients, model and input on `device` (``meta`` included);
+    with `weight_seed`, {"output": that output, "state": the model's state_dict shapes}."""
     _exact_float32(device)
-    model = build(module, function, init, state_dict, device).eval()
+    model = build(module, function, init, state_dict, device, weight_seed=weight_seed, weight_keys=weight_keys).eval()
     with torch.no_grad(), single_thread():
-        return model(x.to(device))
+        output = model(x.to(device))
+    return output if weight_seed is None else {"output": output, "state": shapes(model)}
+
+
+def shapes(model: nn.Module) -> list:
+    """The model's state_dict shapes, [(key, shape)]: with seeded weights the judge checks them (by digest) before the values."""
+    return [(name, tuple(int(n) for n in value.shape)) for name, value in model.state_dict().items()]
 
 
 def summary(module: Any, function: str, init: dict | None = None) -> dict:
@@ -67,19 +109,19 @@ def summary(module: Any, function: str, init: dict | None = None) -> dict:
         "children": [(type(child).__name__, getattr(child, "in_features", None), getattr(child, "out_features", None))
                      for child in model.children()],
         "parameters": int(sum(p.numel() for p in model.parameters())),
-        "state": [(name, tuple(int(n) for n in value.shape)) for name, value in model.state_dict().items()],
+        "state": shapes(model),
     }
 
 
 def gradients(module: Any, function: str, x: torch.Tensor, cotangent: torch.Tensor, init: dict | None = None,
-              state_dict: dict | None = None) -> dict:
+              state_dict: dict | None = None, weight_seed: int | None = None, weight_keys: Sequence[str] = ()) -> dict:
     """Backpropagate sum(output · cotangent); the output and every parameter's gradient norm (None: no gradient)."""
-    model = build(module, function, init, state_dict).train()
+    model = build(module, function, init, state_dict, weight_seed=weight_seed, weight_keys=weight_keys).train()
     with single_thread():
         output = model(x)
         (output * cotangent).sum().backward()
     norms = {name: None if p.grad is None else float(p.grad.double().norm()) for name, p in model.named_parameters()}
-    return {"output": output.detach(), "grad_norms": norms}
+    return {"output": output.detach(), "grad_norms": norms, **({} if weight_seed is None else {"state": shapes(model)})}
 
 
 # ----------------------------------------------------------------------------------------------------- ex07

@@ -44,7 +44,7 @@ HINT_FEATURES = ("the first linear layer receives {got} features per sample but 
                  "pooling against the exercise{extra}.")
 FEATURES_EXTRA = {"LeNet5": " (LeNet's convolutions have no padding: a 5×5 kernel takes 4 rows and columns off)",
                   "SeedCNN": ", and the size flat_features(height, width) gives"}
-HINT_LAYER_SHAPE = ("a layer's weights have another shape than the exercise's (the grader's weights have the exercise's shapes): "
+HINT_LAYER_SHAPE = ("a layer's weights have another shape than the exercise's (the grader's reference has the exercise's shapes): "
                     "check that layer's channels or features against the exercise.")
 HINT_NUMPY_KEYS = ("params holds the state_dict of the exercise's LeNet5, keyed conv1.weight, conv1.bias, conv2.weight, "
                    "conv2.bias, fc1.… to fc3.bias; read the weights by those keys (so LeNet5's attributes are named conv1 … fc3).")
@@ -97,14 +97,38 @@ def output_of(check: Check, probe: Probe, value, expected_shape: tuple[int, ...]
     return value
 
 
+def seeded_shapes(check: Check, probe: Probe, value: Any, lookup: Lookup) -> Any:
+    """What a probe with seeded weights returned, {"output", "state"}: a failing verdict where a weight's shape is not the
+    exercise's (by `shapes`, the digests of those shapes, so no size ships), else the output. Other probes' values pass."""
+    if probe.weight_seed is None:
+        return value
+    if not isinstance(value, dict) or "state" not in value or "output" not in value:
+        return Verdict.fail(f"{where(check, probe)}: the probe returned {fmt(value)}; expected the output and the weights' shapes")
+    got = {name: tuple(shape) for name, shape in value["state"]}
+    for name, digests in lookup(probe, "shapes").items():
+        shape = got.get(name, ())
+        right = [axis < len(digests) and digest(size, f"{name}[{axis}]") == digests[axis] for axis, size in enumerate(shape)]
+        if len(shape) != len(digests) or not all(right):
+            wrong = [axis for axis, ok in enumerate(right) if not ok]
+            axes = (f"a {len(digests)}-dimensional weight" if len(shape) != len(digests)
+                    else f"the exercise's has another size along axis {', '.join(map(str, wrong))} ({axis_names(name, wrong)})")
+            return Verdict.fail(f"{where(check, probe)}: {name} has shape {shape}; {axes}",
+                                HINT_LECTURE_FLAT if LECTURE_FLAT in shape else HINT_LAYER_SHAPE)
+    return value["output"]
+
+
 def judge_forward(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: Mapping[str, Any], lookup: Lookup) -> Verdict:
-    """The model's output equals the functional reference's (`expected`) with the same weights, for every batch size."""
+    """The model's output equals the functional reference's (`expected`) with the same weights, for every batch size.
+    Where the weights were drawn from a seed in the model's own shapes, those shapes must be the exercise's first."""
     for probe, outcome in cases:
         failed = returned_values(check, [(probe, outcome)], model_raised_hint)
         if failed:
             return failed
         batch = probe.x.shape[0]
-        output = output_of(check, probe, outcome.value, (batch, 10))
+        value = seeded_shapes(check, probe, outcome.value, lookup)
+        if isinstance(value, Verdict):
+            return value
+        output = output_of(check, probe, value, (batch, 10))
         if isinstance(output, Verdict):
             return output
         verdict = compare_case(check, probe, output, lookup(probe, "expected"), spec["sources"][probe.function],
@@ -226,6 +250,9 @@ def judge_gradients(check: Check, cases: Sequence[tuple[Probe, Outcome]], spec: 
         if failed:
             return failed
         place = where(check, probe) + ", backward of sum(output · cotangent)"
+        shaped = seeded_shapes(check, probe, outcome.value, lookup)
+        if isinstance(shaped, Verdict):
+            return shaped
         expected = lookup(probe, "norms")
         norms = outcome.value["grad_norms"]
         if set(norms) != set(expected):

@@ -62,16 +62,31 @@ def seedcnn_shapes(height: int, width: int) -> dict[str, tuple[int, ...]]:
     return {key: shape for name, weight in shapes.items() for key, shape in ((name, weight), (name.replace("weight", "bias"), weight[:1]))}
 
 
-def seedcnn_arrays(generator: np.random.Generator, height: int, width: int) -> dict[str, np.ndarray]:
-    state = {}
-    for name, shape in seedcnn_shapes(height, width).items():
-        if name.endswith("weight"):
-            state[name], state[name.replace("weight", "bias")] = uniform_layer(generator, shape)
-    return state
+def weight_seed(generator: np.random.Generator) -> int:
+    """A seed for `grader.probes.models.seeded_weights`: a public probe ships this, never the weights (whose shapes
+    would give away fc1's in_features and flat_features')."""
+    return int(generator.integers(2**31))
 
 
-def as_tensors(state: dict[str, np.ndarray]) -> dict[str, TensorData]:
-    return {name: tensor(value) for name, value in state.items()}
+def exercise_shapes(function: str, init: dict) -> dict[str, tuple[int, ...]]:
+    """The state_dict shapes of the exercise's `function(**init)`."""
+    if function == "LeNet5":
+        return dict(LENET_SHAPES)
+    return seedcnn_shapes(init.get("height", 28), init.get("width", 28))
+
+
+def weights_of(probe: Probe) -> dict:
+    """The weights a model probe runs with: its state_dict, or those `seeded_weights` draws from its seed for the
+    exercise's shapes (the numbers the student's model gets wherever its shapes are the exercise's)."""
+    if probe.state_dict is not None:
+        return probe.state_dict
+
+    def draw() -> dict:
+        from grader.probes.models import seeded_weights
+
+        return seeded_weights(probe.weight_seed, exercise_shapes(probe.function, probe.init))
+
+    return probe.once("seeded weights", draw)
 
 
 # ------------------------------------------------------------------------------------------------- references
@@ -184,7 +199,7 @@ NUMPY_SOURCE = f"torch.nn.functional in float64 with the same weights: {LAYERS['
 
 
 def reference_output(probe: Probe, **variant) -> np.ndarray:
-    output, _ = REFERENCES[probe.function](probe.state_dict, probe.x, **variant)
+    output, _ = REFERENCES[probe.function](weights_of(probe), probe.x, **variant)
     return output.detach().numpy()
 
 
@@ -213,7 +228,7 @@ def maxpool2d_reference(x, k=2, *, average: bool = False, stride: int | None = N
 @one_thread
 def reference_gradient_norms(probe: Probe) -> dict[str, float]:
     """Autograd through the functional reference: the norm of d sum(output · cotangent) / d parameter, per parameter."""
-    output, weights = REFERENCES[probe.function](probe.state_dict, probe.x, requires_grad=True)
+    output, weights = REFERENCES[probe.function](weights_of(probe), probe.x, requires_grad=True)
     (output * torch_state({"c": probe.cotangent})["c"]).sum().backward()
     return {name: float(weight.grad.norm()) for name, weight in weights.items()}
 
@@ -269,10 +284,20 @@ FORWARD_MISTAKES = [Mistake(HINT_AVERAGE, lambda probe: reference_output(probe, 
                     *lenet_activation_mistakes(reference_output), *ending_mistakes(reference_output)]
 
 
+def shape_digests(probe: Probe) -> dict[str, list[str]] | None:
+    """For a probe with seeded weights: the digest of each size of the exercise's state_dict shapes (as judge_summary
+    stores them), against which the judge checks the shapes the model drew its weights in."""
+    if probe.weight_seed is None:
+        return None
+    return {name: [digest(size, f"{name}[{axis}]") for axis, size in enumerate(shape)]
+            for name, shape in exercise_shapes(probe.function, probe.init).items()}
+
+
 def judge_forward(tolerance: tuple[float, float] = MODEL_TOLERANCE) -> DataJudge:
     """The model's output equals the functional reference with the same weights, for every batch size."""
     spec = {"sources": FORMULAS, "tolerance": list(tolerance), "hints": [m.hint for m in FORWARD_MISTAKES]}
-    return DataJudge(f"{LOGIC}:judge_forward", spec, {"expected": reference_output, **mistake_sources(FORWARD_MISTAKES, of_model)})
+    return DataJudge(f"{LOGIC}:judge_forward", spec, {"expected": reference_output, "shapes": shape_digests,
+                                                      **mistake_sources(FORWARD_MISTAKES, of_model)})
 
 
 def too_small(judge: DataJudge) -> DataJudge:
@@ -303,7 +328,8 @@ def judge_flat_features() -> DataJudge:
 
 
 judge_gradients = DataJudge(f"{LOGIC}:judge_gradients", {"source": "torch autograd through the functional reference",
-                                                        "tolerance": list(GRADIENT_TOLERANCE)}, {"norms": reference_gradient_norms})
+                                                        "tolerance": list(GRADIENT_TOLERANCE)},
+                            {"norms": reference_gradient_norms, "shapes": shape_digests})
 NUMPY_MISTAKES = [Mistake(HINT_AVERAGE, lambda params, x: lenet_reference(params, x, pool="avg")[0].detach().numpy()),
                   Mistake(HINT_FLIPPED, lambda params, x: lenet_reference(params, x, flip=True)[0].detach().numpy()),
                   *lenet_activation_mistakes(lambda params, x, **k: lenet_reference(params, x, **k)[0].detach().numpy()),
@@ -351,11 +377,16 @@ FLAT_MISTAKES = [
 # ------------------------------------------------------------------------------------------------- the checks
 
 
-def model_probe(recipe: str, function: str, x: TensorData, state: dict | None = None, init: dict | None = None,
+def model_probe(recipe: str, function: str, x: TensorData, weights: dict | int | None = None, init: dict | None = None,
                 device: str = "cpu", **extra) -> Probe:
+    """A probe of `recipe` on the student's `function(**init)`; `weights` is a state_dict to load, or a seed
+    (`weight_seed`) from which the recipe draws weights for the exercise's state_dict keys in the model's own shapes."""
     params = {"function": function, "x": x, **extra}
-    if state is not None:
-        params["state_dict"] = state
+    if isinstance(weights, int):
+        params["weight_seed"] = weights
+        params["weight_keys"] = list(exercise_shapes(function, init or {}))
+    elif weights is not None:
+        params["state_dict"] = weights
     if init:
         params["init"] = init
     if recipe == "models.forward":
@@ -369,8 +400,7 @@ def images(generator: np.random.Generator, batch: int, height: int = 32, width: 
 
 def checks(rng: random.Random) -> list[Check]:
     generator = numpy_rng(rng)
-    lenet = as_tensors(lenet_arrays(generator))
-    seed28 = as_tensors(seedcnn_arrays(generator, 28, 28))
+    lenet, seed28 = weight_seed(generator), weight_seed(generator)
     other_batch = rng.choice([2, 3, 4, 6, 7, 8])
     meta_size = (rng.randint(20, 40), rng.randint(20, 40))
     small = (rng.randint(1, 19), rng.randint(1, 40))
@@ -392,7 +422,8 @@ def checks(rng: random.Random) -> list[Check]:
               judge=judge_summary(seedcnn_shapes(28, 28)), description="layer and fc_layer with the sizes of a 28×28 input"),
         Check(name="seedcnn_forward", points=2,
               probes=tuple(model_probe("models.forward", "SeedCNN", images(generator, batch, 28, 28), seed28) for batch in (1, 5)),
-              judge=judge_forward(), expects_errors=True),
+              judge=judge_forward(), expects_errors=True,
+              description="the output equals torch.nn.functional's with the same weights (drawn from a seed in the model's own shapes), batch sizes 1 and 5"),
         Check(name="seedcnn_any_device", points=1,
               probes=(model_probe("models.forward", "SeedCNN", meta_tensor((other_batch, 1, *meta_size)), init={"height": meta_size[0], "width": meta_size[1]}, device="meta"),),
               judge=judge_meta(lambda batch: (batch, 10)), expects_errors=True,

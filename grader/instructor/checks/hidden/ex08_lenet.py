@@ -8,9 +8,9 @@ import random
 import numpy as np
 
 from grader.instructor.checks.ex08_lenet import (
-    CONV_FORMULA, CONV_MISTAKES, POOL_MISTAKES, as_tensors, conv2d_reference, conv_probe, images, judge_forward,
+    CONV_FORMULA, CONV_MISTAKES, POOL_MISTAKES, conv2d_reference, conv_probe, images, judge_forward,
     judge_gradients, judge_lenet_numpy, lenet_arrays, maxpool2d_reference, model_probe, numpy_rng, pool_probe,
-    seedcnn_arrays, tensor,
+    tensor, weight_seed,
 )
 from grader.judges import expect
 from grader.model import Check, call
@@ -18,10 +18,9 @@ from grader.model import Check, call
 
 def checks(rng: random.Random) -> list[Check]:
     generator = numpy_rng(rng)
-    lenet = as_tensors(lenet_arrays(generator))
+    lenet = weight_seed(generator)
     size = (rng.randint(20, 40), rng.randint(20, 40))
-    seed32, seed_other = as_tensors(seedcnn_arrays(generator, 32, 32)), as_tensors(seedcnn_arrays(generator, *size))
-    seed28 = as_tensors(seedcnn_arrays(generator, 28, 28))
+    seed32, seed_other, seed28 = weight_seed(generator), weight_seed(generator), weight_seed(generator)
     return [
         Check(name="lenet_forward_random", points=2,
               probes=(model_probe("models.forward", "LeNet5", images(generator, rng.randint(9, 16)), lenet),),
