@@ -32,6 +32,9 @@ def errno_of(result):
 
 def not_refused(allowed, kernels_own):
     """Every system call number below 470 off the allow-list, with zero arguments: those not refused with EPERM."""
+    own = os.open("own_stdio", os.O_CREAT | os.O_RDWR)
+    for fd in (0, 1, 2):  # with the filter broken, fchmod(0, 0) and friends must hit a file of the student's own
+        os.dup2(own, fd)
     through = []
     for number in range(470):
         if number in allowed or number in kernels_own:
