@@ -1,9 +1,11 @@
 """The parent side of the sandbox: run a submission's probes in confined child processes, judge nothing there.
 
 `SandboxRunner.session(folder)` is a `ProbeRunner` (see `grader.runner`) for one student. It asks a zygote that has
-already imported numpy, sympy, torch and the probe recipes for a child (`grader.instructor.sandbox_child`), which confines
-itself once for the student; each exercise then runs in a fresh fork of that child, so no exercise sees what another
-left behind. Requests and answers are length-prefixed JSON (`grader.instructor.protocol`); the parent never unpickles anything a child
+already imported numpy, sympy, torch and the probe recipes for a child (`grader.instructor.sandbox_child`), which holds
+the student's limits and namespaces; each exercise then runs in a fresh fork of that child that confines itself (its
+own scratch folder under Landlock, the allow-list filter), so no exercise sees what another left behind. One
+submission cannot multiply the class's time: restarts per function and per exercise, and a student's whole time, are
+bounded (`Limits`). Exercises with probes on the GPU hold a GPU slot (`grader.gpu.Slots`). Requests and answers are length-prefixed JSON (`grader.instructor.protocol`); the parent never unpickles anything a child
 sends, enforces every time limit itself with a deadline, and kills the child's whole process tree (its PID
 namespace) when a probe runs too long. When an exercise's process dies, the probe in flight is `Lost` with what
 happened, and the remaining probes go on in a fresh one.

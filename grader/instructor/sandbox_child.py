@@ -1,14 +1,15 @@
 """The child side of the sandbox: the zygote and what runs in the processes it forks for a student.
 
 `python -m grader.instructor.sandbox_child FD` is the zygote: its `main` imports numpy, sympy, torch and the probe recipes once
-and pays their first-use costs, then forks a keeper for each request that arrives on its control socket (with the
-child's pipe ends passed as file descriptors). The keeper moves into fresh namespaces and forks the sandboxed
-process, which confines itself once for the student and forks a fresh exercise process per exercise; that one loads
-the student's file and answers probe requests. The keeper only waits and reports how the sandboxed process ended.
+and pays their first-use costs (never CUDA's: no fork of a process that started it could use the GPU), then forks a
+keeper for each request that arrives on its control socket (with the child's pipe ends passed as file descriptors).
+The keeper moves into fresh namespaces and forks the student's PID 1, which holds their limits and runs none of their
+code; it forks a fresh exercise process per exercise, which starts CUDA if the exercise needs the GPU, confines itself
+for good, loads the student's file and answers probe requests. The keeper only waits and reports how PID 1 ended.
 The messages are listed in `grader.instructor.protocol`. Importing this module does nothing.
 
-    zygote ─fork→ keeper (cgroups, namespaces, scratch tmpfs) ─fork→ sandboxed, PID 1 (limits, Landlock, no
-    capabilities, seccomp) ─fork→ one exercise
+    zygote ─fork→ keeper (cgroups, keyring, namespaces, scratch tmpfs) ─fork→ PID 1 (limits, its own /proc where the
+    GPU is admitted, no capabilities) ─fork→ one exercise (CUDA where needed, then Landlock and the allow-list filter)
 """
 
 from __future__ import annotations
