@@ -122,7 +122,9 @@ def keeper(channel: int, ends: int, status: int, spec: dict) -> None:
     spec["memory_cgroup"] = confine.in_cgroup("memory", spec["cgroup"])
     notes.append(confine.own_session_keyring())
     notes.append(confine.enter_namespaces())
-    notes.append(confine.private_scratch(Path(spec["scratch"]), limits.scratch_size, limits.scratch_files))
+    scratch_note = confine.private_scratch(Path(spec["scratch"]), limits.scratch_size, limits.scratch_files)
+    notes.append(scratch_note)
+    spec["own_mounts"] = scratch_note is None  # a mount namespace of the student's own (a /proc may be mounted in it)
     pid = os.fork()
     if pid == 0:
         os.close(status)
@@ -147,7 +149,7 @@ def sandboxed(channel: int, ends: int, spec: dict, notes: list[str]) -> None:
     This process is PID 1 of the student's PID namespace and runs none of the student's code. For every `load`
     request it forks an exercise process, which starts CUDA first where the exercise has probes on the GPU (the
     driver's start needs what a submission never gets: sockets, writes under /proc), then confines itself for good
-    (`confine_exercise`: Landlock to a fresh scratch folder of its own, no capabilities, the allow-list filter),
+    (`Confinement`: Landlock to a fresh scratch folder of its own, then the allow-list filter; PID 1 holds no capability),
     loads the file and answers probes on the channel. When it has ended, whatever it left running is killed, its
     scratch folder is removed and `ended` follows on the `ends` pipe. Each exercise therefore starts from the same
     pristine state and sees nothing an earlier exercise wrote (a visible check never shows a hidden check's inputs).
@@ -158,12 +160,9 @@ def sandboxed(channel: int, ends: int, spec: dict, notes: list[str]) -> None:
     scratch = Path(spec["scratch"])
     student_folder = Path(spec["folder"])
     limits = Limits(**spec["limits"])
-    gpus = gpu.device_nodes() if limits.gpu and not gpu.disabled() else []
-    gpu_off = None if gpus else "the GPU is switched off for this run (--no-gpu)" if not limits.gpu else "no GPU device files here"
-    if gpus:  # CUDA needs a /proc of the namespace's own (the rest of the sandbox reads no /proc at all)
-        gpu_off = confine.own_proc()
-        notes.append(gpu_off)
-        gpus = [] if gpu_off else gpus
+    gpus, gpu_off = gpu_admission(limits, own_namespaces=os.getpid() == 1 and spec["own_mounts"])
+    if gpu_off and gpu.device_nodes() and limits.gpu:
+        notes.append(gpu_off)  # a GPU here that the sandbox cannot admit
     roots = [*spec["roots"], *(gpu.DRIVER_READABLE if gpus else ())]
     readable, listable = confine.python_readable(Path(spec["kit_root"]), spec["forbidden"], roots)
     readable.append(student_folder)
@@ -215,6 +214,22 @@ def sandboxed(channel: int, ends: int, spec: dict, notes: list[str]) -> None:
         kill_leftovers()
         shutil.rmtree(own, ignore_errors=True)  # what cannot be removed stays in the student's own tmpfs, unread
         protocol.send(ends, {protocol.ENDED: ending(state)})
+
+
+def gpu_admission(limits: Limits, *, own_namespaces: bool) -> tuple[list[Path], str | None]:
+    """The GPU device files this student's exercises may open, or why none (their CUDA checks are skipped with it).
+
+    CUDA cannot start in a PID namespace without a /proc of its own, so one is mounted here; the rest of the sandbox
+    reads no /proc at all."""
+    if not limits.gpu or gpu.disabled():
+        return [], "the GPU is switched off for this run (--no-gpu)"
+    nodes = gpu.device_nodes()
+    if not nodes:
+        return [], "no GPU device files here"
+    if not own_namespaces:
+        return [], "the sandbox has no PID and mount namespaces of its own, so CUDA cannot start in it"
+    failure = confine.own_proc()
+    return ([], failure) if failure else (nodes, None)
 
 
 class Confinement:
