@@ -292,7 +292,6 @@ def allow_listed_system_calls(machine: str | None = None, audit: bool = False) -
     """Install the allow-list filter of `seccomp_program` on this process and its future children (with `audit`, a
     call off the list is logged by the kernel and allowed: `tools/syscall_audit.py`); None, or why not."""
     machine = machine or os.uname().machine
-    what = SECCOMP_UNFILTERED
     if machine not in NUMBERS:
         return seccomp_note(machine)
     refuse = _LOG if audit else _EPERM
@@ -300,9 +299,9 @@ def allow_listed_system_calls(machine: str | None = None, audit: bool = False) -
     table = (_SockFilter * len(instructions))(*(_SockFilter(*i) for i in instructions))
     program = _SockFprog(len(instructions), table)
     if not prctl(PR_SET_NO_NEW_PRIVS, 1):
-        return _error(f"PR_SET_NO_NEW_PRIVS failed, so no seccomp filter: {what}")
+        return _error(f"PR_SET_NO_NEW_PRIVS failed, so no seccomp filter: {SECCOMP_UNFILTERED}")
     if _libc.prctl(PR_SET_SECCOMP, ctypes.c_ulong(SECCOMP_MODE_FILTER), ctypes.byref(program), ctypes.c_ulong(0), ctypes.c_ulong(0)) != 0:
-        return _error(f"seccomp is unavailable: {what}")
+        return _error(f"seccomp is unavailable: {SECCOMP_UNFILTERED}")
     return None
 
 

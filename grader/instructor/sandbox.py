@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
@@ -420,16 +421,16 @@ class Session:
         limits = self.sandbox.limits
         outcomes: list[Outcome] = []
         timed_out: set[str] = set()
-        ended_by: dict[str, int] = {}
+        ended_by: Counter[str] = Counter()  # early ends of the exercise's process, by the function that caused them
         loaded, ends = False, 0
         try:
             for probe in probes:
+                caller = probe.function or probe.recipe
                 if probe.function in timed_out:
                     outcomes.append(Lost(f"not run: {probe.function} timed out earlier"))
                     continue
-                if ended_by.get(probe.function or probe.recipe, 0) >= limits.function_ends:
-                    outcomes.append(Lost(f"not run: {probe.function or probe.recipe} ended the exercise's process "
-                                         f"{limits.function_ends} times"))
+                if ended_by[caller] >= limits.function_ends:
+                    outcomes.append(Lost(f"not run: {caller} ended the exercise's process {limits.function_ends} times"))
                     continue
                 if ends >= limits.exercise_ends:
                     outcomes.append(Lost(f"not run: the exercise's process ended {ends} times"))
@@ -444,15 +445,13 @@ class Session:
                     loaded = True
                 try:
                     outcome = self.child.ask(probe)
-                except ExerciseEnded as ended:
+                except (ExerciseEnded, ChildGone) as ended:
                     outcome, loaded, ends = Lost(ended.reason), False, ends + 1
-                    ended_by[probe.function or probe.recipe] = ended_by.get(probe.function or probe.recipe, 0) + 1
-                except ChildGone as gone:
-                    outcome, loaded, ends = Lost(gone.reason), False, ends + 1
-                    ended_by[probe.function or probe.recipe] = ended_by.get(probe.function or probe.recipe, 0) + 1
-                    if gone.timed_out and probe.function:
-                        timed_out.add(probe.function)
-                    self._discard_child()
+                    ended_by[caller] += 1
+                    if isinstance(ended, ChildGone):
+                        if ended.timed_out and probe.function:
+                            timed_out.add(probe.function)
+                        self._discard_child()
                 if isinstance(outcome, Raised) and outcome.type_name == "MemoryError":
                     outcome = Lost(f"killed: memory limit {size_text(limits.memory)}")
                     self._unload()
